@@ -1,0 +1,149 @@
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tinynet as tn
+
+ALL = tn.available_activations()
+SMOOTH_AWAY_FROM_ZERO = ALL  # kinks (relu, leaky_relu, elu at 0) are avoided by the inputs
+
+
+def away_from_zero(shape, seed=0):
+    """Inputs with |x| >= 0.1, so no finite difference straddles a kink."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.1, 3.0, size=shape)
+    return x * rng.choice([-1.0, 1.0], size=shape)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("shape", [(1, 1), (4, 3), (7, 5)])
+def test_gradcheck_every_activation(name, shape):
+    report = tn.gradcheck(tn.activation(name), away_from_zero(shape))
+    assert report.passed, f"{name}\n{report}"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_derivative_matches_finite_difference_of_fn(name):
+    act = tn.activation(name)
+    z = away_from_zero((200,), seed=1)
+    h = 1e-6
+    numeric = (act.fn(z + h) - act.fn(z - h)) / (2 * h)
+    np.testing.assert_allclose(act.derivative(z), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_known_values():
+    z = np.array([-2.0, 0.0, 3.0])
+    np.testing.assert_allclose(tn.ReLU().fn(z), [0, 0, 3])
+    np.testing.assert_allclose(tn.LeakyReLU(0.1).fn(z), [-0.2, 0, 3])
+    np.testing.assert_allclose(tn.Sigmoid().fn(np.array([0.0])), [0.5])
+    np.testing.assert_allclose(tn.ScaledSigmoid().fn(np.array([0.0])), [0.0])
+    np.testing.assert_allclose(tn.ScaledSigmoid().derivative(np.array([0.0])), [1.0])
+    np.testing.assert_allclose(tn.ELU(2.0).fn(np.array([-1.0])), [2.0 * np.expm1(-1.0)])
+    # GELU(1) = Phi(1) = 0.8413447460685429 (the exact erf form, not the tanh approximation)
+    np.testing.assert_allclose(tn.GELU().fn(np.array([1.0])), [0.8413447460685429], rtol=1e-12)
+    np.testing.assert_allclose(tn.Softplus().fn(np.array([0.0])), [np.log(2.0)])
+    np.testing.assert_allclose(tn.SiLU().fn(np.array([1.0])), [1.0 / (1.0 + np.exp(-1.0))])
+    selu = tn.SELU()
+    np.testing.assert_allclose(selu.fn(np.array([1.0])), [1.0507009873554805])
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "tanh", "scaled_sigmoid", "silu", "elu", "selu", "gelu"])
+def test_no_overflow_or_warning_at_large_inputs(name):
+    act = tn.activation(name)
+    z = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y, d = act.fn(z), act.derivative(z)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(d))
+
+
+def test_sigmoid_and_softplus_tails_are_accurate():
+    s = tn.Sigmoid()
+    assert s.fn(np.array([-1000.0]))[0] == 0.0
+    assert s.fn(np.array([1000.0]))[0] == 1.0
+    # derivative keeps its true size where 1 - sigmoid would round to 0
+    np.testing.assert_allclose(s.derivative(np.array([40.0])), [np.exp(-40.0)], rtol=1e-12)
+    np.testing.assert_allclose(tn.Tanh().derivative(np.array([30.0])), [4 * np.exp(-60.0)], rtol=1e-12)
+    sp = tn.Softplus()
+    np.testing.assert_allclose(sp.fn(np.array([1000.0, -1000.0])), [1000.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float32_stays_float32(name):
+    act = tn.activation(name)
+    x = away_from_zero((3, 4)).astype(np.float32)
+    y = act.forward(x)
+    dx = act.backward(np.ones_like(y))
+    assert y.dtype == np.float32 and dx.dtype == np.float32
+    assert act.derivative(x).dtype == np.float32
+
+
+def test_custom_activation_in_one_line():
+    sine = tn.Activation(np.sin, np.cos, name="sine")
+    x = away_from_zero((3, 4))
+    assert sine.name == "sine"
+    np.testing.assert_allclose(sine.forward(x), np.sin(x))
+    assert tn.gradcheck(sine, x).passed
+
+
+def test_subclass_with_name_is_registered():
+    class Cube(tn.Activation):
+        name = "cube_for_test"
+
+        def fn(self, z):
+            return z ** 3
+
+        def derivative(self, z):
+            return 3 * z ** 2
+
+    assert isinstance(tn.activation("cube_for_test"), Cube)
+    assert tn.gradcheck(Cube(), away_from_zero((2, 3))).passed
+
+
+def test_lookup_by_name_with_parameters():
+    act = tn.activation("leaky_relu", negative_slope=0.2)
+    assert isinstance(act, tn.LeakyReLU) and act.negative_slope == 0.2
+    assert isinstance(tn.activation("scaled_sigmoid"), tn.ScaledSigmoid)
+
+
+def test_unknown_activation_lists_known_ones():
+    with pytest.raises(ValueError, match=r"unknown activation 'relu6'; known: .*relu.*sigmoid"):
+        tn.activation("relu6")
+
+
+def test_activation_needs_both_fn_and_derivative():
+    with pytest.raises(TypeError, match="both fn and derivative"):
+        tn.Activation(np.sin)
+    with pytest.raises(TypeError, match="give fn and derivative"):
+        tn.Activation()
+
+
+def test_names_are_lowercase():
+    for name in ALL:
+        assert name == name.lower()
+        assert tn.activation(name).name == name
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(ALL),
+    batch=st.integers(1, 5),
+    width=st.integers(1, 6),
+    a=st.floats(-3, 3),
+    b=st.floats(-3, 3),
+)
+def test_backward_is_linear_in_dy(name, batch, width, a, b):
+    act = tn.activation(name)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, width))
+    dy1, dy2 = rng.standard_normal((2, batch, width))
+    act.forward(x)
+    g1 = act.backward(dy1)
+    act.forward(x)
+    g2 = act.backward(dy2)
+    act.forward(x)
+    g = act.backward(a * dy1 + b * dy2)
+    np.testing.assert_allclose(g, a * g1 + b * g2, atol=1e-10)
+    assert g.shape == x.shape

@@ -1,0 +1,166 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tinynet as tn
+
+
+def make(in_f=4, out_f=3, bias=True, seed=0, **kw):
+    return tn.Linear(in_f, out_f, bias=bias, rng=np.random.default_rng(seed), **kw)
+
+
+def test_forward_is_x_weight_transpose_plus_bias():
+    lin = make(bias_init=tn.init.Normal(std=1.0))
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    np.testing.assert_allclose(lin.forward(x), x @ lin.weight.data.T + lin.bias.data)
+    assert lin.weight.shape == (3, 4) and lin.bias.shape == (3,)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(1, 1, 1), (3, 4, 2), (6, 2, 5)])
+def test_gradcheck(bias, shape):
+    batch, in_f, out_f = shape
+    lin = make(in_f, out_f, bias=bias, bias_init=tn.init.Normal(std=0.5))
+    x = np.random.default_rng(2).standard_normal((batch, in_f))
+    report = tn.gradcheck(lin, x)
+    assert report.passed, str(report)
+    assert [r["name"] for r in report.rows] == ["input", "weight"] + (["bias"] if bias else [])
+
+
+def test_gradients_accumulate_until_zero_grad():
+    lin = make()
+    x = np.ones((2, 4))
+    dy = np.ones((2, 3))
+    lin.forward(x)
+    lin.backward(dy)
+    once = lin.weight.grad.copy()
+    lin.forward(x)
+    lin.backward(dy)
+    np.testing.assert_allclose(lin.weight.grad, 2 * once)
+    np.testing.assert_allclose(lin.bias.grad, [4.0, 4.0, 4.0])
+    lin.zero_grad()
+    assert not lin.weight.grad.any() and not lin.bias.grad.any()
+
+
+def test_requires_grad_false_skips_parameter_gradients():
+    lin = make().requires_grad_(False)
+    lin.forward(np.ones((2, 4)))
+    dx = lin.backward(np.ones((2, 3)))
+    assert not lin.weight.grad.any()
+    np.testing.assert_allclose(dx, np.ones((2, 3)) @ lin.weight.data)
+
+
+def test_several_cotangents_for_one_input_give_the_jacobian():
+    lin = make(bias=False)
+    lin.forward(np.ones((1, 4)))
+    jac = lin.backward(np.eye(3))
+    np.testing.assert_allclose(jac, lin.weight.data)
+    # the weight gradient is that of the sum of the three outputs
+    np.testing.assert_allclose(lin.weight.grad, np.ones((3, 4)))
+
+
+def test_default_init_is_lecun_uniform():
+    lin = tn.Linear(400, 300, rng=np.random.default_rng(0))
+    bound = np.sqrt(3 / 400)
+    assert np.abs(lin.weight.data).max() <= bound
+    assert abs(lin.weight.data.var() - 1 / 400) < 0.05 / 400
+    assert not lin.bias.data.any()
+
+
+def test_init_from_spec_string():
+    lin = tn.Linear(50, 50, weight_init="normal:0.1", rng=np.random.default_rng(0))
+    assert abs(lin.weight.data.std() - 0.1) < 0.01
+
+
+def test_same_seed_same_weights():
+    a, b, c = make(seed=7), make(seed=7), make(seed=8)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    assert not np.array_equal(a.weight.data, c.weight.data)
+
+
+def test_float32_end_to_end():
+    lin = make(dtype=np.float32)
+    assert lin.weight.data.dtype == np.float32 and lin.bias.data.dtype == np.float32
+    y = lin.forward(np.ones((2, 4), dtype=np.float32))
+    dx = lin.backward(np.ones((2, 3), dtype=np.float32))
+    assert y.dtype == dx.dtype == lin.weight.grad.dtype == np.float32
+    # float64 input is cast to the layer's dtype, not the other way round
+    assert lin.forward(np.ones((2, 4))).dtype == np.float32
+
+
+def test_integer_input_is_accepted_as_float():
+    lin = make()
+    np.testing.assert_allclose(lin.forward(np.ones((1, 4), dtype=int)), lin.forward(np.ones((1, 4))))
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.ones((32, 99)), r"Linear\(4 -> 3\): expected input of shape \(batch, 4\), got \(32, 99\)"),
+        (np.ones(4), r"expected input of shape \(batch, 4\), got \(4,\)"),
+        (np.array([["a", "b", "c", "d"]]), r"Linear\(4 -> 3\): input must be a real numeric array, got dtype <U1"),
+        (np.ones((1, 4), dtype=complex), r"input must be a real numeric array"),
+    ],
+)
+def test_bad_input(x, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make().forward(x)
+
+
+def test_bad_dy_shape():
+    lin = make()
+    lin.forward(np.ones((5, 4)))
+    with pytest.raises(ValueError, match=r"Linear\(4 -> 3\): expected dy of shape \(5, 3\) \(the shape of the output\), got \(5, 4\)"):
+        lin.backward(np.ones((5, 4)))
+
+
+def test_backward_before_forward():
+    with pytest.raises(RuntimeError, match=r"Linear\(4 -> 3\): backward called before forward"):
+        make().backward(np.ones((1, 3)))
+
+
+def test_backward_twice_after_one_forward():
+    lin = make()
+    lin.forward(np.ones((1, 4)))
+    lin.backward(np.ones((1, 3)))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        lin.backward(np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("args, match", [
+    ((0, 3), r"in_features must be a positive integer, got 0"),
+    ((4, -1), r"out_features must be a positive integer, got -1"),
+    ((4.5, 3), r"in_features must be a positive integer, got 4.5"),
+])
+def test_bad_sizes(args, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        tn.Linear(*args)
+
+
+def test_bad_rng():
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, got int"):
+        tn.Linear(2, 2, rng=0)
+
+
+def test_repr_and_parameters():
+    lin = make()
+    assert repr(lin) == "Linear(in_features=4, out_features=3, bias=True)"
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    assert lin.num_parameters() == 15
+
+
+@settings(max_examples=25, deadline=None)
+@given(batch=st.integers(1, 6), in_f=st.integers(1, 6), out_f=st.integers(1, 6), bias=st.booleans())
+def test_shapes_and_linearity_in_dy(batch, in_f, out_f, bias):
+    lin = make(in_f, out_f, bias=bias)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((batch, in_f))
+    dy1, dy2 = rng.standard_normal((2, batch, out_f))
+    assert lin.forward(x).shape == (batch, out_f)
+    g1 = lin.backward(dy1)
+    lin.forward(x)
+    g2 = lin.backward(dy2)
+    lin.forward(x)
+    g = lin.backward(2.0 * dy1 - 3.0 * dy2)
+    assert g.shape == (batch, in_f)
+    np.testing.assert_allclose(g, 2.0 * g1 - 3.0 * g2, atol=1e-10)

@@ -1,0 +1,288 @@
+"""Elementwise activations: each is a layer defined by ``fn`` and ``derivative``.
+
+Forward keeps the pre-activation ``z``; backward returns ``dy * derivative(z)``.
+The formulas are written to stay finite and warning-free for any input (no
+``exp`` of a large positive number), because the probes push activations far
+into their tails. The derivation of each derivative is in docs/backprop.md.
+"""
+
+import math
+
+import numpy as np
+
+from .layer import Layer
+
+_REGISTRY = {}
+
+
+class Activation(Layer):
+    """An elementwise layer ``x: (batch, ...) -> (batch, ...)``, ``y = fn(x)``.
+
+    A new activation in one line::
+
+        Sine = Activation(np.sin, np.cos, name="sine")
+
+    or subclass it and define ``fn`` and ``derivative`` as methods (with a
+    class attribute ``name`` the subclass is found by :func:`activation`).
+    """
+
+    name = None
+    #: fn(a * z) == a * fn(z) for a > 0. Rescaling the signal then leaves
+    #: the Jacobian unchanged, which lets probes rescale the forward pass too.
+    positively_homogeneous = False
+    #: Bounded with flat tails, where gradients vanish.
+    saturating = False
+
+    def __init__(self, fn=None, derivative=None, name=None):
+        super().__init__()
+        if (fn is None) != (derivative is None):
+            raise TypeError("Activation: give both fn and derivative, or neither")
+        if fn is not None:
+            if not (callable(fn) and callable(derivative)):
+                raise TypeError("Activation: fn and derivative must be callable")
+            self.fn = fn
+            self.derivative = derivative
+            self.name = name or getattr(fn, "__name__", "custom")
+        elif type(self).fn is Activation.fn:
+            raise TypeError("Activation: give fn and derivative (or subclass and define them)")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            _REGISTRY[cls.name] = cls
+
+    def fn(self, z):
+        """The activation itself, elementwise."""
+        raise NotImplementedError
+
+    def derivative(self, z):
+        """Its derivative with respect to the input, elementwise."""
+        raise NotImplementedError
+
+    def _forward(self, x):
+        self._ctx = x
+        return self.fn(x)
+
+    def _backward(self, dy):
+        z, self._ctx = self._ctx, None
+        return dy * self.derivative(z)
+
+    def __repr__(self):
+        if type(self) is Activation:
+            return f"Activation(name={self.name!r})"
+        return super().__repr__()
+
+
+def activation(name, **kwargs):
+    """Build the activation registered under ``name``, e.g. ``activation("relu")``."""
+    try:
+        cls = _REGISTRY[name]
+    except (KeyError, TypeError):
+        known = ", ".join(sorted(_REGISTRY))
+        raise ValueError(f"unknown activation {name!r}; known: {known}") from None
+    return cls(**kwargs)
+
+
+def available_activations():
+    """The registered activation names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def _stable_exp_neg_abs(z):
+    """``exp(-|z|)``: in (0, 1], so it never overflows."""
+    return np.exp(-np.abs(z))
+
+
+def sigmoid(z):
+    """The logistic function, accurate and warning-free for any ``z``."""
+    e = _stable_exp_neg_abs(z)
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def sigmoid_derivative(z):
+    """``sigmoid(z) * (1 - sigmoid(z))`` without the cancellation of ``1 - s`` for large z."""
+    e = _stable_exp_neg_abs(z)
+    return e / (1.0 + e) ** 2
+
+
+class Identity(Activation):
+    """``y = x``; the linear network."""
+
+    name = "identity"
+    positively_homogeneous = True
+
+    def fn(self, z):
+        return z
+
+    def derivative(self, z):
+        return np.ones_like(z)
+
+    def _backward(self, dy):
+        self._ctx = None
+        return dy
+
+
+class ReLU(Activation):
+    """``max(x, 0)``; derivative 0 at the kink, as in PyTorch."""
+
+    name = "relu"
+    positively_homogeneous = True
+
+    def fn(self, z):
+        return np.maximum(z, 0)
+
+    def derivative(self, z):
+        return (z > 0).astype(z.dtype)
+
+    def _backward(self, dy):
+        z, self._ctx = self._ctx, None
+        return dy * (z > 0)  # a bool mask keeps dy's dtype and skips a cast
+
+
+class LeakyReLU(Activation):
+    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
+
+    name = "leaky_relu"
+    positively_homogeneous = True
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def fn(self, z):
+        return np.where(z > 0, z, self.negative_slope * z)
+
+    def derivative(self, z):
+        return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype, copy=False)
+
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(Activation):
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
+
+    name = "elu"
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def fn(self, z):
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(self, z):
+        return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0))).astype(z.dtype, copy=False)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class SELU(Activation):
+    """``scale * ELU(x, alpha)`` with the self-normalizing constants of Klambauer et al."""
+
+    name = "selu"
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+
+    def fn(self, z):
+        return self.scale * np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+
+    def derivative(self, z):
+        d = np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0)))
+        return (self.scale * d).astype(z.dtype, copy=False)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Activation):
+    """``x * Phi(x)`` with the exact normal CDF (PyTorch's default, not the tanh form)."""
+
+    name = "gelu"
+
+    def fn(self, z):
+        from scipy.special import erf  # scipy loads only when GELU is used
+
+        return 0.5 * z * (1.0 + erf(z * _SQRT_HALF))
+
+    def derivative(self, z):
+        from scipy.special import erf
+
+        cdf = 0.5 * (1.0 + erf(z * _SQRT_HALF))
+        # exp(-z^2/2) underflows to 0 for large |z|, harmlessly
+        return cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+
+
+class SiLU(Activation):
+    """``x * sigmoid(x)`` (also called swish)."""
+
+    name = "silu"
+
+    def fn(self, z):
+        return z * sigmoid(z)
+
+    def derivative(self, z):
+        return sigmoid(z) + z * sigmoid_derivative(z)
+
+
+class Softplus(Activation):
+    """``log(1 + exp(x))``, computed as ``logaddexp(0, x)`` so it never overflows."""
+
+    name = "softplus"
+
+    def fn(self, z):
+        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+
+    def derivative(self, z):
+        return sigmoid(z)
+
+
+class Sigmoid(Activation):
+    """``1 / (1 + exp(-x))``, stable for any x."""
+
+    name = "sigmoid"
+    saturating = True
+
+    def fn(self, z):
+        return sigmoid(z)
+
+    def derivative(self, z):
+        return sigmoid_derivative(z)
+
+
+class Tanh(Activation):
+    """``tanh(x)``."""
+
+    name = "tanh"
+    saturating = True
+
+    def fn(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z):
+        # 1 - tanh^2 rounds to 0 for |z| > 19; this form keeps its true size
+        e = np.exp(-2.0 * np.abs(z))
+        return 4.0 * e / (1.0 + e) ** 2
+
+
+class ScaledSigmoid(Activation):
+    """``scale * sigmoid(x) + shift``; the default 4 * sigmoid(x) - 2 has slope 1 at 0, like tanh."""
+
+    name = "scaled_sigmoid"
+    saturating = True
+
+    def __init__(self, scale=4.0, shift=-2.0):
+        super().__init__()
+        self.scale = float(scale)
+        self.shift = float(shift)
+
+    def fn(self, z):
+        return self.scale * sigmoid(z) + self.shift
+
+    def derivative(self, z):
+        return self.scale * sigmoid_derivative(z)
+
+    def get_config(self):
+        return {"scale": self.scale, "shift": self.shift}

@@ -1,0 +1,127 @@
+"""Containers: Sequential, and MLP built on it."""
+
+import copy
+
+import numpy as np
+
+from .activations import Activation, activation as make_activation
+from .layer import Layer
+from .linear import Linear, check_size
+
+
+class Sequential(Layer):
+    """Layers applied in order; backward runs them in reverse.
+
+    Supports ``len``, iteration and indexing (a slice gives a new
+    ``Sequential`` sharing the same layers). Parameter names are prefixed by
+    the position: ``"0.weight"``, ``"2.bias"``.
+    """
+
+    is_container = True
+
+    def __init__(self, *layers):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Sequential: item {i} is not a tinynet Layer, got {type(layer).__name__}"
+                )
+        self.layers = list(layers)
+
+    def _check_input(self, x):
+        return x  # each layer checks its own input, naming itself
+
+    def _check_dy(self, dy):
+        return dy
+
+    def _forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def _backward(self, dy):
+        for layer in reversed(self.layers):
+            dy = layer.backward(dy)
+        return dy
+
+    def named_children(self):
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def label(self):
+        return f"{type(self).__name__} of {len(self.layers)} layers"
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}("]
+        width = len(str(len(self.layers) - 1))
+        for i, layer in enumerate(self.layers):
+            body = repr(layer).replace("\n", "\n  ")
+            n = layer.num_parameters()
+            count = f"  # {n:,} parameters" if n else ""
+            lines.append(f"  ({i:>{width}}): {body}{count}")
+        lines.append(f")  # {self.num_parameters():,} parameters in all")
+        return "\n".join(lines)
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: ``Linear`` between consecutive ``sizes``, each followed by the activation.
+
+    ``sizes = [in_features, hidden..., out_features]``; ``x: (batch, sizes[0])
+    -> (batch, sizes[-1])``. Each ``Linear`` gets a fresh copy of
+    ``activation`` (a layer or a name such as ``"relu"``), the last one too
+    when ``final_activation`` is True, as in the lecture's network. Weights
+    are drawn with ``weight_init`` (see ``Linear`` for the default) from
+    ``rng``, layer by layer in order, so a seed fixes the whole network.
+    """
+
+    def __init__(self, sizes, activation, weight_init=None, bias=True, final_activation=True,
+                 rng=None, dtype=np.float64, bias_init=None):
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r}") from None
+        if len(sizes) < 2:
+            raise ValueError(
+                f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}"
+            )
+        sizes = [check_size(s, f"sizes[{i}]", "MLP") for i, s in enumerate(sizes)]
+        if isinstance(activation, str):
+            activation = make_activation(activation)
+        if not isinstance(activation, Activation):
+            raise TypeError(f"MLP: activation must be a tinynet Activation or a name, got {activation!r}")
+        if rng is None:
+            rng = np.random.default_rng()
+        layers = []
+        n = len(sizes) - 1
+        for i in range(n):
+            layers.append(Linear(sizes[i], sizes[i + 1], bias=bias, weight_init=weight_init,
+                                 bias_init=bias_init, rng=rng, dtype=dtype))
+            if i < n - 1 or final_activation:
+                layers.append(fresh_copy(activation))
+        super().__init__(*layers)
+        self.sizes = sizes
+        self.final_activation = bool(final_activation)
+
+    def label(self):
+        return f"MLP({' -> '.join(map(str, self.sizes))})"
+
+
+def fresh_copy(layer):
+    """A copy of ``layer`` with no hooks and nothing kept from a forward pass."""
+    new = copy.deepcopy(layer)
+    for m in new.modules():
+        m._forward_hooks = {}
+        m._backward_hooks = {}
+        m._ctx = None
+        m._out = None
+    return new

@@ -1,0 +1,71 @@
+"""Hook handles, and attaching one hook to every layer of a network."""
+
+import itertools
+
+_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``.remove()`` detaches it.
+
+    Also a context manager, so ``with layer.register_forward_hook(fn): ...``
+    detaches the hook on leaving the block, even on an exception.
+    """
+
+    def __init__(self, registry):
+        self._registry = registry
+        self.id = next(_ids)
+
+    def remove(self):
+        """Detach the hook; removing twice is harmless."""
+        self._registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class HandleGroup:
+    """Several handles removed together (from :func:`register_hooks`)."""
+
+    def __init__(self, handles):
+        self.handles = list(handles)
+
+    def remove(self):
+        """Detach every hook of the group."""
+        for h in self.handles:
+            h.remove()
+
+    def __len__(self):
+        return len(self.handles)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_hooks(module, forward=None, backward=None, leaves_only=True):
+    """Attach ``forward`` and/or ``backward`` to every layer of ``module``.
+
+    ``forward(layer, x, y)`` and ``backward(layer, dx, dy)`` have the
+    signatures of :meth:`Layer.register_forward_hook` and
+    :meth:`Layer.register_backward_hook`. With ``leaves_only`` (the default)
+    containers are skipped, so each hook fires once per real layer rather
+    than again for every container that holds it. Returns a
+    :class:`HandleGroup`; removing it detaches them all.
+    """
+    if forward is None and backward is None:
+        raise ValueError("register_hooks: give a forward hook, a backward hook or both")
+    handles = []
+    for _, layer in module.named_modules():
+        if leaves_only and layer.is_container:
+            continue
+        if forward is not None:
+            handles.append(layer.register_forward_hook(forward))
+        if backward is not None:
+            handles.append(layer.register_backward_hook(backward))
+    return HandleGroup(handles)

@@ -1,0 +1,127 @@
+"""Initializers whose distribution does not depend on the weight shape."""
+
+import numpy as np
+
+from .base import Initializer, arity_message, check_number, format_spec
+
+__all__ = ["Normal", "Uniform", "Constant", "Zeros", "Ones"]
+
+
+class Normal(Initializer):
+    """Independent draws from N(mean, std**2).
+
+    Text form: ``normal`` (mean 0, std 1), ``normal:STD``, ``normal:MEAN,STD``.
+    """
+
+    name = "normal"
+
+    def __init__(self, mean=0.0, std=1.0):
+        self._config = {"mean": check_number("Normal", "mean", mean),
+                        "std": check_number("Normal", "std", std, nonnegative=True)}
+
+    def _sample(self, shape, rng):
+        return rng.normal(self._config["mean"], self._config["std"], shape)
+
+    @property
+    def mean(self):
+        return self._config["mean"]
+
+    def variance(self, shape=None):
+        return self._config["std"] ** 2
+
+    def to_spec(self):
+        mean, std = self._config["mean"], self._config["std"]
+        if mean != 0.0:
+            return format_spec(self.name, [mean, std])
+        return format_spec(self.name, [] if std == 1.0 else [std])
+
+    @classmethod
+    def _from_spec_values(cls, values):
+        if len(values) > 2:
+            raise ValueError(arity_message(cls.name, "STD or MEAN,STD", len(values)))
+        return cls(*values) if len(values) == 2 else cls(0.0, *values)
+
+
+class Uniform(Initializer):
+    """Independent draws from U(low, high), defaults as ``torch.nn.init.uniform_``.
+
+    Text form: ``uniform`` (U(0, 1)), ``uniform:BOUND`` for U(-BOUND, BOUND),
+    ``uniform:LOW,HIGH``.
+    """
+
+    name = "uniform"
+
+    def __init__(self, low=0.0, high=1.0):
+        low = check_number("Uniform", "low", low)
+        high = check_number("Uniform", "high", high)
+        if low >= high:
+            raise ValueError(f"Uniform: low must be < high, got low={low}, high={high}")
+        self._config = {"low": low, "high": high}
+
+    def _sample(self, shape, rng):
+        return rng.uniform(self._config["low"], self._config["high"], shape)
+
+    @property
+    def mean(self):
+        return (self._config["low"] + self._config["high"]) / 2
+
+    def variance(self, shape=None):
+        return (self._config["high"] - self._config["low"]) ** 2 / 12
+
+    def to_spec(self):
+        low, high = self._config["low"], self._config["high"]
+        if (low, high) == (0.0, 1.0):
+            return self.name
+        return format_spec(self.name, [high] if low == -high else [low, high])
+
+    @classmethod
+    def _from_spec_values(cls, values):
+        if len(values) > 2:
+            raise ValueError(arity_message(cls.name, "BOUND or LOW,HIGH", len(values)))
+        if len(values) == 1:
+            bound = check_number("Uniform", "BOUND", values[0], positive=True)
+            return cls(-bound, bound)
+        return cls(*values)
+
+
+class Constant(Initializer):
+    """Every entry equal to ``value``. Text form: ``constant:VALUE``."""
+
+    name = "constant"
+    _spec_params = ("value",)
+
+    def __init__(self, value):
+        self._value = check_number(type(self).__name__, "value", value)
+        self._config = {"value": self._value}
+
+    def _sample(self, shape, rng):
+        return np.full(shape, self._value)
+
+    @property
+    def mean(self):
+        return self._value
+
+    def variance(self, shape=None):
+        return 0.0
+
+
+class Zeros(Constant):
+    """Every entry 0. Text form: ``zeros``."""
+
+    name = "zeros"
+    _spec_params = ()
+
+    def __init__(self):
+        super().__init__(0.0)
+        self._config = {}
+
+
+class Ones(Constant):
+    """Every entry 1. Text form: ``ones``."""
+
+    name = "ones"
+    _spec_params = ()
+
+    def __init__(self):
+        super().__init__(1.0)
+        self._config = {}

@@ -1,0 +1,196 @@
+"""Layer: the one contract every tinynet building block follows.
+
+``forward(x)`` computes the output and keeps what backward needs in
+``self._ctx``; ``backward(dy)`` consumes it, adds parameter gradients into
+each ``Parameter.grad`` and returns ``dx``. Subclasses write ``_forward`` and
+``_backward``; the public methods here do the checks and run the hooks, so
+every layer reports bad input the same way.
+"""
+
+import numpy as np
+
+from .hooks import RemovableHandle
+
+
+class Layer:
+    """Base class of layers, activations and containers."""
+
+    is_container = False
+
+    def __init__(self):
+        self._forward_hooks = {}
+        self._backward_hooks = {}
+        self._ctx = None  # what forward keeps for backward; backward consumes it
+        self._out = None  # (shape, dtype) of the last forward output, until backward
+
+    # ---- the contract -------------------------------------------------
+    def forward(self, x):
+        """Compute the output for ``x`` and remember what backward needs."""
+        x = self._check_input(x)
+        y = self._forward(x)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, x, y)
+                if result is not None:
+                    y = result
+        self._out = (y.shape, y.dtype)
+        return y
+
+    def backward(self, dy):
+        """Return ``dx`` for the output gradient ``dy``; accumulate parameter grads.
+
+        ``dy`` has the shape of the last output. When that forward had a batch
+        of one, ``dy`` may hold several rows: each is a separate cotangent for
+        the same input, and row i of ``dx`` is its vector-Jacobian product
+        (backward of the identity gives the input-output Jacobian).
+        """
+        if self._out is None:
+            raise RuntimeError(
+                f"{self.label()}: backward called before forward (or twice after one "
+                "forward); each backward consumes what its forward kept"
+            )
+        dy = self._check_dy(dy)
+        self._out = None
+        dx = self._backward(dy)
+        if self._backward_hooks:
+            for hook in list(self._backward_hooks.values()):
+                result = hook(self, dx, dy)
+                if result is not None:
+                    dx = result
+        return dx
+
+    __call__ = forward
+
+    def _forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
+
+    def _backward(self, dy):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
+
+    # ---- input checks (shared so every layer words them alike) --------
+    def _check_input(self, x):
+        return as_float_array(x, self.label(), "input")
+
+    def _check_dy(self, dy):
+        dy = as_float_array(dy, self.label(), "dy")
+        shape, dtype = self._out
+        if dy.shape != shape and not (
+            shape[:1] == (1,) and dy.ndim == len(shape) and dy.shape[1:] == shape[1:]
+        ):
+            raise ValueError(
+                f"{self.label()}: expected dy of shape {shape} (the shape of the output), "
+                f"got {dy.shape}"
+            )
+        if dy.dtype != dtype:
+            dy = dy.astype(dtype)
+        return dy
+
+    # ---- hooks --------------------------------------------------------
+    def register_forward_hook(self, hook):
+        """Call ``hook(layer, x, y)`` after each forward; an array it returns replaces ``y``."""
+        return self._register(self._forward_hooks, hook)
+
+    def register_backward_hook(self, hook):
+        """Call ``hook(layer, dx, dy)`` after each backward; an array it returns replaces ``dx``."""
+        return self._register(self._backward_hooks, hook)
+
+    def _register(self, registry, hook):
+        if not callable(hook):
+            raise TypeError(f"{self.label()}: a hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(registry)
+        registry[handle.id] = hook
+        return handle
+
+    # ---- parameters and children --------------------------------------
+    def named_children(self):
+        """Yield ``(name, layer)`` for the direct sub-layers (none for a leaf)."""
+        return iter(())
+
+    def named_modules(self, prefix=""):
+        """Yield ``(name, layer)`` for this layer and every layer below it."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        """Yield this layer and every layer below it."""
+        for _, m in self.named_modules():
+            yield m
+
+    def _own_parameters(self):
+        """Yield ``(name, Parameter)`` held by this layer itself (not children)."""
+        return iter(())
+
+    def named_parameters(self, prefix=""):
+        """Yield ``(name, Parameter)`` for every parameter, e.g. ``"0.weight"``."""
+        for mod_name, mod in self.named_modules(prefix):
+            for name, p in mod._own_parameters():
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self):
+        """Yield every ``Parameter``."""
+        for _, p in self.named_parameters():
+            yield p
+
+    def num_parameters(self):
+        """The number of scalar parameters."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self):
+        """Set every parameter's accumulated gradient to zero."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch parameter-gradient computation on or off for every parameter."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    def to(self, dtype):
+        """Cast every parameter (and its gradient) to ``dtype``, in place; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{self.label()}: to() needs a floating dtype, got {dtype}")
+        for mod in self.modules():
+            for _, p in mod._own_parameters():
+                p.data = p.data.astype(dtype)
+                p.grad = p.grad.astype(dtype)
+            if hasattr(mod, "dtype"):
+                mod.dtype = dtype
+        return self
+
+    # ---- description --------------------------------------------------
+    def get_config(self):
+        """The constructor arguments, JSON-able, that rebuild this layer's architecture."""
+        return {}
+
+    def extra_repr(self):
+        """What goes between the parentheses of the repr."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+
+    def label(self):
+        """A short name for error messages, e.g. ``Linear(100 -> 10)``."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def as_float_array(x, who, what):
+    """``x`` as a floating numpy array, or a TypeError naming ``who`` and ``what``.
+
+    Integers become float64; anything else non-numeric (strings, objects,
+    complex, bool) is refused rather than silently misused.
+    """
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{who}: {what} must be a numeric array ({e})") from None
+    kind = x.dtype.kind
+    if kind == "f":
+        return x
+    if kind in "iu":
+        return x.astype(np.float64)
+    raise TypeError(f"{who}: {what} must be a real numeric array, got dtype {x.dtype}")

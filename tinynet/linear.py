@@ -1,0 +1,111 @@
+"""Linear: the affine layer ``y = x @ weight.T + bias``."""
+
+import numpy as np
+
+from .layer import Layer, as_float_array
+from .parameter import Parameter
+
+
+def check_size(value, what, who):
+    """``value`` as a positive int, or a ValueError naming ``who`` and ``what``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{who}: {what} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{who}: {what} must be a positive integer, got {value}")
+    return int(value)
+
+
+def resolve_init(init, who):
+    """An initializer object from an object or a ``from_spec`` string."""
+    from . import init as init_module
+
+    if isinstance(init, str):
+        return init_module.from_spec(init)
+    if not callable(init):
+        raise TypeError(f"{who}: an initializer must be callable as init(shape, rng), got {init!r}")
+    return init
+
+
+class Linear(Layer):
+    """Affine map ``x: (batch, in_features) -> (batch, out_features)``.
+
+    ``weight`` has shape ``(out_features, in_features)`` and ``bias`` shape
+    ``(out_features,)``, exactly as in ``torch.nn.Linear``, so weights move
+    between the two without transposing.
+
+    The default ``weight_init`` is ``LeCunUniform()``: U(-a, a) with
+    a = sqrt(3 / in_features), variance 1 / in_features. It keeps the variance
+    of the signal through the layer itself (the neutral choice when the
+    activation is not known yet); pass ``HeNormal()`` for ReLU networks, or let
+    ``diagnostics.theory.critical_init`` choose. The default ``bias_init`` is
+    zeros, so a fresh layer adds no variance of its own. ``weight_init`` and
+    ``bias_init`` may be initializer objects or ``init.from_spec`` strings.
+    Input of another float dtype is cast to ``dtype``.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, weight_init=None,
+                 bias_init=None, rng=None, dtype=np.float64):
+        super().__init__()
+        who = f"Linear({in_features} -> {out_features})"
+        self.in_features = check_size(in_features, "in_features", who)
+        self.out_features = check_size(out_features, "out_features", who)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"{who}: dtype must be a floating type, got {self.dtype}")
+        if rng is None:
+            rng = np.random.default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        from . import init as init_module
+
+        weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
+        self.weight = Parameter(weight_init((self.out_features, self.in_features), rng, dtype=self.dtype))
+        if bias:
+            bias_init = init_module.Zeros() if bias_init is None else resolve_init(bias_init, who)
+            self.bias = Parameter(bias_init((self.out_features,), rng, dtype=self.dtype))
+        else:
+            self.bias = None
+
+    def _own_parameters(self):
+        yield "weight", self.weight
+        if self.bias is not None:
+            yield "bias", self.bias
+
+    def _check_input(self, x):
+        x = as_float_array(x, self.label(), "input")
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"{self.label()}: expected input of shape (batch, {self.in_features}), got {x.shape}"
+            )
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    def _forward(self, x):
+        self._ctx = x
+        y = x @ self.weight.data.T
+        if self.bias is not None:
+            y += self.bias.data
+        return y
+
+    def _backward(self, dy):
+        x, self._ctx = self._ctx, None
+        if self.weight.requires_grad:
+            if dy.shape[0] == x.shape[0]:
+                self.weight.accumulate(dy.T @ x)
+            else:  # several cotangents for one input: the gradient of their sum
+                self.weight.accumulate(np.outer(dy.sum(axis=0), x[0]))
+        if self.bias is not None and self.bias.requires_grad:
+            self.bias.accumulate(dy.sum(axis=0))
+        return dy @ self.weight.data
+
+    def get_config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None}
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+    def label(self):
+        return f"Linear({self.in_features} -> {self.out_features})"
