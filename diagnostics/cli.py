@@ -1,0 +1,182 @@
+"""The command line: ``python -m diagnostics COMMAND ...``.
+
+Each command is a function ``run(args) -> exit status`` registered with its
+arguments in :data:`COMMANDS`. Bad options get one line on stderr and exit
+status 2; a failed output write, exit status 1; never a traceback.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+PROG = "python -m diagnostics"
+
+
+class UsageError(Exception):
+    """A bad option or value: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+# ---------------------------------------------------------------------------
+# shared options and helpers
+# ---------------------------------------------------------------------------
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _nonnegative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def add_common(p, plot=True, quiet=True):
+    """Options most commands share."""
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    if plot:
+        p.add_argument("--plot", metavar="PATH",
+                       help="write a PNG figure to PATH (needs matplotlib: the 'plot' extra)")
+    if quiet:
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bar (it is off anyway when stderr is not a terminal)")
+
+
+def add_dtype(p):
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="floating type of the networks (default float64)")
+
+
+def add_jobs(p):
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                   help="run configurations in N worker processes (default 1: in this process); "
+                        "results are identical for any N")
+
+
+def write_json(path, data):
+    """Write ``data`` to ``path`` atomically: a failure leaves any old file intact."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def check_outputs(args):
+    """Fail before any work if an output cannot be written or plotting is unavailable."""
+    for opt in ("json", "plot"):
+        path = getattr(args, opt, None)
+        if path is not None:
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(directory):
+                raise UsageError(f"--{opt}: directory {directory!r} does not exist")
+    if getattr(args, "plot", None):
+        from .plot import require_matplotlib
+
+        try:
+            require_matplotlib()
+        except ImportError as e:
+            raise UsageError(f"--plot: {e}") from None
+
+
+def executor_for(args):
+    """A process pool for ``--jobs N > 1``, else None (run in this process)."""
+    if getattr(args, "jobs", 1) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=args.jobs)
+    return None
+
+
+def progress_on(args):
+    return not getattr(args, "quiet", False)
+
+
+# ---------------------------------------------------------------------------
+# commands
+# ---------------------------------------------------------------------------
+
+COMMANDS = {}
+
+
+def command(name, help):
+    """Register ``run(args)`` under ``name``; its ``arguments(p)`` adds the options."""
+    def register(run):
+        COMMANDS[name] = (help, run)
+        return run
+    return register
+
+
+def build_parser():
+    from . import commands  # noqa: F401  (registers the commands)
+
+    parser = _Parser(prog=PROG, description="Numerical-stability diagnostics for tinynet networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_text, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=run.__doc__)
+        run.arguments(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        check_outputs(args)
+        return args.run(args) or 0
+    except UsageError as e:
+        print(str(e).splitlines()[0] if str(e) else "bad usage", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError) as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def as_dtype(name):
+    return np.dtype(name)

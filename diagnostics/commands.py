@@ -1,0 +1,147 @@
+"""The commands of ``python -m diagnostics``: lecture, probe, matrices."""
+
+import numpy as np
+
+import tinynet as tn
+
+from . import lecture as lec
+from .cli import (
+    add_common, add_dtype, add_jobs, command, executor_for, progress_on, write_json, _nonnegative_float,
+    _positive_float, _positive_int,
+)
+from .table import Table, format_log10
+
+
+def _finish(args, data, results=None, title=None):
+    if args.json:
+        write_json(args.json, data)
+        print(f"wrote {args.json}")
+    if getattr(args, "plot", None) and results:
+        from .plot import plot_gradient_curves
+
+        plot_gradient_curves(results, args.plot, title=title)
+        print(f"wrote {args.plot}")
+
+
+def _run_with(args, tasks):
+    executor = executor_for(args)
+    try:
+        return lec.run_tasks(tasks, args.seed, executor, progress_on(args))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
+def matrices_table(results):
+    table = Table(["scale", "k", "n", "mean|entry|", "log10"], formats={"log10": ".2f", "scale": "g"})
+    for m in results:
+        table.append({"scale": m.scale, "k": m.k, "n": m.n,
+                      "mean|entry|": format_log10(m.log10_mean_abs), "log10": m.log10_mean_abs})
+    return table
+
+
+@command("lecture", "reproduce every experiment of the lecture (EXPERIMENTS.md)")
+def run_lecture(args):
+    """Run the lecture's experiments on real tinynet networks, through hooks, and print a table.
+
+    Verdicts: the gradient's norm changes by more than 1 decade from the
+    output to the input: vanishing (smaller) or exploding (larger);
+    otherwise stable.
+    """
+    configs = lec.lecture_configs(dtype=args.dtype)
+    tasks = [("matrices", (s, 4, 100, args.dtype)) for s in lec.MATRIX_SCALES]
+    tasks += [("gradient", c) for c in configs]
+    results = _run_with(args, tasks)
+    nm = len(lec.MATRIX_SCALES)
+    result = lec.LectureResult(args.seed, args.dtype, results[:nm], results[nm:])
+    print(f"The lecture's experiments on tinynet networks (seed {args.seed}, {args.dtype})\n")
+    print("1. Products of 100 random 4x4 matrices with N(0, scale^2) entries")
+    print(matrices_table(result.matrices))
+    print("\n2. Gradient of a 50-layer MLP at initialization (width 100, no bias, input of ones),")
+    print("   mean |J| of its input-output Jacobian, averaged over 10 fresh networks")
+    print(lec.experiment_table(result.experiments))
+    print(f"\nverdict: vanishing / exploding when the gradient norm shrinks / grows by more than "
+          f"{lec.STABLE_DECADES:g} decade from output to input, else stable")
+    _finish(args, result.to_json(), result.experiments, "The lecture's networks: gradient norm by depth")
+    return 0
+
+
+run_lecture.arguments = lambda p: (add_common(p), add_dtype(p), add_jobs(p))
+
+
+@command("probe", "probe the gradient of one MLP configuration")
+def run_probe(args):
+    """Probe a freshly initialized MLP (no training): mean |J| and per-layer gradient norms."""
+    tn.activation(args.activation)  # fail early, with the list of known names
+    init = tn.init.from_spec(args.init)
+    config = lec.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
+                             repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
+    (result,) = _run_with(args, [("gradient", config)])
+    bias = "no bias" if args.bias_std is None else f"bias std {args.bias_std:g}"
+    print(f"{args.depth}-layer MLP, width {args.width}, {args.activation}, weights {init!r}, {bias}; "
+          f"{args.repeats} repeats, seed {args.seed}, {args.dtype}")
+    print(lec.experiment_table([result]))
+    if args.per_layer and result.per_layer_grad_norm_log10:
+        curve = result.per_layer_grad_norm_log10
+        gains = np.diff(np.concatenate([[0.5 * np.log10(args.width)], curve]))
+        table = Table(["layers back", "forward layer", "log10 ||grad||", "gain (decades)"],
+                      formats={"log10 ||grad||": ".3f", "gain (decades)": "+.3f"})
+        for i, (c, g) in enumerate(zip(curve, gains)):
+            table.append({"layers back": i + 1, "forward layer": args.depth - i,
+                          "log10 ||grad||": c, "gain (decades)": g})
+        print()
+        print(table)
+    data = {"seed": args.seed, "dtype": args.dtype, "experiments": [result.to_json()]}
+    _finish(args, data, [result], f"{args.activation}, {init!r}")
+    return 0
+
+
+def _probe_arguments(p):
+    p.add_argument("--activation", required=True, metavar="NAME",
+                   help="activation name: " + ", ".join(tn.available_activations()))
+    p.add_argument("--init", required=True, metavar="SPEC",
+                   help="weight initializer as tinynet.init.from_spec reads it, e.g. normal:0.1, "
+                        "xavier_uniform, he_normal")
+    p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
+    p.add_argument("--width", type=_positive_int, default=100, help="width of every layer (default 100)")
+    p.add_argument("--repeats", type=_positive_int, default=10,
+                   help="fresh networks averaged over (default 10)")
+    p.add_argument("--bias-std", type=_nonnegative_float, default=None, metavar="S",
+                   help="give the layers biases drawn from N(0, S^2) (default: no bias)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also print the gradient norm after every layer")
+    add_common(p)
+    add_dtype(p)
+
+
+run_probe.arguments = _probe_arguments
+
+
+@command("matrices", "the product of random matrices (the lecture's first experiment)")
+def run_matrices(args):
+    """Multiply n random k x k matrices with N(0, scale^2) entries and print the product."""
+    (m,) = _run_with(args, [("matrices", (args.scale, args.k, args.n, "float64"))])
+    print(f"Product of {m.n} random {m.k}x{m.k} matrices with N(0, {m.scale:g}^2) entries (seed {args.seed}):")
+    exp = m.log10_scale
+    for row in m.mantissa:
+        print("  " + "  ".join(_format_entry(v, exp) for v in row))
+    print(matrices_table([m]))
+    _finish(args, {"seed": args.seed, "matrices": [lec.matrix_json(m)]})
+    return 0
+
+
+def _format_entry(mantissa, log10_scale):
+    if mantissa == 0:
+        return f"{0.0:>9}"
+    text = format_log10(np.log10(abs(mantissa)) + log10_scale)
+    return f"{'-' if mantissa < 0 else ''}{text}".rjust(9)
+
+
+def _matrices_arguments(p):
+    p.add_argument("--scale", type=_positive_float, required=True, help="std of the entries")
+    p.add_argument("-k", type=_positive_int, default=4, help="matrix size (default 4)")
+    p.add_argument("-n", type=_positive_int, default=100, help="number of factors (default 100)")
+    add_common(p, plot=False, quiet=False)
+
+
+run_matrices.arguments = _matrices_arguments

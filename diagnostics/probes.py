@@ -1,0 +1,230 @@
+"""Training-free probes: products of random matrices and the input-output Jacobian.
+
+Both keep every magnitude as a log10. The maps they follow are linear in
+the signal they rescale (a product of matrices; a backward pass, linear in
+the incoming gradient), so after every layer a hook divides the signal by
+its norm and adds the log10 of that norm to a running sum. The true value
+is ``mantissa * 10 ** log10_scale``, finite at any depth and in float32.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import tinynet as tn
+
+from .recorders import NonFiniteDetector
+
+
+def _norm(a):
+    return float(np.linalg.norm(a))
+
+
+def _leaves(net):
+    return [m for m in net.modules() if not m.is_container]
+
+
+def is_scale_equivariant(layer):
+    """True if ``layer(a * x) == a * layer(x)`` for every a > 0.
+
+    Then rescaling the forward signal leaves every later Jacobian unchanged,
+    so the probe may rescale the forward pass too.
+    """
+    if isinstance(layer, tn.Linear):
+        return layer.bias is None
+    return isinstance(layer, tn.Activation) and layer.positively_homogeneous
+
+
+# ---------------------------------------------------------------------------
+# Products of random matrices
+# ---------------------------------------------------------------------------
+
+@dataclass
+class MatrixProductResult:
+    """The product ``Y = W_n ... W_1`` of ``n`` random ``k x k`` matrices, in log form."""
+
+    scale: float
+    k: int
+    n: int
+    mantissa: np.ndarray  # Y / 10**log10_scale, entries of order one
+    log10_scale: float
+    per_step_log10_norm: np.ndarray  # log10 ||W_i ... W_1||_F for i = 1..n
+
+    @property
+    def log10_mean_abs(self):
+        """log10 of the mean absolute entry of Y (the lecture's statistic)."""
+        return math.log10(float(np.mean(np.abs(self.mantissa)))) + self.log10_scale
+
+    @property
+    def product(self):
+        """Y as an ordinary float64 array; OverflowError where it leaves float range."""
+        if abs(self.log10_scale) > 300:
+            raise OverflowError(f"the product's entries are near 1e{self.log10_scale:+.0f}, beyond float64")
+        return self.mantissa.astype(np.float64) * 10.0 ** self.log10_scale
+
+
+def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
+    """The lecture's first experiment: ``n`` left-multiplications of ``k x k`` N(0, scale^2) matrices.
+
+    Runs as a tinynet network of ``n`` bias-free ``Linear(k -> k)`` layers
+    with ``Normal(std=scale)`` weights: forwarding the identity gives
+    ``I @ W_1.T @ ... @ W_n.T``, the transpose of ``W_n ... W_1``.
+    """
+    if not scale > 0:
+        raise ValueError(f"matrix_product: scale must be > 0, got {scale}")
+    rng = np.random.default_rng() if rng is None else rng
+    init = tn.init.Normal(std=scale)
+    net = tn.Sequential(*[tn.Linear(k, k, bias=False, weight_init=init, rng=rng, dtype=dtype)
+                          for _ in range(n)])
+    log10_scale = 0.0
+    per_step = []
+
+    def rescale(layer, x, y):
+        nonlocal log10_scale
+        norm = _norm(y)
+        log10_scale += math.log10(norm)
+        per_step.append(log10_scale)
+        return y / y.dtype.type(norm)
+
+    with tn.register_hooks(net, forward=rescale):
+        out = net.forward(np.eye(k, dtype=dtype))
+    return MatrixProductResult(float(scale), int(k), int(n), out.T.copy(), log10_scale,
+                               np.array(per_step))
+
+
+# ---------------------------------------------------------------------------
+# The input-output Jacobian
+# ---------------------------------------------------------------------------
+
+@dataclass
+class JacobianProbeResult:
+    """What :func:`gradient_probe` measured.
+
+    ``per_layer_grad_norm_log10[i]`` is log10 of the Frobenius norm of the
+    gradient (a partial Jacobian) after the signal has passed back through
+    the i-th last layer with parameters; ``layers`` names those layers in the
+    same (backward) order. ``log10_initial_norm`` is that of the identity
+    the backward pass starts from.
+    """
+
+    layers: list
+    per_layer_grad_norm_log10: np.ndarray
+    log10_initial_norm: float
+    jacobian_mantissa: np.ndarray = None  # J / 10**log10_scale
+    log10_scale: float = 0.0
+    nonfinite: dict = None  # where the forward pass produced nan/inf, if it did
+    records: list = field(default_factory=list)  # (leaf name, log10 norm) for every leaf
+
+    @property
+    def finite(self):
+        return self.nonfinite is None
+
+    @property
+    def log10_mean_abs_grad(self):
+        """log10 of mean |J| over all entries (the lecture's statistic)."""
+        if not self.finite:
+            return None
+        mean = float(np.mean(np.abs(self.jacobian_mantissa)))
+        return math.log10(mean) + self.log10_scale if mean > 0 else -math.inf
+
+    @property
+    def mean_abs_grad(self):
+        """mean |J| as a float, or None where it is beyond float64's range."""
+        value = self.log10_mean_abs_grad
+        if value is None or not -300 < value < 300:
+            return 0.0 if value == -math.inf else None
+        return 10.0 ** value
+
+    @property
+    def log10_grad_norm(self):
+        """log10 of the Frobenius norm of J."""
+        return float(self.per_layer_grad_norm_log10[-1]) if self.finite else None
+
+    @property
+    def per_layer_gain_log10(self):
+        """Decades gained by the gradient norm through each layer, backward order."""
+        norms = np.concatenate([[self.log10_initial_norm], self.per_layer_grad_norm_log10])
+        return np.diff(norms)
+
+    @property
+    def jacobian(self):
+        """J as an ordinary float64 array; OverflowError where it leaves float range."""
+        if abs(self.log10_scale) > 300:
+            raise OverflowError(f"J's entries are near 1e{self.log10_scale:+.0f}, beyond float64")
+        return self.jacobian_mantissa.astype(np.float64) * 10.0 ** self.log10_scale
+
+
+def gradient_probe(net, x=None):
+    """Forward one input, backward the identity: the input-output Jacobian and per-layer norms.
+
+    ``x``: ``(in_features,)`` or ``(1, in_features)``; the default, as in the
+    lecture, is a vector of ones. The backward pass starts from the identity
+    (one cotangent per output), so what comes out is ``J: (out, in)``,
+    row i the gradient of output i. Backward hooks on every layer record the
+    norm and rescale. When every layer is scale-equivariant (bias-free
+    ``Linear``, ReLU-like activations), the forward signal is rescaled too,
+    which keeps it finite at any depth without changing J; otherwise a nan
+    or inf in the forward pass is reported (``nonfinite``), not propagated.
+    Parameter gradients are not computed; the network is left as it was.
+    """
+    leaves = _leaves(net)
+    linears = [m for m in leaves if isinstance(m, tn.Linear)]
+    if x is None:
+        if not linears:
+            raise ValueError("gradient_probe: give x; the network has no Linear layer to size it by")
+        x = np.ones((1, linears[0].in_features), dtype=linears[0].dtype)
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[0] != 1:
+        raise ValueError(f"gradient_probe: x must be one input, (in_features,) or (1, in_features); got {x.shape}")
+
+    names = {id(m): name for name, m in net.named_modules()}
+    with_params = {id(m) for m in leaves if any(True for _ in m.named_parameters())} or {id(m) for m in leaves}
+    saved = [(p, p.requires_grad) for p in net.parameters()]
+    net.requires_grad_(False)
+    try:
+        y, nonfinite = _forward(net, x, all(is_scale_equivariant(m) for m in leaves))
+        if nonfinite is not None:
+            return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
+        out = y.shape[1]
+        log10_scale = 0.0
+        records, layers, per_layer = [], [], []
+
+        def rescale(layer, dx, dy):
+            nonlocal log10_scale
+            norm = _norm(dx)
+            if norm == 0 or not math.isfinite(norm):
+                log10_scale = -math.inf if norm == 0 else math.nan
+                result = None
+            else:
+                log10_scale += math.log10(norm)
+                result = dx / dx.dtype.type(norm)
+            records.append((names[id(layer)], log10_scale))
+            if id(layer) in with_params:
+                layers.append(names[id(layer)])
+                per_layer.append(log10_scale)
+            return result
+
+        with tn.register_hooks(net, backward=rescale):
+            j = net.backward(np.eye(out, dtype=y.dtype))
+    finally:
+        for p, flag in saved:
+            p.requires_grad = flag
+    return JacobianProbeResult(layers, np.array(per_layer), 0.5 * math.log10(out), j, log10_scale,
+                               records=records)
+
+
+def _forward(net, x, rescale):
+    """Forward ``x``; rescale the signal after each layer if allowed. Returns (y, nonfinite)."""
+    hook = None
+    if rescale:
+        def hook(layer, x, y):
+            m = float(np.max(np.abs(y)))
+            return y / y.dtype.type(m) if m > 0 and math.isfinite(m) else None
+    with NonFiniteDetector(net) as detector:
+        handles = tn.register_hooks(net, forward=hook) if hook else tn.HandleGroup([])
+        with handles, np.errstate(over="ignore", invalid="ignore"):
+            y = net.forward(x)
+    return y, detector.first

@@ -1,0 +1,139 @@
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from diagnostics.cli import main
+
+# EXPERIMENTS.md: what the lecture printed (log10, orders of magnitude only)
+LECTURE_SAW = {
+    ("relu", "normal", 0.1): -9, ("relu", "normal", 0.4): 20, ("relu", "xavier_uniform", None): -9,
+    ("sigmoid", "normal", 0.1): -33, ("sigmoid", "normal", 0.8): math.log10(5e-5),
+    ("scaled_sigmoid", "normal", 0.1): -2,
+}
+
+
+@pytest.fixture(scope="module")
+def lecture_json(tmp_path_factory):
+    """One real end-to-end run of the main job, as a newcomer types it."""
+    path = tmp_path_factory.mktemp("lecture") / "lecture.json"
+    proc = subprocess.run([sys.executable, "-m", "diagnostics", "lecture", "--json", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, json.loads(path.read_text())
+
+
+def test_lecture_reproduces_every_row(lecture_json):
+    stdout, data = lecture_json
+    assert data["seed"] == 0 and data["dtype"] == "float64"
+    assert [m["scale"] for m in data["matrices"]] == [0.5, 0.7]
+    small, large = (m["log10_mean_abs"] for m in data["matrices"])
+    assert -8 < small < -5 and 8 < large < 12  # ~1e-6 and ~1e+9..1e+10
+    rows = {(e["activation"], e["init"], e["scale"]): e for e in data["experiments"]}
+    assert len(rows) == 13
+    for key, saw in LECTURE_SAW.items():
+        assert abs(rows[key]["log10_mean_abs_grad"] - saw) < 1.5, key
+    # where the lecture printed nan (float32 overflow), a finite magnitude
+    assert 30 < rows[("relu", "normal", 0.8)]["log10_mean_abs_grad"] < 45
+    for e in data["experiments"]:
+        assert len(e["per_layer_grad_norm_log10"]) == e["depth"] == 50
+        assert e["repeats"] == 10 and e["width"] == 100
+        assert e["mean_abs_grad"] == pytest.approx(10 ** e["log10_mean_abs_grad"], rel=1e-9)
+    assert rows[("relu", "normal", 0.1)]["verdict"] == "vanishing"
+    assert rows[("relu", "normal", 0.4)]["verdict"] == "exploding"
+    assert rows[("scaled_sigmoid", "normal", 0.1)]["verdict"] == "stable"
+    assert "scaled_sigmoid" in stdout and "exploding" in stdout and "decades/layer" in stdout
+
+
+def test_probe_prints_per_layer_and_writes_json(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    assert main(["probe", "--activation", "tanh", "--init", "normal:0.1", "--depth", "4",
+                 "--width", "8", "--repeats", "2", "--per-layer", "--json", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "layers back" in out and "forward layer" in out
+    data = json.loads(path.read_text())
+    (e,) = data["experiments"]
+    assert (e["activation"], e["init"], e["scale"], e["depth"], e["width"]) == ("tanh", "normal", 0.1, 4, 8)
+    assert len(e["per_layer_grad_norm_log10"]) == 4
+
+
+def test_probe_with_bias_and_float32(capsys):
+    assert main(["probe", "--activation", "relu", "--init", "he_normal", "--depth", "3", "--width", "8",
+                 "--repeats", "1", "--bias-std", "0.1", "--dtype", "float32"]) == 0
+    out = capsys.readouterr().out
+    assert "bias std 0.1" in out and "float32" in out
+
+
+def test_matrices(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["matrices", "--scale", "0.7", "-k", "3", "-n", "50", "--seed", "1", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("e+") + out.count("e-") >= 9  # the 3x3 product, printed
+    (m,) = json.loads(path.read_text())["matrices"]
+    assert (m["scale"], m["k"], m["n"]) == (0.7, 3, 50) and math.isfinite(m["log10_mean_abs"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lecture", "--bogus"], "unrecognized arguments: --bogus"),
+    (["lecture", "--dtype", "float16"], "invalid choice: 'float16'"),
+    (["probe", "--activation", "tanhh", "--init", "normal:0.1"], "unknown activation 'tanhh'; known:"),
+    (["probe", "--activation", "tanh", "--init", "normal:-1"], "std must be >= 0"),
+    (["probe", "--activation", "tanh", "--init", "gaussian"], "unknown initializer 'gaussian'"),
+    (["probe", "--activation", "tanh", "--init", "he_normal", "--depth", "0"], "expected a positive integer, got 0"),
+    (["probe", "--activation", "tanh"], "the following arguments are required: --init"),
+    (["matrices", "--scale", "-1"], "expected a positive number, got -1"),
+    (["matrices", "--scale", "x"], "expected a positive number, got 'x'"),
+    (["lecture", "--json", "/no/such/dir/out.json"], "--json: directory '/no/such/dir' does not exist"),
+    (["nonsense"], "invalid choice: 'nonsense'"),
+])
+def test_bad_options_get_one_line_and_status_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_option_from_the_shell_has_no_traceback():
+    proc = subprocess.run([sys.executable, "-m", "diagnostics", "probe", "--activation", "relu6",
+                           "--init", "he_normal"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown activation 'relu6'" in proc.stderr
+
+
+@pytest.mark.parametrize("cmd", ["lecture", "probe", "matrices"])
+def test_help_explains_every_option(cmd, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([cmd, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "--seed" in out and "--json" in out
+    from diagnostics.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices[cmd]
+    undocumented = [a.option_strings for a in sub._actions if not a.help]
+    assert undocumented == []
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "probe.png"
+    assert main(["probe", "--activation", "relu", "--init", "normal:0.2", "--depth", "5",
+                 "--width", "10", "--repeats", "2", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert main(["probe", "--activation", "relu", "--init", "he_normal", "--plot", str(tmp_path / "x.png")]) == 2
+    assert "pip install 'tinynet[plot]'" in capsys.readouterr().err

@@ -1,0 +1,90 @@
+import math
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from diagnostics import lecture as lec
+
+
+def test_lecture_configs_are_the_thirteen_of_experiments_md():
+    configs = lec.lecture_configs()
+    assert len(configs) == 13
+    assert [(c.activation, c.init_name, c.scale) for c in configs[:5]] == [
+        ("relu", "normal", 0.1), ("relu", "normal", 0.2), ("relu", "normal", 0.4),
+        ("relu", "normal", 0.8), ("relu", "xavier_uniform", None)]
+    assert {c.activation for c in configs[5:9]} == {"sigmoid"}
+    assert {c.activation for c in configs[9:]} == {"scaled_sigmoid"}
+    assert all((c.depth, c.width, c.repeats, c.bias_std) == (50, 100, 10, None) for c in configs)
+
+
+def test_config_builds_the_lecture_network():
+    net = lec.ProbeConfig("relu", "normal:0.1", depth=3, width=4).build(np.random.default_rng(0))
+    assert isinstance(net, tn.MLP) and len(net) == 6
+    assert all(isinstance(m, tn.ReLU) for m in list(net)[1::2])  # the last layer too
+    assert all(m.bias is None for m in list(net)[::2])
+
+
+def test_log10_mean_is_the_log_of_the_arithmetic_mean():
+    assert lec.log10_mean([0.0, 1.0]) == pytest.approx(math.log10(5.5))
+    assert lec.log10_mean([1000.0, 1000.0]) == pytest.approx(1000.0)  # beyond float range
+    assert lec.log10_mean([-math.inf, 0.0]) == pytest.approx(math.log10(0.5))
+    np.testing.assert_allclose(lec.log10_mean([[0.0, 2.0], [0.0, 2.0]]), [0.0, 2.0])
+
+
+def test_synthetic_gradient_averages_the_repeats_like_the_lecture():
+    from diagnostics.probes import gradient_probe
+
+    config = lec.ProbeConfig("tanh", "normal:0.15", depth=6, width=12, repeats=4)
+    result = lec.synthetic_gradient(config, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    means = [np.abs(gradient_probe(config.build(rng)).jacobian).mean() for _ in range(4)]
+    assert result.log10_mean_abs_grad == pytest.approx(math.log10(np.mean(means)), abs=1e-12)
+    assert result.repeat_log10_mean_abs_grad == pytest.approx(np.log10(means), abs=1e-12)
+    assert len(result.per_layer_grad_norm_log10) == 6
+
+
+@pytest.mark.parametrize("decades, expected", [(-1.5, "vanishing"), (0.5, "stable"), (-0.99, "stable"),
+                                               (3.0, "exploding"), (math.nan, "non-finite")])
+def test_verdict_thresholds(decades, expected):
+    assert lec.verdict(decades) == expected
+
+
+def test_nonfinite_forward_becomes_a_verdict_not_a_nan():
+    config = lec.ProbeConfig("relu", "normal:30", depth=250, width=10, repeats=2, bias_std=1.0)
+    result = lec.synthetic_gradient(config, np.random.default_rng(0))
+    assert result.verdict == "non-finite" and result.log10_mean_abs_grad is None
+    assert "forward pass became non-finite at layer" in result.nonfinite
+    assert result.to_json()["mean_abs_grad"] is None
+
+
+def small_sweep():
+    return [lec.ProbeConfig(a, i, depth=8, width=16, repeats=3)
+            for a in ("relu", "tanh") for i in ("normal:0.2", "xavier_uniform")]
+
+
+def test_sweep_is_the_same_serially_and_with_two_processes():
+    serial = lec.sweep(small_sweep(), seed=7)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = lec.sweep(small_sweep(), seed=7, executor=pool)
+    assert [r.to_json() for r in serial] == [r.to_json() for r in parallel]
+    other_seed = lec.sweep(small_sweep(), seed=8)
+    assert serial[0].log10_mean_abs_grad != other_seed[0].log10_mean_abs_grad
+
+
+def test_sweep_on_a_local_dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    serial = lec.sweep(small_sweep(), seed=7)
+    with distributed.Client(processes=True, n_workers=2, threads_per_worker=1,
+                            dashboard_address=None) as client:
+        dask = lec.sweep(small_sweep(), seed=7, executor=client.get_executor())
+    assert [r.to_json() for r in serial] == [r.to_json() for r in dask]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_lecture_configuration_is_finite_in_both_dtypes(dtype):
+    configs = lec.lecture_configs(repeats=2, dtype=dtype)
+    results = lec.sweep(configs, seed=0)
+    assert all(math.isfinite(r.log10_mean_abs_grad) for r in results)
+    assert all(len(r.per_layer_grad_norm_log10) == 50 for r in results)

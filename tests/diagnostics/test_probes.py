@@ -1,0 +1,145 @@
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from diagnostics.probes import gradient_probe, is_scale_equivariant, matrix_product
+
+
+def plain_product(scale, k, n, seed):
+    """The lecture's loop, verbatim in numpy."""
+    rng = np.random.default_rng(seed)
+    y = np.eye(k)
+    for _ in range(n):
+        y = rng.normal(0, scale, (k, k)) @ y
+    return y
+
+
+@pytest.mark.parametrize("scale", [0.5, 0.7])
+def test_matrix_product_equals_the_plain_loop(scale):
+    result = matrix_product(scale, k=4, n=100, rng=np.random.default_rng(3))
+    expected = plain_product(scale, 4, 100, seed=3)
+    np.testing.assert_allclose(result.product, expected, rtol=1e-9)
+    assert result.log10_mean_abs == pytest.approx(math.log10(np.abs(expected).mean()), abs=1e-9)
+    assert len(result.per_step_log10_norm) == 100
+
+
+def test_matrix_product_beyond_float_range():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = matrix_product(10.0, k=4, n=200, rng=np.random.default_rng(0))
+    assert 150 < result.log10_mean_abs < 300  # ~1.1 decades a step
+    with pytest.raises(OverflowError, match="beyond float64"):
+        matrix_product(100.0, k=4, n=200, rng=np.random.default_rng(0)).product
+
+
+def plain_jacobian(net, x):
+    """The lecture's hand-written chain rule over the net's own layers: Y <- diag(phi'(z)) W Y."""
+    h = x[0]
+    jac = np.eye(len(h))
+    layers = list(net)
+    for lin, act in zip(layers[::2], layers[1::2]):
+        z = lin.weight.data @ h + (0 if lin.bias is None else lin.bias.data)
+        jac = (act.derivative(z)[:, None] * lin.weight.data) @ jac
+        h = act.fn(z)
+    return jac
+
+
+@pytest.mark.parametrize("activation, std, bias", [
+    ("relu", 0.15, False), ("sigmoid", 0.3, False), ("scaled_sigmoid", 0.2, True), ("tanh", 0.1, True),
+])
+def test_gradient_probe_equals_the_plain_chain_rule(activation, std, bias):
+    rng = np.random.default_rng(0)
+    net = tn.MLP([20] * 11, activation, weight_init=tn.init.Normal(std=std), bias=bias,
+                 bias_init=tn.init.Normal(std=0.1) if bias else None, rng=rng)
+    x = rng.standard_normal((1, 20))
+    expected = plain_jacobian(net, x)
+    result = gradient_probe(net, x)
+    np.testing.assert_allclose(result.jacobian, expected, rtol=1e-9, atol=1e-300)
+    assert result.log10_mean_abs_grad == pytest.approx(math.log10(np.abs(expected).mean()), abs=1e-9)
+    assert result.mean_abs_grad == pytest.approx(np.abs(expected).mean(), rel=1e-9)
+    # per-layer norms: suffix products of the local Jacobians, from the output backwards
+    layers = list(net)
+    h, locals_ = x[0], []
+    for lin, act in zip(layers[::2], layers[1::2]):
+        z = lin.weight.data @ h + (0 if lin.bias is None else lin.bias.data)
+        locals_.append(act.derivative(z)[:, None] * lin.weight.data)
+        h = act.fn(z)
+    m, norms = np.eye(20), []
+    for local in reversed(locals_):
+        m = m @ local
+        norms.append(math.log10(np.linalg.norm(m)))
+    np.testing.assert_allclose(result.per_layer_grad_norm_log10, norms, atol=1e-9)
+    assert result.layers == [str(i) for i in range(18, -1, -2)]
+    assert result.log10_initial_norm == pytest.approx(0.5 * math.log10(20))
+
+
+def test_probe_leaves_the_network_as_it_was():
+    net = tn.MLP([5, 5, 5], "tanh", rng=np.random.default_rng(0))
+    before = [p.data.copy() for p in net.parameters()]
+    gradient_probe(net)
+    assert all(p.requires_grad for p in net.parameters())
+    assert all(not p.grad.any() for p in net.parameters())
+    assert all(np.array_equal(b, p.data) for b, p in zip(before, net.parameters()))
+    assert all(not m._forward_hooks and not m._backward_hooks for m in net.modules())
+
+
+def test_relu_at_depth_1000_is_finite_with_no_warnings():
+    net = tn.MLP([100] * 1001, "relu", weight_init=tn.init.Normal(std=0.8), bias=False,
+                 rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(net)
+    # each layer multiplies the squared norm by ~ 100 * 0.8^2 / 2 = 32, i.e. 0.75 decades
+    assert 650 < result.log10_mean_abs_grad < 850
+    slope = np.polyfit(np.arange(1000), result.per_layer_grad_norm_log10, 1)[0]
+    assert slope == pytest.approx(math.log10(math.sqrt(32)), abs=0.02)
+    assert result.mean_abs_grad is None  # beyond float range: only the log10 is given
+    with pytest.raises(OverflowError):
+        result.jacobian
+
+
+def test_float32_probe_agrees_with_float64():
+    nets = [tn.MLP([50] * 31, "relu", weight_init=tn.init.Normal(std=0.4), bias=False,
+                   rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float32)]
+    r64, r32 = (gradient_probe(n) for n in nets)
+    assert r32.jacobian_mantissa.dtype == np.float32
+    assert r32.log10_mean_abs_grad == pytest.approx(r64.log10_mean_abs_grad, abs=1e-3)
+
+
+def test_nonfinite_forward_is_reported_not_propagated():
+    # with biases the forward pass cannot be rescaled, so it overflows
+    net = tn.MLP([10] * 201, "relu", weight_init=tn.init.Normal(std=30.0), bias=True,
+                 bias_init=tn.init.Constant(1.0), rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(net)
+    assert not result.finite
+    assert result.nonfinite["pass"] == "forward" and result.nonfinite["type"] == "Linear"
+    assert 0 < int(result.nonfinite["layer"]) < 400
+    assert result.log10_mean_abs_grad is None
+
+
+def test_dead_network_gives_minus_infinity():
+    net = tn.MLP([4, 4, 4], "relu", weight_init=tn.init.Constant(-1.0), bias=False,
+                 rng=np.random.default_rng(0))
+    assert gradient_probe(net).log10_mean_abs_grad == -math.inf
+
+
+def test_scale_equivariance():
+    rng = np.random.default_rng(0)
+    assert is_scale_equivariant(tn.Linear(2, 2, bias=False, rng=rng))
+    assert not is_scale_equivariant(tn.Linear(2, 2, rng=rng))
+    assert is_scale_equivariant(tn.LeakyReLU()) and not is_scale_equivariant(tn.Tanh())
+
+
+def test_probe_input_errors():
+    net = tn.MLP([3, 3], "relu", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"x must be one input, \(in_features,\) or \(1, in_features\); got \(2, 3\)"):
+        gradient_probe(net, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="give x"):
+        gradient_probe(tn.Sequential(tn.ReLU()))
+    with pytest.raises(ValueError, match="scale must be > 0"):
+        matrix_product(0.0)
