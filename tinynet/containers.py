@@ -31,8 +31,12 @@ class Sequential(Layer):
     def _check_input(self, x):
         return x  # each layer checks its own input, naming itself
 
-    def _check_dy(self, dy):
+    def _check_dy(self, dy, out):
         return dy
+
+    def zero_grad(self):
+        for layer in self.layers:
+            layer.zero_grad()
 
     def _forward(self, x):
         for layer in self.layers:

@@ -21,7 +21,7 @@ class Layer:
         self._forward_hooks = {}
         self._backward_hooks = {}
         self._ctx = None  # what forward keeps for backward; backward consumes it
-        self._out = None  # (shape, dtype) of the last forward output, until backward
+        self._out = None  # the last forward output (checks dy's shape and dtype), until backward
 
     # ---- the contract -------------------------------------------------
     def forward(self, x):
@@ -33,7 +33,7 @@ class Layer:
                 result = hook(self, x, y)
                 if result is not None:
                     y = result
-        self._out = (y.shape, y.dtype)
+        self._out = y  # its shape and dtype check dy; holding it costs nothing, forward made it
         return y
 
     def backward(self, dy):
@@ -44,12 +44,13 @@ class Layer:
         the same input, and row i of ``dx`` is its vector-Jacobian product
         (backward of the identity gives the input-output Jacobian).
         """
-        if self._out is None:
+        out = self._out
+        if out is None:
             raise RuntimeError(
                 f"{self.label()}: backward called before forward (or twice after one "
                 "forward); each backward consumes what its forward kept"
             )
-        dy = self._check_dy(dy)
+        dy = self._check_dy(dy, out)
         self._out = None
         dx = self._backward(dy)
         if self._backward_hooks:
@@ -69,20 +70,20 @@ class Layer:
 
     # ---- input checks (shared so every layer words them alike) --------
     def _check_input(self, x):
-        return as_float_array(x, self.label(), "input")
+        return as_float_array(x, self, "input")
 
-    def _check_dy(self, dy):
-        dy = as_float_array(dy, self.label(), "dy")
-        shape, dtype = self._out
+    def _check_dy(self, dy, out):
+        dy = as_float_array(dy, self, "dy")
+        shape = out.shape
         if dy.shape != shape and not (
-            shape[:1] == (1,) and dy.ndim == len(shape) and dy.shape[1:] == shape[1:]
+            shape[0] == 1 and dy.ndim == len(shape) and dy.shape[1:] == shape[1:]
         ):
             raise ValueError(
                 f"{self.label()}: expected dy of shape {shape} (the shape of the output), "
                 f"got {dy.shape}"
             )
-        if dy.dtype != dtype:
-            dy = dy.astype(dtype)
+        if dy.dtype != out.dtype:
+            dy = dy.astype(out.dtype)
         return dy
 
     # ---- hooks --------------------------------------------------------
@@ -138,8 +139,10 @@ class Layer:
 
     def zero_grad(self):
         """Set every parameter's accumulated gradient to zero."""
-        for p in self.parameters():
+        for _, p in self._own_parameters():
             p.zero_grad()
+        for _, child in self.named_children():
+            child.zero_grad()
 
     def requires_grad_(self, requires_grad=True):
         """Switch parameter-gradient computation on or off for every parameter."""
@@ -155,7 +158,8 @@ class Layer:
         for mod in self.modules():
             for _, p in mod._own_parameters():
                 p.data = p.data.astype(dtype)
-                p.grad = p.grad.astype(dtype)
+                if p._grad is not None:
+                    p._grad = p._grad.astype(dtype)
             if hasattr(mod, "dtype"):
                 mod.dtype = dtype
         return self
@@ -177,20 +181,26 @@ class Layer:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
-def as_float_array(x, who, what):
-    """``x`` as a floating numpy array, or a TypeError naming ``who`` and ``what``.
+def as_float_array(x, owner, what):
+    """``x`` as a floating numpy array, or a TypeError naming ``owner`` and ``what``.
 
-    Integers become float64; anything else non-numeric (strings, objects,
-    complex, bool) is refused rather than silently misused.
+    ``owner`` is a layer or a name. Integers become float64; anything else
+    non-numeric (strings, objects, complex, bool) is refused rather than
+    silently misused. A layer's label is built only for the message, since
+    this runs on every forward and backward.
     """
-    if not isinstance(x, np.ndarray):
+    if type(x) is not np.ndarray:
         try:
             x = np.asarray(x)
         except (ValueError, TypeError) as e:
-            raise TypeError(f"{who}: {what} must be a numeric array ({e})") from None
+            raise TypeError(f"{_name(owner)}: {what} must be a numeric array ({e})") from None
     kind = x.dtype.kind
     if kind == "f":
         return x
     if kind in "iu":
         return x.astype(np.float64)
-    raise TypeError(f"{who}: {what} must be a real numeric array, got dtype {x.dtype}")
+    raise TypeError(f"{_name(owner)}: {what} must be a real numeric array, got dtype {x.dtype}")
+
+
+def _name(owner):
+    return owner if isinstance(owner, str) else owner.label()

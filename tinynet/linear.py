@@ -71,8 +71,13 @@ class Linear(Layer):
         if self.bias is not None:
             yield "bias", self.bias
 
+    def zero_grad(self):
+        self.weight.zero_grad()
+        if self.bias is not None:
+            self.bias.zero_grad()
+
     def _check_input(self, x):
-        x = as_float_array(x, self.label(), "input")
+        x = as_float_array(x, self, "input")
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"{self.label()}: expected input of shape (batch, {self.in_features}), got {x.shape}"
@@ -92,11 +97,11 @@ class Linear(Layer):
         x, self._ctx = self._ctx, None
         if self.weight.requires_grad:
             if dy.shape[0] == x.shape[0]:
-                self.weight.accumulate(dy.T @ x)
+                self.weight.accumulate(dy.T @ x, fresh=True)
             else:  # several cotangents for one input: the gradient of their sum
-                self.weight.accumulate(np.outer(dy.sum(axis=0), x[0]))
+                self.weight.accumulate(np.outer(dy.sum(axis=0), x[0]), fresh=True)
         if self.bias is not None and self.bias.requires_grad:
-            self.bias.accumulate(dy.sum(axis=0))
+            self.bias.accumulate(dy.sum(axis=0), fresh=True)
         return dy @ self.weight.data
 
     def get_config(self):

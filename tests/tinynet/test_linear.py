@@ -164,3 +164,18 @@ def test_shapes_and_linearity_in_dy(batch, in_f, out_f, bias):
     g = lin.backward(2.0 * dy1 - 3.0 * dy2)
     assert g.shape == (batch, in_f)
     np.testing.assert_allclose(g, 2.0 * g1 - 3.0 * g2, atol=1e-10)
+
+
+def test_a_gradient_read_before_backward_still_accumulates():
+    lin = make()
+    lin.weight.grad[:] = 1.0  # a user's own write into the cleared gradient
+    lin.forward(np.ones((1, 4)))
+    lin.backward(np.ones((1, 3)))
+    np.testing.assert_allclose(lin.weight.grad, 2.0)
+    lin.zero_grad()
+    assert lin.weight.grad.shape == (3, 4) and not lin.weight.grad.any()
+
+
+def test_parameter_grad_setter_checks_shape():
+    with pytest.raises(ValueError, match=r"grad must have shape \(3, 4\), got \(4, 3\)"):
+        make().weight.grad = np.zeros((4, 3))
