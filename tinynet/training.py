@@ -1,0 +1,291 @@
+"""Training: the minibatch loop `fit`, its History, and evaluate.
+
+Each step is ``pred = net.forward(xb)``, ``loss.forward(pred, yb)``,
+``optimizer.zero_grad()``, ``net.backward(loss.backward())``,
+``optimizer.step()``. Epochs and steps are numbered from 1 everywhere: in
+messages, in callbacks and on :class:`NonFiniteLossError`.
+"""
+
+import math
+import sys
+
+import numpy as np
+
+from .layer import as_float_array
+from .linear import check_size
+
+CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became nan or inf in :func:`fit`; ``epoch``, ``step`` and ``history`` say where.
+
+    ``epoch`` and ``step`` (within the epoch) are numbered from 1;
+    ``global_step`` counts every optimizer step before the failing batch
+    plus one. ``history`` holds the completed epochs.
+    """
+
+    def __init__(self, message, epoch, step, global_step, loss, history):
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step
+        self.global_step = global_step
+        self.loss = loss
+        self.history = history
+
+
+class History:
+    """Per-epoch metrics of a :func:`fit` run, Keras style.
+
+    ``history.history`` maps each metric to a list with one float per
+    completed epoch (``history["loss"]`` is a shorthand): ``"loss"``, and
+    ``"accuracy"`` when the targets are integer class labels; with
+    validation data also ``"val_loss"`` and ``"val_accuracy"``. Training
+    metrics are averaged over the epoch's batches as they were trained;
+    validation metrics are measured after the epoch. ``interrupted`` is True
+    when Ctrl-C ended training early.
+    """
+
+    def __init__(self, keys):
+        self.history = {k: [] for k in keys}
+        self.interrupted = False
+
+    @property
+    def epochs(self):
+        """The number of completed epochs."""
+        return len(self.history["loss"])
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __len__(self):
+        return self.epochs
+
+    def _append(self, logs):
+        for k, v in logs.items():
+            self.history[k].append(v)
+
+    def __repr__(self):
+        state = ", interrupted" if self.interrupted else ""
+        head = f"History({self.epochs} epoch{'' if self.epochs == 1 else 's'}{state})"
+        if not self.epochs:
+            return head
+        keys = list(self.history)
+        lines = [head, f"{'epoch':>6}" + "".join(f"{k:>14}" for k in keys)]
+        shown = list(range(self.epochs))
+        if self.epochs > 10:  # the start and the end are what a reader compares
+            shown = shown[:5] + [None] + shown[-5:]
+        for i in shown:
+            if i is None:
+                lines.append(f"{'...':>6}")
+            else:
+                lines.append(f"{i + 1:>6}" + "".join(f"{self.history[k][i]:>14.6g}" for k in keys))
+        return "\n".join(lines)
+
+
+def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=None, callbacks=(),
+        progress=True):
+    """Train ``net`` on ``x: (n, in_features)``, ``y: (n,)`` int labels or ``(n, out_features)`` floats.
+
+    Shuffles with ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one
+    when None) every epoch, so a seeded rng and a seeded net repeat a run
+    exactly. ``validation=(x_val, y_val)`` is evaluated after each epoch.
+    ``callbacks`` are objects with any of ``on_train_begin(net)``,
+    ``on_batch_end(step, loss)`` (step counted over the whole run),
+    ``on_epoch_end(epoch, logs)`` and ``on_train_end(history)``; the last
+    runs however training ends. ``progress`` shows a tqdm bar with the
+    running loss when stderr is a terminal.
+
+    Returns a :class:`History`. Ctrl-C stops training cleanly and returns
+    the history so far with ``interrupted`` set. A nan or inf loss raises
+    :class:`NonFiniteLossError` naming the epoch and step, before that
+    batch updates anything; the text of each callback's
+    ``describe_nonfinite()`` (if it has one) is appended to the message.
+    """
+    x, y = _check_data(x, y, "x", "y")
+    n = len(x)
+    epochs = check_size(epochs, "epochs", "fit")
+    batch_size = check_size(batch_size, "batch_size", "fit")
+    if rng is None:
+        rng = np.random.default_rng()
+    elif not isinstance(rng, np.random.Generator):
+        raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    for obj, methods, what in ((net, ("forward", "backward"), "net"),
+                               (loss, ("forward", "backward"), "loss"),
+                               (optimizer, ("zero_grad", "step"), "optimizer")):
+        missing = [m for m in methods if not callable(getattr(obj, m, None))]
+        if missing:
+            raise TypeError(f"fit: {what} must have {' and '.join(methods)} methods, "
+                            f"{type(obj).__name__} lacks {', '.join(missing)}")
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("fit: validation must be a pair (x_val, y_val)")
+        validation = _check_data(*validation, "validation x", "validation y")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not any(callable(getattr(cb, m, None)) for m in CALLBACK_METHODS + ("describe_nonfinite",)):
+            raise TypeError(f"fit: callback {cb!r} has none of the methods "
+                            f"{', '.join(CALLBACK_METHODS)}")
+
+    labels = _is_labels(y)
+    keys = ["loss"] + (["accuracy"] if labels else [])
+    if validation is not None:
+        keys += ["val_" + k for k in keys]
+    history = History(keys)
+    n_batches = math.ceil(n / batch_size)
+    bar = _Progress(epochs * n_batches, progress)
+    mean_reduced = getattr(loss, "reduction", "mean") != "sum"
+
+    epoch = step = global_step = 0
+    try:
+        _call(callbacks, "on_train_begin", net)
+        for epoch in range(1, epochs + 1):
+            perm = rng.permutation(n)
+            total, correct = 0.0, 0
+            for step in range(1, n_batches + 1):
+                idx = perm[(step - 1) * batch_size: step * batch_size]
+                xb, yb = x[idx], y[idx]
+                pred = net.forward(xb)
+                value = float(loss.forward(pred, yb))
+                if not math.isfinite(value):
+                    raise _nonfinite_error(value, epoch, epochs, step, n_batches, global_step + 1,
+                                           callbacks, history)
+                optimizer.zero_grad()
+                net.backward(loss.backward())
+                optimizer.step()
+                global_step += 1
+                total += value * len(idx) if mean_reduced else value
+                if labels:
+                    correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
+                seen = min(step * batch_size, n)
+                bar.step(epoch, epochs, total / seen if mean_reduced else total,
+                         correct / seen if labels else None)
+                _call(callbacks, "on_batch_end", global_step, value)
+            logs = {"loss": total / n if mean_reduced else total}
+            if labels:
+                logs["accuracy"] = correct / n
+            if validation is not None:
+                val = evaluate(net, loss, *validation, batch_size=batch_size)
+                logs.update({"val_" + k: v for k, v in val.items()})
+            history._append(logs)
+            _call(callbacks, "on_epoch_end", epoch, dict(logs))
+    except KeyboardInterrupt:
+        # no rollback: the model keeps what the steps so far made of it
+        history.interrupted = True
+        bar.close()
+        print(f"fit: interrupted at epoch {epoch}, step {step}; returning the history of "
+              f"{history.epochs} completed epoch{'' if history.epochs == 1 else 's'}",
+              file=sys.stderr)
+    finally:
+        bar.close()
+        # in a finally so a callback can always release what it attached to the net
+        _call(callbacks, "on_train_end", history)
+    return history
+
+
+def evaluate(net, loss, x, y, batch_size=None):
+    """``{"loss": ..., "accuracy": ...}`` of ``net`` on ``x``, ``y`` (accuracy only for integer labels).
+
+    Runs forward only, in batches of ``batch_size`` (all at once when None);
+    the loss is combined over batches as the criterion would report it for
+    the whole set.
+    """
+    x, y = _check_data(x, y, "x", "y", "evaluate")
+    n = len(x)
+    batch_size = n if batch_size is None else check_size(batch_size, "batch_size", "evaluate")
+    labels = _is_labels(y)
+    mean_reduced = getattr(loss, "reduction", "mean") != "sum"
+    total, correct = 0.0, 0
+    for start in range(0, n, batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        pred = net.forward(xb)
+        value = float(loss.forward(pred, yb))
+        total += value * len(xb) if mean_reduced else value
+        if labels:
+            correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
+    # nothing will call backward for these forwards; drop what they kept
+    if hasattr(loss, "_ctx"):
+        loss._ctx = None
+    result = {"loss": total / n if mean_reduced else total}
+    if labels:
+        result["accuracy"] = correct / n
+    return result
+
+
+def _nonfinite_error(value, epoch, epochs, step, n_batches, global_step, callbacks, history):
+    message = (
+        f"fit: the loss became {value} at epoch {epoch} of {epochs}, step {step} of {n_batches} "
+        f"(global step {global_step}); that batch updated nothing, and the history of the "
+        f"{history.epochs} completed epochs is on this error's .history. A smaller learning "
+        "rate or a better-scaled initialization usually helps."
+    )
+    for cb in callbacks:
+        describe = getattr(cb, "describe_nonfinite", None)
+        if not callable(describe):
+            continue
+        try:
+            text = describe()
+        except Exception as e:  # a broken diagnostic must not hide the real error
+            text = f"({type(cb).__name__}.describe_nonfinite failed: {type(e).__name__}: {e})"
+        if text:
+            message += "\n" + str(text)
+    return NonFiniteLossError(message, epoch, step, global_step, value, history)
+
+
+def _check_data(x, y, x_name, y_name, who="fit"):
+    x = as_float_array(x, who, x_name)
+    if x.ndim != 2:
+        raise ValueError(f"{who}: expected {x_name} of shape (n_samples, n_features), got {x.shape}")
+    y = np.asarray(y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"{who}: expected {y_name} of shape (n_samples,) (class labels) or "
+                         f"(n_samples, n_outputs), got {y.shape}")
+    if y.dtype.kind not in "iu":
+        y = as_float_array(y, who, y_name)
+    if len(x) != len(y):
+        raise ValueError(f"{who}: {x_name} has {len(x)} samples but {y_name} has {len(y)}")
+    if len(x) == 0:
+        raise ValueError(f"{who}: {x_name} has no samples")
+    return x, y
+
+
+def _is_labels(y):
+    return y.ndim == 1 and y.dtype.kind in "iu"
+
+
+def _call(callbacks, method, *args):
+    for cb in callbacks:
+        fn = getattr(cb, method, None)
+        if callable(fn):
+            fn(*args)
+
+
+class _Progress:
+    """A tqdm bar over all steps, or nothing when disabled, off a terminal, or tqdm is absent."""
+
+    def __init__(self, total, enabled):
+        self.bar = None
+        if not enabled:
+            return
+        try:
+            from tqdm import tqdm  # imported here: fit(progress=False) never needs it
+        except ImportError:
+            return
+        # disable=None lets tqdm switch itself off when stderr is not a terminal (CI logs)
+        bar = tqdm(total=total, disable=None, unit="step", leave=True, dynamic_ncols=True)
+        self.bar = None if bar.disable else bar
+
+    def step(self, epoch, epochs, loss, accuracy):
+        if self.bar is None:
+            return
+        self.bar.set_description(f"epoch {epoch}/{epochs}", refresh=False)
+        if accuracy is None:
+            self.bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        else:
+            self.bar.set_postfix(loss=f"{loss:.4g}", acc=f"{accuracy:.3f}", refresh=False)
+        self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
