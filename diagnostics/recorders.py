@@ -18,9 +18,14 @@ SATURATION_THRESHOLD = 0.01
 
 
 class Recorder:
-    """Base: names the layers, holds the hook handles, splits records into passes."""
+    """Base: names the layers, holds the hook handles, splits records into passes.
+
+    Set ``enabled`` to False to keep the hooks attached but record nothing
+    (a training monitor records only every N steps).
+    """
 
     columns = ()
+    formats = {}
 
     def __init__(self, net):
         if not isinstance(net, tn.Layer):
@@ -28,9 +33,21 @@ class Recorder:
         self.net = net
         self.names = {id(m): (name or type(m).__name__) for name, m in net.named_modules()}
         self.tables = []
+        self.enabled = True
+        self._open = False
         handles = [net.register_forward_hook(self._start_pass)]
-        hooks = tn.register_hooks(net, forward=self._forward_hook(), backward=self._backward_hook())
+        hooks = tn.register_hooks(net, forward=self._when_enabled(self._forward_hook()),
+                                  backward=self._when_enabled(self._backward_hook()))
         self._handles = tn.HandleGroup(handles + hooks.handles)
+
+    def _when_enabled(self, hook):
+        if hook is None:
+            return None
+
+        def maybe(layer, a, b):
+            if self.enabled:
+                hook(layer, a, b)
+        return maybe
 
     def _forward_hook(self):
         return None
@@ -44,12 +61,10 @@ class Recorder:
         self._open = False
 
     def _current(self):
-        if not self.tables or not getattr(self, "_open", False):
+        if not self.tables or not self._open:
             self.tables.append(Table(self.columns, formats=self.formats, title=type(self).__name__))
             self._open = True
         return self.tables[-1]
-
-    formats = {}
 
     @property
     def table(self):

@@ -137,3 +137,18 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_pa
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     assert main(["probe", "--activation", "relu", "--init", "he_normal", "--plot", str(tmp_path / "x.png")]) == 2
     assert "pip install 'tinynet[plot]'" in capsys.readouterr().err
+
+
+def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):
+    path = tmp_path / "t.json"
+    args = ["train", "--dataset", "moons", "--depth", "20", "--width", "32", "--activation", "tanh",
+            "--epochs", "40", "--quiet"]
+    assert main(args + ["--init", "normal:0.01", "--json", str(path)]) == 0
+    vanishing = json.loads(path.read_text())
+    assert main(args + ["--init", "variance_scaling:1,fan_in,normal", "--json", str(path)]) == 0
+    critical = json.loads(path.read_text())
+    out = capsys.readouterr().out
+    assert "untrained: gradient norm changes by" in out and "training accuracy" in out
+    assert vanishing["verdict"] == "vanishing" and critical["verdict"] == "stable"
+    assert vanishing["history"]["accuracy"][-1] < 0.6 < 0.95 < critical["history"]["accuracy"][-1]
+    assert len(critical["monitor"]) >= 2

@@ -1,15 +1,15 @@
-"""The commands of ``python -m diagnostics``: lecture, probe, matrices."""
+"""Commands that probe networks at initialization: lecture, probe, matrices."""
 
 import numpy as np
 
 import tinynet as tn
 
-from . import lecture as lec
-from .cli import (
+from .. import lecture as lec
+from ..cli import (
     add_common, add_dtype, add_jobs, command, executor_for, progress_on, write_json, _nonnegative_float,
     _positive_float, _positive_int,
 )
-from .table import Table, format_log10
+from ..table import Table, format_log10
 
 
 def _finish(args, data, results=None, title=None):
@@ -17,7 +17,7 @@ def _finish(args, data, results=None, title=None):
         write_json(args.json, data)
         print(f"wrote {args.json}")
     if getattr(args, "plot", None) and results:
-        from .plot import plot_gradient_curves
+        from ..plot import plot_gradient_curves
 
         plot_gradient_curves(results, args.plot, title=title)
         print(f"wrote {args.plot}")

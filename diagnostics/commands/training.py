@@ -1,0 +1,75 @@
+"""The ``train`` command: probe a network, then train it, so the verdict can be checked."""
+
+import numpy as np
+
+import tinynet as tn
+
+from .. import lecture as lec
+from ..cli import _positive_float, _positive_int, add_common, command
+from ..monitor import TrainingMonitor
+from ..probes import gradient_probe
+
+DATASETS = {"spirals": 3, "moons": 2, "xor": 2, "blobs": 3}
+
+
+@command("train", "probe an MLP at initialization, then train it on toy data")
+def run_train(args):
+    """Build an MLP, print the probe's verdict for it untrained, train it, print the accuracy.
+
+    The network is DEPTH hidden layers of WIDTH units with the activation
+    after each, and a linear output layer; it is trained with cross-entropy
+    and SGD (momentum 0.9) or Adam. Watch whether a network the probe calls
+    vanishing or exploding trains.
+    """
+    act = tn.activation(args.activation)
+    init = tn.init.from_spec(args.init)
+    rng = np.random.default_rng(args.seed)
+    x, y = getattr(tn.datasets, args.dataset)(rng=rng)
+    sizes = [x.shape[1]] + [args.width] * args.depth + [DATASETS[args.dataset]]
+    net = tn.MLP(sizes, act, weight_init=init, final_activation=False, rng=rng)
+
+    probe = gradient_probe(net)
+    change = probe.log10_grad_norm - probe.log10_initial_norm if probe.finite else float("nan")
+    print(f"{args.depth} hidden layers of {args.width}, {args.activation}, weights {init!r}; "
+          f"{args.dataset} ({len(x)} points), seed {args.seed}")
+    print(f"untrained: gradient norm changes by {change:+.2f} decades from output to input "
+          f"({change / len(probe.layers):+.3f} per layer): {lec.verdict(change)}")
+
+    opt = (tn.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9) if args.optimizer == "sgd"
+           else tn.optim.Adam(net.parameters(), lr=args.lr))
+    monitor = TrainingMonitor(net, every=10)
+    history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=args.epochs, batch_size=args.batch_size,
+                     rng=rng, callbacks=[monitor], progress=not args.quiet)
+    status = " (interrupted)" if history.interrupted else ""
+    print(f"after {history.epochs} epochs{status}: loss {history['loss'][-1]:.4f}, "
+          f"training accuracy {history['accuracy'][-1]:.3f}")
+    if args.json:
+        from ..cli import write_json
+
+        write_json(args.json, {"seed": args.seed, "verdict": lec.verdict(change),
+                               "decades": change, "history": history.history,
+                               "monitor": monitor.history})
+        print(f"wrote {args.json}")
+    if args.plot:
+        monitor.plot(args.plot, title=f"{args.activation}, {init!r}, {args.depth} layers")
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _arguments(p):
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="spirals", help="toy data set (default spirals)")
+    p.add_argument("--depth", type=_positive_int, default=2, help="number of hidden layers (default 2)")
+    p.add_argument("--width", type=_positive_int, default=64, help="units per hidden layer (default 64)")
+    p.add_argument("--activation", required=True, metavar="NAME",
+                   help="activation name: " + ", ".join(tn.available_activations()))
+    p.add_argument("--init", required=True, metavar="SPEC",
+                   help="weight initializer as tinynet.init.from_spec reads it, e.g. he_normal")
+    p.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+                   help="SGD with momentum 0.9, or Adam (default sgd)")
+    p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
+    add_common(p)
+
+
+run_train.arguments = _arguments
