@@ -155,6 +155,39 @@ class JacobianProbeResult:
         return self.jacobian_mantissa.astype(np.float64) * 10.0 ** self.log10_scale
 
 
+class LogRescaler:
+    """Hooks that divide the signal by its norm after each layer and keep the log10 of it.
+
+    ``backward_hook`` rescales the gradient leaving a layer; ``log10_scale``
+    is then the log10 of the true gradient's size, and ``records`` holds
+    ``(layer name, log10 norm)`` after each layer. ``forward_hook`` rescales
+    the forward signal by its largest entry (only valid for scale-equivariant
+    networks, where it leaves every Jacobian unchanged).
+    """
+
+    def __init__(self, names):
+        self.names = names
+        self.log10_scale = 0.0
+        self.records = []
+
+    def backward_hook(self, layer, dx, dy):
+        norm = _norm(dx)
+        if norm == 0 or not math.isfinite(norm):
+            # exactly zero stays zero (-inf); a non-finite norm cannot be rescaled
+            self.log10_scale = -math.inf if norm == 0 else math.nan
+            result = None
+        else:
+            self.log10_scale += math.log10(norm)
+            result = dx / dx.dtype.type(norm)
+        self.records.append((self.names[id(layer)], self.log10_scale))
+        return result
+
+    @staticmethod
+    def forward_hook(layer, x, y):
+        m = float(np.max(np.abs(y)))
+        return y / y.dtype.type(m) if m > 0 and math.isfinite(m) else None
+
+
 def gradient_probe(net, x=None):
     """Forward one input, backward the identity: the input-output Jacobian and per-layer norms.
 
@@ -169,62 +202,46 @@ def gradient_probe(net, x=None):
     Parameter gradients are not computed; the network is left as it was.
     """
     leaves = _leaves(net)
-    linears = [m for m in leaves if isinstance(m, tn.Linear)]
-    if x is None:
-        if not linears:
-            raise ValueError("gradient_probe: give x; the network has no Linear layer to size it by")
-        x = np.ones((1, linears[0].in_features), dtype=linears[0].dtype)
-    x = np.asarray(x)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[0] != 1:
-        raise ValueError(f"gradient_probe: x must be one input, (in_features,) or (1, in_features); got {x.shape}")
-
+    x = _probe_input(x, [m for m in leaves if isinstance(m, tn.Linear)])
     names = {id(m): name for name, m in net.named_modules()}
-    with_params = {id(m) for m in leaves if any(True for _ in m.named_parameters())} or {id(m) for m in leaves}
+    with_params = [m for m in leaves if any(True for _ in m.named_parameters())] or leaves
     saved = [(p, p.requires_grad) for p in net.parameters()]
     net.requires_grad_(False)
     try:
         y, nonfinite = _forward(net, x, all(is_scale_equivariant(m) for m in leaves))
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
-        out = y.shape[1]
-        log10_scale = 0.0
-        records, layers, per_layer = [], [], []
-
-        def rescale(layer, dx, dy):
-            nonlocal log10_scale
-            norm = _norm(dx)
-            if norm == 0 or not math.isfinite(norm):
-                log10_scale = -math.inf if norm == 0 else math.nan
-                result = None
-            else:
-                log10_scale += math.log10(norm)
-                result = dx / dx.dtype.type(norm)
-            records.append((names[id(layer)], log10_scale))
-            if id(layer) in with_params:
-                layers.append(names[id(layer)])
-                per_layer.append(log10_scale)
-            return result
-
-        with tn.register_hooks(net, backward=rescale):
-            j = net.backward(np.eye(out, dtype=y.dtype))
+        rescaler = LogRescaler(names)
+        with tn.register_hooks(net, backward=rescaler.backward_hook):
+            j = net.backward(np.eye(y.shape[1], dtype=y.dtype))
     finally:
         for p, flag in saved:
             p.requires_grad = flag
-    return JacobianProbeResult(layers, np.array(per_layer), 0.5 * math.log10(out), j, log10_scale,
-                               records=records)
+    recorded = {names[id(m)] for m in with_params}
+    per_layer = [(name, v) for name, v in rescaler.records if name in recorded]
+    return JacobianProbeResult([n for n, _ in per_layer], np.array([v for _, v in per_layer]),
+                               0.5 * math.log10(y.shape[1]), j, rescaler.log10_scale,
+                               records=rescaler.records)
+
+
+def _probe_input(x, linears):
+    """The probe's single input row: ``x`` checked, or ones sized by the first Linear."""
+    if x is None:
+        if not linears:
+            raise ValueError("gradient_probe: give x; the network has no Linear layer to size it by")
+        return np.ones((1, linears[0].in_features), dtype=linears[0].dtype)
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[None, :]
+    if x.ndim != 2 or x.shape[0] != 1:
+        raise ValueError(f"gradient_probe: x must be one input, (in_features,) or (1, in_features); got {x.shape}")
+    return x
 
 
 def _forward(net, x, rescale):
     """Forward ``x``; rescale the signal after each layer if allowed. Returns (y, nonfinite)."""
-    hook = None
-    if rescale:
-        def hook(layer, x, y):
-            m = float(np.max(np.abs(y)))
-            return y / y.dtype.type(m) if m > 0 and math.isfinite(m) else None
     with NonFiniteDetector(net) as detector:
-        handles = tn.register_hooks(net, forward=hook) if hook else tn.HandleGroup([])
+        handles = tn.register_hooks(net, forward=LogRescaler.forward_hook) if rescale else tn.HandleGroup([])
         with handles, np.errstate(over="ignore", invalid="ignore"):
             y = net.forward(x)
     return y, detector.first
