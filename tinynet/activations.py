@@ -63,6 +63,9 @@ class Activation(Layer):
         self._ctx = x
         return self.fn(x)
 
+    def zero_grad(self):
+        pass  # no parameters; skips the generic walk on every training step
+
     def _backward(self, dy):
         z, self._ctx = self._ctx, None
         return dy * self.derivative(z)
