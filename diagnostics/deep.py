@@ -56,18 +56,17 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
                 h = LogRescaler.forward_hook(act, z, h)
 
     # names are the positions the layers would have in the equivalent MLP
-    rescaler = LogRescaler({id(act): None})
+    rescaler = LogRescaler({})
     g = np.eye(width, dtype=dtype)
     layers, per_layer = [], []
-    with act.register_backward_hook(rescaler.backward_hook):
-        for l in reversed(range(depth)):
-            lin = linear(l)
-            rescaler.names[id(act)] = str(2 * l + 1)
-            rescaler.names[id(lin)] = str(2 * l)
-            act.forward(lin.forward(inputs[l][None, :]))
-            with lin.register_backward_hook(rescaler.backward_hook):
-                g = lin.backward(act.backward(g))
-            layers.append(str(2 * l))
-            per_layer.append(rescaler.log10_scale)
+    for l in reversed(range(depth)):
+        lin = linear(l)
+        rescaler.names[id(lin)] = str(2 * l)
+        act.forward(lin.forward(inputs[l][None, :]))
+        with lin.register_backward_hook(rescaler.backward_hook):
+            g = lin.backward(act.backward(g))
+        del rescaler.names[id(lin)]
+        layers.append(str(2 * l))
+        per_layer.append(rescaler.records[-1][1])
     return JacobianProbeResult(layers, np.array(per_layer), 0.5 * math.log10(width), g,
                                rescaler.log10_scale, records=rescaler.records)

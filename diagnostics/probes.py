@@ -18,11 +18,9 @@ from .recorders import NonFiniteDetector
 
 
 def _norm(a):
-    return float(np.linalg.norm(a))
-
-
-def _leaves(net):
-    return [m for m in net.modules() if not m.is_container]
+    """The Frobenius norm (one BLAS dot product, without np.linalg.norm's generality)."""
+    flat = a.reshape(-1)
+    return math.sqrt(float(np.dot(flat, flat)))
 
 
 def is_scale_equivariant(layer):
@@ -34,6 +32,20 @@ def is_scale_equivariant(layer):
     if isinstance(layer, tn.Linear):
         return layer.bias is None
     return isinstance(layer, tn.Activation) and layer.positively_homogeneous
+
+
+def to_float64(mantissa, log10_scale, what):
+    """``mantissa * 10 ** log10_scale`` as float64, or OverflowError if it over- or underflows."""
+    m = mantissa.astype(np.float64)
+    top = float(np.max(np.abs(m)))
+    if top == 0:
+        return m
+    exponent = math.log10(top) + log10_scale
+    if not -290 < exponent < 300:  # leave room for the spread of the entries below the largest
+        raise OverflowError(f"{what}'s largest entry is near 1e{exponent:+.0f}, beyond float64's range")
+    # two steps, so that neither factor overflows on its own
+    half = log10_scale / 2
+    return m * 10.0 ** half * 10.0 ** (log10_scale - half)
 
 
 # ---------------------------------------------------------------------------
@@ -59,9 +71,7 @@ class MatrixProductResult:
     @property
     def product(self):
         """Y as an ordinary float64 array; OverflowError where it leaves float range."""
-        if abs(self.log10_scale) > 300:
-            raise OverflowError(f"the product's entries are near 1e{self.log10_scale:+.0f}, beyond float64")
-        return self.mantissa.astype(np.float64) * 10.0 ** self.log10_scale
+        return to_float64(self.mantissa, self.log10_scale, "the product")
 
 
 def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
@@ -111,10 +121,10 @@ class JacobianProbeResult:
     layers: list
     per_layer_grad_norm_log10: np.ndarray
     log10_initial_norm: float
-    jacobian_mantissa: np.ndarray = None  # J / 10**log10_scale
+    jacobian_mantissa: np.ndarray = None  # J / 10**log10_scale, norm within a few decades of 1
     log10_scale: float = 0.0
     nonfinite: dict = None  # where the forward pass produced nan/inf, if it did
-    records: list = field(default_factory=list)  # (leaf name, log10 norm) for every leaf
+    records: list = field(default_factory=list)  # (layer name, log10 norm), backward order
 
     @property
     def finite(self):
@@ -150,19 +160,21 @@ class JacobianProbeResult:
     @property
     def jacobian(self):
         """J as an ordinary float64 array; OverflowError where it leaves float range."""
-        if abs(self.log10_scale) > 300:
-            raise OverflowError(f"J's entries are near 1e{self.log10_scale:+.0f}, beyond float64")
-        return self.jacobian_mantissa.astype(np.float64) * 10.0 ** self.log10_scale
+        return to_float64(self.jacobian_mantissa, self.log10_scale, "J")
 
 
 class LogRescaler:
-    """Hooks that divide the signal by its norm after each layer and keep the log10 of it.
+    """Hooks that keep a signal's size as a running log10, rescaling it before it leaves float range.
 
-    ``backward_hook`` rescales the gradient leaving a layer; ``log10_scale``
-    is then the log10 of the true gradient's size, and ``records`` holds
-    ``(layer name, log10 norm)`` after each layer. ``forward_hook`` rescales
-    the forward signal by its largest entry (only valid for scale-equivariant
-    networks, where it leaves every Jacobian unchanged).
+    ``backward_hook`` measures the gradient leaving a layer: ``records``
+    gets ``(layer name, log10 of its true norm)``. When the norm strays more
+    than ``limit`` decades from 1 (30 in float64, 4 in float32), the hook
+    divides the gradient by it and adds its log10 to ``log10_scale``, so the
+    true gradient is always ``dx * 10 ** log10_scale``. Rescaling only then,
+    not after every layer, saves a pass over the gradient per layer and a
+    rounding each time. ``forward_hook`` rescales the forward signal by its
+    largest entry (only valid for scale-equivariant networks, where it
+    leaves every Jacobian unchanged).
     """
 
     def __init__(self, names):
@@ -172,14 +184,19 @@ class LogRescaler:
 
     def backward_hook(self, layer, dx, dy):
         norm = _norm(dx)
+        result = None
         if norm == 0 or not math.isfinite(norm):
             # exactly zero stays zero (-inf); a non-finite norm cannot be rescaled
             self.log10_scale = -math.inf if norm == 0 else math.nan
-            result = None
+            log10_norm = self.log10_scale
         else:
-            self.log10_scale += math.log10(norm)
-            result = dx / dx.dtype.type(norm)
-        self.records.append((self.names[id(layer)], self.log10_scale))
+            decades = math.log10(norm)
+            log10_norm = self.log10_scale + decades
+            if abs(decades) > (30 if dx.dtype.itemsize >= 8 else 4):
+                self.log10_scale = log10_norm
+                dx *= dx.dtype.type(1.0 / norm)  # in place: dx is the layer's fresh output
+                result = dx
+        self.records.append((self.names[id(layer)], log10_norm))
         return result
 
     @staticmethod
@@ -201,25 +218,29 @@ def gradient_probe(net, x=None):
     or inf in the forward pass is reported (``nonfinite``), not propagated.
     Parameter gradients are not computed; the network is left as it was.
     """
-    leaves = _leaves(net)
+    named = [(name, m) for name, m in net.named_modules() if not m.is_container]
+    leaves = [m for _, m in named]
     x = _probe_input(x, [m for m in leaves if isinstance(m, tn.Linear)])
-    names = {id(m): name for name, m in net.named_modules()}
-    with_params = [m for m in leaves if any(True for _ in m.named_parameters())] or leaves
-    saved = [(p, p.requires_grad) for p in net.parameters()]
-    net.requires_grad_(False)
+    # the gradient is measured (and rescaled) after each layer with parameters:
+    # the lecture's "layer" is a Linear with its activation
+    own = {id(m): [p for _, p in m._own_parameters()] for m in leaves}
+    measured = [m for m in leaves if own[id(m)]] or leaves
+    params = [p for m in leaves for p in own[id(m)]]
+    saved = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad = False
     try:
         y, nonfinite = _forward(net, x, all(is_scale_equivariant(m) for m in leaves))
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
-        rescaler = LogRescaler(names)
-        with tn.register_hooks(net, backward=rescaler.backward_hook):
+        rescaler = LogRescaler({id(m): name for name, m in named})
+        with tn.HandleGroup(m.register_backward_hook(rescaler.backward_hook) for m in measured):
             j = net.backward(np.eye(y.shape[1], dtype=y.dtype))
     finally:
-        for p, flag in saved:
+        for p, flag in zip(params, saved):
             p.requires_grad = flag
-    recorded = {names[id(m)] for m in with_params}
-    per_layer = [(name, v) for name, v in rescaler.records if name in recorded]
-    return JacobianProbeResult([n for n, _ in per_layer], np.array([v for _, v in per_layer]),
+    return JacobianProbeResult([n for n, _ in rescaler.records],
+                               np.array([v for _, v in rescaler.records]),
                                0.5 * math.log10(y.shape[1]), j, rescaler.log10_scale,
                                records=rescaler.records)
 
@@ -239,9 +260,22 @@ def _probe_input(x, linears):
 
 
 def _forward(net, x, rescale):
-    """Forward ``x``; rescale the signal after each layer if allowed. Returns (y, nonfinite)."""
+    """Forward ``x``, rescaling after each layer if allowed. Returns ``(y, nonfinite)``.
+
+    Only the output is checked on the way: a nan or inf inside the network
+    reaches the output (or is saturated away by an activation, whose
+    derivative there is then 0, its true limit). When the output is not
+    finite, the same deterministic forward runs again with a
+    :class:`NonFiniteDetector` to name the layer where it began.
+    """
+    def run():
+        hooks = tn.register_hooks(net, forward=LogRescaler.forward_hook) if rescale else tn.HandleGroup([])
+        with hooks, np.errstate(over="ignore", invalid="ignore"):
+            return net.forward(x)
+
+    y = run()
+    if np.all(np.isfinite(y)):
+        return y, None
     with NonFiniteDetector(net) as detector:
-        handles = tn.register_hooks(net, forward=LogRescaler.forward_hook) if rescale else tn.HandleGroup([])
-        with handles, np.errstate(over="ignore", invalid="ignore"):
-            y = net.forward(x)
+        run()
     return y, detector.first

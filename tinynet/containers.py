@@ -121,9 +121,19 @@ class MLP(Sequential):
 
 
 def fresh_copy(layer):
-    """A copy of ``layer`` with no hooks and nothing kept from a forward pass."""
-    new = copy.deepcopy(layer)
-    for m in new.modules():
+    """A copy of ``layer`` with no hooks and nothing kept from a forward pass.
+
+    A layer without parameters or children (an activation) is copied
+    shallowly: its attributes are settings, which the copy may share.
+    """
+    leaf = type(layer).named_children is Layer.named_children
+    if leaf and not any(True for _ in layer._own_parameters()):
+        new = copy.copy(layer)
+        modules = (new,)
+    else:
+        new = copy.deepcopy(layer)
+        modules = new.modules()
+    for m in modules:
         m._forward_hooks = {}
         m._backward_hooks = {}
         m._ctx = None

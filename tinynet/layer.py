@@ -113,7 +113,11 @@ class Layer:
         """Yield ``(name, layer)`` for this layer and every layer below it."""
         yield prefix, self
         for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            path = f"{prefix}.{name}" if prefix else name
+            if type(child).named_children is Layer.named_children:
+                yield path, child  # a leaf: no nested generator (deep networks walk this often)
+            else:
+                yield from child.named_modules(path)
 
     def modules(self):
         """Yield this layer and every layer below it."""

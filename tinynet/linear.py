@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from . import init as init_module
 from .layer import Layer, as_float_array
 from .parameter import Parameter
 
@@ -17,8 +18,6 @@ def check_size(value, what, who):
 
 def resolve_init(init, who):
     """An initializer object from an object or a ``from_spec`` string."""
-    from . import init as init_module
-
     if isinstance(init, str):
         return init_module.from_spec(init)
     if not callable(init):
@@ -56,8 +55,6 @@ class Linear(Layer):
             rng = np.random.default_rng()
         elif not isinstance(rng, np.random.Generator):
             raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        from . import init as init_module
-
         weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
         self.weight = Parameter(weight_init((self.out_features, self.in_features), rng, dtype=self.dtype))
         if bias:
