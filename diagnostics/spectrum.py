@@ -1,0 +1,77 @@
+"""Dynamical isometry: the singular values of a network's input-output Jacobian.
+
+A gradient's norm says how much the network amplifies or shrinks signals on
+average; the singular values of J say whether it does so evenly. A network
+is well conditioned (dynamically isometric, Pennington, Schoenholz and
+Ganguli 2017) when they all lie near 1: a linear network of orthogonal
+layers has exactly that, Gaussian layers of the same variance spread them
+over many decades as depth grows. See docs/diagnostics.md.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .probes import gradient_probe
+
+
+@dataclass
+class Spectrum:
+    """log10 singular values of J (largest first) and summary numbers.
+
+    The SVD of a floating-point J resolves singular values down to about
+    ``resolution_decades`` below the largest (15 in float64, 7 in float32):
+    smaller ones are rounding noise, and ``resolved`` is False for them.
+    """
+
+    log10_singular_values: np.ndarray
+    resolution_decades: float = 15.0
+
+    @property
+    def resolved(self):
+        """True for the singular values the SVD can tell from rounding noise."""
+        return self.log10_singular_values > self.log10_max - self.resolution_decades
+
+    @property
+    def log10_max(self):
+        return float(self.log10_singular_values[0])
+
+    @property
+    def log10_min(self):
+        return float(self.log10_singular_values[-1])
+
+    @property
+    def log10_median(self):
+        return float(np.median(self.log10_singular_values))
+
+    @property
+    def log10_condition_number(self):
+        """log10 of largest / smallest singular value; a lower bound once beyond resolution."""
+        return min(self.log10_max - self.log10_min, self.resolution_decades)
+
+    @property
+    def spread(self):
+        """Standard deviation of the log10 singular values: 0 for perfect isometry."""
+        return float(np.std(self.log10_singular_values))
+
+
+def jacobian_spectrum(net, x=None):
+    """The singular values of ``net``'s input-output Jacobian at ``x`` (default: ones), as log10.
+
+    Computed from :func:`gradient_probe`'s rescaled Jacobian, so they are
+    exact in log form even where J's entries leave float range. Raises
+    ValueError if the forward pass was not finite.
+    """
+    result = gradient_probe(net, x)
+    if not result.finite:
+        where = result.nonfinite
+        raise ValueError(f"jacobian_spectrum: the forward pass became non-finite at layer "
+                         f"{where['layer']} ({where['type']})")
+    if result.log10_scale == -math.inf:
+        return Spectrum(np.full(min(result.jacobian_mantissa.shape), -np.inf))
+    mantissa = result.jacobian_mantissa
+    s = np.linalg.svd(mantissa.astype(np.float64), compute_uv=False)
+    resolution = 15.0 if mantissa.dtype.itemsize >= 8 else 7.0
+    with np.errstate(divide="ignore"):  # an exactly singular J has log10 0 = -inf
+        return Spectrum(np.log10(s) + result.log10_scale, resolution)

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+import tinynet as tn
+from diagnostics.spectrum import jacobian_spectrum
+
+
+def deep(activation, init, depth=30, width=40, seed=0):
+    return tn.MLP([width] * (depth + 1), activation, weight_init=init, bias=False,
+                  rng=np.random.default_rng(seed))
+
+
+def test_orthogonal_linear_network_is_exactly_isometric():
+    spec = jacobian_spectrum(deep("identity", tn.init.Orthogonal()))
+    np.testing.assert_allclose(spec.log10_singular_values, 0.0, atol=1e-12)
+    assert spec.spread < 1e-12
+
+
+def test_gaussian_layers_of_the_same_variance_are_not():
+    spec = jacobian_spectrum(deep("identity", tn.init.LeCunNormal()))
+    assert spec.log10_condition_number > 10  # 30 Gaussian layers: ill conditioned
+    assert abs(spec.log10_max) < 1  # though the largest direction keeps its size
+    # the Lyapunov spectrum of Gaussian products: the median decays by
+    # 0.5 * (log(2 / k) + digamma(k / 4)) nats a layer, here -0.35
+    from scipy.special import digamma
+
+    median_rate = 0.5 * (np.log(2 / 40) + digamma(40 / 4 + 0.5)) / np.log(10)
+    assert spec.log10_median == pytest.approx(30 * median_rate, abs=1.0)
+    assert not spec.resolved.all()  # the smallest are beyond what an SVD resolves
+
+
+def test_critical_tanh_lies_between():
+    ortho_linear = jacobian_spectrum(deep("identity", tn.init.Orthogonal())).spread
+    gauss_linear = jacobian_spectrum(deep("identity", tn.init.LeCunNormal())).spread
+    tanh = jacobian_spectrum(deep("tanh", tn.init.Orthogonal())).spread
+    assert ortho_linear < tanh < gauss_linear
+
+
+def test_matches_numpy_svd_where_finite():
+    net = deep("tanh", tn.init.Normal(std=0.2), depth=5, width=10)
+    from diagnostics.probes import gradient_probe
+
+    expected = np.linalg.svd(gradient_probe(net).jacobian, compute_uv=False)
+    np.testing.assert_allclose(jacobian_spectrum(net).log10_singular_values, np.log10(expected), atol=1e-10)
+
+
+def test_beyond_float_range():
+    spec = jacobian_spectrum(deep("relu", tn.init.Normal(std=0.8), depth=800, width=30))
+    assert spec.log10_max > 300
+    assert np.all(np.isfinite(spec.log10_singular_values[spec.resolved]))
+
+
+def test_nonfinite_forward_is_an_error():
+    net = tn.MLP([10] * 251, "relu", weight_init=tn.init.Normal(std=30.0), bias_init=tn.init.Constant(1.0),
+                 rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="forward pass became non-finite at layer"):
+        jacobian_spectrum(net)
