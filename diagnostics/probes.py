@@ -2,9 +2,11 @@
 
 Both keep every magnitude as a log10. The maps they follow are linear in
 the signal they rescale (a product of matrices; a backward pass, linear in
-the incoming gradient), so after every layer a hook divides the signal by
-its norm and adds the log10 of that norm to a running sum. The true value
-is ``mantissa * 10 ** log10_scale``, finite at any depth and in float32.
+the incoming gradient), so a hook can divide the signal by its norm and add
+the log10 of that norm to a running sum: the product after every factor,
+the gradient whenever its norm strays far from 1 (``LogRescaler``). The
+true value is ``mantissa * 10 ** log10_scale``, finite at any depth and in
+float32.
 """
 
 import math

@@ -52,8 +52,8 @@ class Spectrum:
 
     @property
     def spread(self):
-        """Standard deviation of the log10 singular values: 0 for perfect isometry."""
-        return float(np.std(self.log10_singular_values))
+        """Standard deviation of the resolved log10 singular values: 0 for perfect isometry."""
+        return float(np.std(self.log10_singular_values[self.resolved]))
 
 
 def jacobian_spectrum(net, x=None):

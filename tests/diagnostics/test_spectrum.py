@@ -48,6 +48,7 @@ def test_beyond_float_range():
     spec = jacobian_spectrum(deep("relu", tn.init.Normal(std=0.8), depth=800, width=30))
     assert spec.log10_max > 300
     assert np.all(np.isfinite(spec.log10_singular_values[spec.resolved]))
+    assert np.isfinite(spec.spread)  # exact zeros (a rank-deficient ReLU J) are left out
 
 
 def test_nonfinite_forward_is_an_error():
