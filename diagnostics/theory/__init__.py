@@ -1,0 +1,35 @@
+"""Mean-field theory of signal and gradient propagation at initialization.
+
+Predicts what the probes measure: per-layer gradient norms of a deep MLP
+(mean-field and typical at finite width), the ordered / critical / chaotic
+regime and the critical initialization, Lyapunov exponents of products of
+random matrices, and the Jacobian spectrum behind dynamical isometry. The
+mathematics is written up in docs/theory.md.
+"""
+
+from .criticality import (
+    CRITICAL_TOLERANCE, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
+)
+from .finite_width import expected_log_chi2_mean, expected_log_mean, typical_log_gains
+from .gaussian import gaussian_expectation, gaussian_nodes
+from .isometry import JacobianSpectrum, jacobian_spectrum
+from .lyapunov import (
+    RandomProductPrediction, lyapunov_exponent, lyapunov_exponent_log10, lyapunov_spectrum,
+    predict_random_product,
+)
+from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
+from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_std
+from .predict import Prediction, predict, predict_lecture
+
+__all__ = [
+    "gaussian_expectation", "gaussian_nodes",
+    "variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics",
+    "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
+    "Prediction", "predict", "predict_lecture",
+    "sigma_w_from_init", "sigma_w_from_std", "weight_std",
+    "CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
+    "critical_sigma_w", "critical_init",
+    "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
+    "RandomProductPrediction", "predict_random_product",
+    "JacobianSpectrum", "jacobian_spectrum",
+]

@@ -1,0 +1,52 @@
+"""Argument checks shared by the theory modules: bad input fails here, named."""
+
+import math
+import numbers
+
+import tinynet
+
+
+def as_activation(activation, owner):
+    """``activation`` as a tinynet Activation: an instance, a subclass, or a registered name."""
+    if isinstance(activation, tinynet.Activation):
+        return activation
+    if isinstance(activation, type) and issubclass(activation, tinynet.Activation):
+        return activation()
+    if isinstance(activation, str):
+        try:
+            return tinynet.activation(activation)
+        except ValueError as exc:
+            raise ValueError(f"{owner}: {exc}") from None
+    raise TypeError(
+        f"{owner}: activation must be a tinynet Activation or the name of one "
+        f"(e.g. 'relu'), got {activation!r} (type {type(activation).__name__})")
+
+
+def check_real(owner, name, value, *, positive=False, nonnegative=False):
+    """``value`` as a finite float, or an error naming ``owner`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{owner}: {name} must be finite, got {value}")
+    if positive and number <= 0:
+        raise ValueError(f"{owner}: {name} must be > 0, got {value}")
+    if nonnegative and number < 0:
+        raise ValueError(f"{owner}: {name} must be >= 0, got {value}")
+    return number
+
+
+def check_count(owner, name, value, minimum=1):
+    """``value`` as a Python int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_variance(owner, q):
+    """``q`` as a float in [0, inf]; inf stands for the limit of an exploding variance."""
+    if isinstance(q, bool) or not isinstance(q, numbers.Real) or not float(q) >= 0.0:
+        raise ValueError(f"{owner}: q must be a variance >= 0, got {q!r}")
+    return float(q)

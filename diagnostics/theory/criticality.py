@@ -1,0 +1,155 @@
+"""Ordered, critical or chaotic: chi_1 at the fixed point, and the critical initialization.
+
+chi_1 is the gradient gain ``sigma_w**2 E[phi'(sqrt(q*) Z)**2]`` at the
+fixed point q* of the variance map. Deep in the network every layer has it,
+so squared gradient norms shrink (ordered, chi_1 < 1) or grow (chaotic,
+chi_1 > 1) by a factor e every ``depth_scale = 1 / |log chi_1|`` layers (the
+papers' convention; the norm itself takes twice as many); at chi_1 = 1
+(critical) they keep their size. Derivations: see docs/theory.md.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import tinynet
+
+from ._checks import as_activation, check_real
+from .meanfield import _clamped_nodes, _fixed_point
+
+__all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
+           "critical_sigma_w", "critical_init"]
+
+#: |chi_1 - 1| up to which a network counts as critical. Then the gradient
+#: changes by at most a factor e over a million layers.
+CRITICAL_TOLERANCE = 1e-6
+
+ORDERED, CRITICAL, CHAOTIC = "ordered", "critical", "chaotic"
+
+
+class NoCriticalPoint(ValueError):
+    """Raised when chi_1 = 1 has no solution in the searched range of sigma_w."""
+
+
+def depth_scale(chi, tolerance=CRITICAL_TOLERANCE):
+    """Layers over which the squared gradient norm changes by e: ``1 / |log chi|``, inf if critical."""
+    chi = check_real("depth_scale", "chi", chi, nonnegative=True)
+    if abs(chi - 1.0) <= tolerance:
+        return math.inf
+    if chi == 0.0:
+        return 0.0
+    return 1.0 / abs(math.log(chi))
+
+
+@dataclass(frozen=True)
+class Regime:
+    """Where a network sits: ``name`` is "ordered", "critical" or "chaotic".
+
+    ``chi`` is chi_1 at the fixed point ``q_fixed_point`` (0 or inf when the
+    variance vanishes or explodes), ``depth_scale`` the number of layers
+    over which the squared gradient norm changes by a factor e.
+    """
+
+    name: str
+    chi: float
+    q_fixed_point: float
+    depth_scale: float
+    sigma_w: float
+    sigma_b: float
+
+    def __str__(self):
+        return (f"{self.name} (chi_1 = {self.chi:.6g}, depth scale {self.depth_scale:.4g} layers, "
+                f"sigma_w = {self.sigma_w:.6g}, sigma_b = {self.sigma_b:.6g})")
+
+
+def _chi_at_fixed_point(act, sigma_w, sigma_b, q_start):
+    q_star = _fixed_point(act, sigma_w, sigma_b, q_start)
+    x, w = _clamped_nodes(q_star)
+    return sigma_w * sigma_w * float(act.derivative(x) ** 2 @ w), q_star
+
+
+def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
+    """The ``Regime`` of weights N(0, sigma_w**2 / fan_in), biases N(0, sigma_b**2).
+
+    The fixed point is the one reached from an input with mean(x**2) =
+    ``input_sq``. Critical means ``|chi_1 - 1| <= tolerance``. For the
+    lecture's N(0, std**2) weights pass ``sigma_w = std * sqrt(fan_in)``.
+    """
+    act = as_activation(activation, "regime")
+    sigma_w = check_real("regime", "sigma_w", sigma_w, positive=True)
+    sigma_b = check_real("regime", "sigma_b", sigma_b, nonnegative=True)
+    input_sq = check_real("regime", "input_sq", input_sq, nonnegative=True)
+    chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, sigma_w ** 2 * input_sq + sigma_b ** 2)
+    if abs(chi - 1.0) <= tolerance:
+        name = CRITICAL
+    else:
+        name = ORDERED if chi < 1.0 else CHAOTIC
+    return Regime(name, chi, q_star, depth_scale(chi, tolerance), sigma_w, sigma_b)
+
+
+def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.0):
+    """The first sigma_w in ``bounds`` (scanning upwards) where chi_1 passes through 1.
+
+    ReLU gives sqrt(2) (He), the identity 1, tanh at sigma_b = 0 gives 1, a
+    sigmoid about 10.15 (phi(0) = 1/2 keeps q* > 0, so it saturates long
+    before chi_1 reaches 1). Raises ``NoCriticalPoint`` when chi_1 - 1 keeps
+    one sign over ``bounds``, or only jumps over 0: for GELU (sigma_b <=
+    0.25) and SiLU (sigma_b <= 0.5) the fixed point reached from the input
+    jumps from a finite q* with chi_1 < 1 (q* = 0, chi_1 = sigma_w**2 / 4 at
+    sigma_b = 0) to q* = inf with chi_1 = sigma_w**2 / 2 > 1.
+    """
+    owner = "critical_sigma_w"
+    act = as_activation(activation, owner)
+    sigma_b = check_real(owner, "sigma_b", sigma_b, nonnegative=True)
+    input_sq = check_real(owner, "input_sq", input_sq, nonnegative=True)
+    low, high = (check_real(owner, "bounds", b, positive=True) for b in bounds)
+    if not low < high:
+        raise ValueError(f"{owner}: bounds must be (low, high) with low < high, got {bounds}")
+
+    def excess(sigma_w):
+        q_start = sigma_w * sigma_w * input_sq + sigma_b * sigma_b
+        return _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)[0] - 1.0
+
+    # chi_1 need not be monotone, nor even continuous, in sigma_w: scan a log
+    # grid and accept the first sign change where chi_1 really passes through 1
+    grid = np.geomspace(low, high, max(2, math.ceil(4 * math.log10(high / low)) + 1))
+    values = [excess(s) for s in grid]
+    jumps = []
+    for a, b, fa, fb in zip(grid, grid[1:], values, values[1:]):
+        if fa == 0.0:
+            return float(a)
+        if (fa < 0.0) == (fb < 0.0):
+            continue
+        from scipy.optimize import brentq
+
+        root = brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+        if abs(excess(root)) <= CRITICAL_TOLERANCE:
+            return root
+        # the fixed point reached from the input jumps here (e.g. from q* = 0
+        # to q* = inf), and chi_1 with it, straight over 1
+        jumps.append(root)
+    if values[-1] == 0.0:
+        return float(grid[-1])
+    chis = [v + 1.0 for v in values]
+    where = f"for {act.name} with sigma_b = {sigma_b} and sigma_w in [{low:g}, {high:g}]"
+    if jumps:
+        at = jumps[0]
+        below, above = (excess(at * (1 - 1e-9)) + 1.0, excess(at * (1 + 1e-9)) + 1.0)
+        raise NoCriticalPoint(
+            f"{owner}: no critical point {where}: chi_1 jumps over 1 (from {below:.4g} to "
+            f"{above:.4g}) at sigma_w = {at:.10g}, where the fixed point the variance reaches "
+            f"from the input changes, so no sigma_w gives chi_1 = 1")
+    side = "below" if values[0] < 0 else "above"
+    raise NoCriticalPoint(
+        f"{owner}: no critical point {where}: chi_1 stays {side} 1 "
+        f"(it ranges over [{min(chis):.4g}, {max(chis):.4g}])")
+
+
+def critical_init(activation, sigma_b=0.0, **kwargs):
+    """The tinynet initializer N(0, sigma_w**2 / fan_in) at the critical sigma_w.
+
+    Keyword arguments go to ``critical_sigma_w``; ``NoCriticalPoint`` passes through.
+    """
+    sigma_w = critical_sigma_w(activation, sigma_b, **kwargs)
+    return tinynet.init.VarianceScaling(scale=sigma_w * sigma_w, mode="fan_in", distribution="normal")
