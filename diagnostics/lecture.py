@@ -127,6 +127,31 @@ def verdict(decades):
     return "stable"
 
 
+def predict_config(config):
+    """What diagnostics.theory predicts for ``config`` (input of ones), as ``ExperimentResult.extra``.
+
+    Empty, with a ``prediction_note``, where the theory does not apply
+    (an initializer with a non-zero mean, for one).
+    """
+    from . import theory
+
+    try:
+        sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
+        p = theory.predict(config.activation, sigma_w, config.depth, config.width,
+                           sigma_b=config.bias_std or 0.0, input_sq=1.0)
+    except (ValueError, TypeError) as e:
+        return {"prediction_note": str(e)}
+    return {
+        "sigma_w": sigma_w,
+        "predicted_log10_mean_abs_grad": float(p.log10_mean_abs_grad),
+        "typical_log10_mean_abs_grad": float(p.typical_log10_mean_abs_grad),
+        "predicted_per_layer_grad_norm_log10": [float(v) for v in p.per_layer_grad_norm_log10],
+        "typical_per_layer_grad_norm_log10": [float(v) for v in p.typical_per_layer_grad_norm_log10],
+        "regime": p.regime,
+        "chi_1": float(p.chi_fixed_point),
+    }
+
+
 def synthetic_gradient(config, rng):
     """Run ``config.repeats`` fresh networks through :func:`gradient_probe` and average."""
     stats, curves = [], []
@@ -146,7 +171,7 @@ def synthetic_gradient(config, rng):
     return ExperimentResult(
         config.activation, config.init_name, config.scale, config.depth, config.width,
         config.repeats, float(log10_mean(stats)), [float(c) for c in curve],
-        [float(s) for s in stats], change / config.depth, verdict(change))
+        [float(s) for s in stats], change / config.depth, verdict(change), extra=predict_config(config))
 
 
 def _run_task(task):
@@ -154,7 +179,14 @@ def _run_task(task):
     rng = np.random.default_rng(seed)
     if kind == "matrices":
         scale, k, n, dtype = payload
-        return matrix_product(scale, k=k, n=n, rng=rng, dtype=np.dtype(dtype))
+        result = matrix_product(scale, k=k, n=n, rng=rng, dtype=np.dtype(dtype))
+        from .theory import predict_random_product
+
+        p = predict_random_product(scale, k, n)
+        result.extra = {"lyapunov_log10_per_step": p.log10_rate,
+                        "measured_log10_per_step": result.measured_log10_per_step,
+                        "typical_log10_mean_abs": p.typical_log10_mean_abs_entry}
+        return result
     return synthetic_gradient(payload, rng)
 
 
@@ -201,8 +233,7 @@ class LectureResult:
 def matrix_json(m):
     """The JSON record of a :class:`MatrixProductResult`."""
     return _json_safe({"scale": m.scale, "k": m.k, "n": m.n, "log10_mean_abs": m.log10_mean_abs,
-                       "per_step_log10_norm": [float(v) for v in m.per_step_log10_norm],
-                       **getattr(m, "extra", {})})
+                       "per_step_log10_norm": [float(v) for v in m.per_step_log10_norm], **m.extra})
 
 
 def run_lecture(seed=0, dtype="float64", executor=None, progress=False, k=4, n=100):
@@ -215,19 +246,27 @@ def run_lecture(seed=0, dtype="float64", executor=None, progress=False, k=4, n=1
     return LectureResult(seed, str(np.dtype(dtype)), results[:nm], results[nm:])
 
 
-def experiment_table(results, title=None, extra_columns=()):
-    """The per-configuration table the command line prints."""
-    columns = ["activation", "init", "scale", "mean|J|", "log10", "decades/layer",
-               *extra_columns, "verdict"]
+def experiment_table(results, title=None):
+    """The per-configuration table the command line prints: measured, then predicted.
+
+    ``log10`` is the measured log10 mean |J|; ``typical`` and ``mean-field``
+    are the theory's predictions of it (the value one network shows, and the
+    log of the mean over networks); ``regime`` is the theory's.
+    """
+    columns = ["activation", "init", "scale", "mean|J|", "log10", "typical", "mean-field",
+               "decades/layer", "regime", "verdict"]
     table = Table(columns, title=title,
-                  formats={"log10": ".2f", "decades/layer": "+.3f", "scale": "g"})
+                  formats={"log10": ".2f", "typical": ".2f", "mean-field": ".2f",
+                           "decades/layer": "+.3f", "scale": "g"})
     for r in results:
-        row = {"activation": r.activation, "init": r.init, "scale": r.scale,
-               "mean|J|": None if r.log10_mean_abs_grad is None else format_log10(r.log10_mean_abs_grad),
-               "log10": r.log10_mean_abs_grad, "decades/layer": r.decades_per_layer,
-               "verdict": r.verdict if r.nonfinite is None else f"{r.verdict}: {r.nonfinite}"}
-        row.update({c: r.extra.get(c) for c in extra_columns})
-        table.append(row)
+        table.append({
+            "activation": r.activation, "init": r.init, "scale": r.scale,
+            "mean|J|": None if r.log10_mean_abs_grad is None else format_log10(r.log10_mean_abs_grad),
+            "log10": r.log10_mean_abs_grad,
+            "typical": r.extra.get("typical_log10_mean_abs_grad"),
+            "mean-field": r.extra.get("predicted_log10_mean_abs_grad"),
+            "decades/layer": r.decades_per_layer, "regime": r.extra.get("regime"),
+            "verdict": r.verdict if r.nonfinite is None else f"{r.verdict}: {r.nonfinite}"})
     return table
 
 

@@ -64,6 +64,15 @@ class MatrixProductResult:
     mantissa: np.ndarray  # Y / 10**log10_scale, entries of order one
     log10_scale: float
     per_step_log10_norm: np.ndarray  # log10 ||W_i ... W_1||_F for i = 1..n
+    extra: dict = field(default_factory=dict)  # e.g. the theory's prediction, added by callers
+
+    @property
+    def measured_log10_per_step(self):
+        """The growth rate of log10 ||Y||: the least-squares slope over the steps."""
+        steps = np.arange(1, len(self.per_step_log10_norm) + 1)
+        if len(steps) < 2:
+            return float(self.per_step_log10_norm[0])
+        return float(np.polyfit(steps, self.per_step_log10_norm, 1)[0])
 
     @property
     def log10_mean_abs(self):

@@ -1,3 +1,3 @@
 """The commands of ``python -m diagnostics``; importing this package registers them."""
 
-from . import probing, training  # noqa: F401
+from . import probing, theory, training  # noqa: F401

@@ -33,11 +33,27 @@ def _run_with(args, tasks):
 
 
 def matrices_table(results):
-    table = Table(["scale", "k", "n", "mean|entry|", "log10"], formats={"log10": ".2f", "scale": "g"})
+    """Measured size of each product, beside the theory's typical value and growth rate."""
+    table = Table(["scale", "k", "n", "mean|entry|", "log10", "typical", "decades/step", "Lyapunov"],
+                  formats={"log10": ".2f", "typical": ".2f", "scale": "g", "decades/step": "+.4f",
+                           "Lyapunov": "+.4f"})
     for m in results:
         table.append({"scale": m.scale, "k": m.k, "n": m.n,
-                      "mean|entry|": format_log10(m.log10_mean_abs), "log10": m.log10_mean_abs})
+                      "mean|entry|": format_log10(m.log10_mean_abs), "log10": m.log10_mean_abs,
+                      "typical": m.extra.get("typical_log10_mean_abs"),
+                      "decades/step": m.extra.get("measured_log10_per_step"),
+                      "Lyapunov": m.extra.get("lyapunov_log10_per_step")})
     return table
+
+
+MATRICES_NOTE = ("typical: predicted log10 of one product's mean |entry|; decades/step: measured growth of "
+                 "log10 ||Y||; Lyapunov: its exact rate, log10(scale) + (log 2 + digamma(k/2)) / (2 ln 10)")
+EXPERIMENTS_NOTE = (
+    "log10: measured, of the mean over the networks, as the lecture averaged; typical: predicted for one\n"
+    "network (the median); mean-field: predicted log of the mean over infinitely wide networks.\n"
+    "regime: ordered / critical / chaotic as chi_1 at the fixed point is below / at / above 1.\n"
+    f"verdict: vanishing / exploding when the gradient norm shrinks / grows by more than "
+    f"{lec.STABLE_DECADES:g} decade from output to input, else stable")
 
 
 @command("lecture", "reproduce every experiment of the lecture (EXPERIMENTS.md)")
@@ -57,11 +73,12 @@ def run_lecture(args):
     print(f"The lecture's experiments on tinynet networks (seed {args.seed}, {args.dtype})\n")
     print("1. Products of 100 random 4x4 matrices with N(0, scale^2) entries")
     print(matrices_table(result.matrices))
+    print(MATRICES_NOTE)
     print("\n2. Gradient of a 50-layer MLP at initialization (width 100, no bias, input of ones),")
     print("   mean |J| of its input-output Jacobian, averaged over 10 fresh networks")
     print(lec.experiment_table(result.experiments))
-    print(f"\nverdict: vanishing / exploding when the gradient norm shrinks / grows by more than "
-          f"{lec.STABLE_DECADES:g} decade from output to input, else stable")
+    print()
+    print(EXPERIMENTS_NOTE)
     _finish(args, result.to_json(), result.experiments, "The lecture's networks: gradient norm by depth")
     return 0
 
@@ -81,16 +98,24 @@ def run_probe(args):
     print(f"{args.depth}-layer MLP, width {args.width}, {args.activation}, weights {init!r}, {bias}; "
           f"{args.repeats} repeats, seed {args.seed}, {args.dtype}")
     print(lec.experiment_table([result]))
+    if "prediction_note" in result.extra:
+        print(f"no prediction: {result.extra['prediction_note']}")
     if args.per_layer and result.per_layer_grad_norm_log10:
         curve = result.per_layer_grad_norm_log10
         gains = np.diff(np.concatenate([[0.5 * np.log10(args.width)], curve]))
-        table = Table(["layers back", "forward layer", "log10 ||grad||", "gain (decades)"],
-                      formats={"log10 ||grad||": ".3f", "gain (decades)": "+.3f"})
-        for i, (c, g) in enumerate(zip(curve, gains)):
+        typical = result.extra.get("typical_per_layer_grad_norm_log10") or [None] * len(curve)
+        mean_field = result.extra.get("predicted_per_layer_grad_norm_log10") or [None] * len(curve)
+        table = Table(["layers back", "forward layer", "log10 ||grad||", "gain (decades)", "typical",
+                       "mean-field"],
+                      formats={"log10 ||grad||": ".3f", "gain (decades)": "+.3f", "typical": ".3f",
+                               "mean-field": ".3f"})
+        for i, (c, g, t, m) in enumerate(zip(curve, gains, typical, mean_field)):
             table.append({"layers back": i + 1, "forward layer": args.depth - i,
-                          "log10 ||grad||": c, "gain (decades)": g})
+                          "log10 ||grad||": c, "gain (decades)": g, "typical": t, "mean-field": m})
         print()
         print(table)
+    print()
+    print(EXPERIMENTS_NOTE)
     data = {"seed": args.seed, "dtype": args.dtype, "experiments": [result.to_json()]}
     _finish(args, data, [result], f"{args.activation}, {init!r}")
     return 0
@@ -126,6 +151,7 @@ def run_matrices(args):
     for row in m.mantissa:
         print("  " + "  ".join(_format_entry(v, exp) for v in row))
     print(matrices_table([m]))
+    print(MATRICES_NOTE)
     _finish(args, {"seed": args.seed, "matrices": [lec.matrix_json(m)]})
     return 0
 

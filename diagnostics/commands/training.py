@@ -34,6 +34,9 @@ def run_train(args):
           f"{args.dataset} ({len(x)} points), seed {args.seed}")
     print(f"untrained: gradient norm changes by {change:+.2f} decades from output to input "
           f"({change / len(probe.layers):+.3f} per layer): {lec.verdict(change)}")
+    predicted = _predicted_regime(act, init, args.width)
+    if predicted:
+        print(f"theory, for the hidden layers: {predicted}")
 
     opt = (tn.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9) if args.optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=args.lr))
@@ -54,6 +57,16 @@ def run_train(args):
         monitor.plot(args.plot, title=f"{args.activation}, {init!r}, {args.depth} layers")
         print(f"wrote {args.plot}")
     return 0
+
+
+def _predicted_regime(act, init, width):
+    """The mean-field regime of the hidden layers (weights of fan-in ``width``), or None."""
+    from .. import theory
+
+    try:
+        return str(theory.regime(act, theory.sigma_w_from_init(init, fan_in=width)))
+    except (ValueError, TypeError):
+        return None  # e.g. an initializer with a non-zero mean: no prediction
 
 
 def _arguments(p):

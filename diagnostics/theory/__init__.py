@@ -20,6 +20,7 @@ from .lyapunov import (
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_std
 from .predict import Prediction, predict, predict_lecture
+from .stable import stable_sigma_w, typical_change
 
 __all__ = [
     "gaussian_expectation", "gaussian_nodes",
@@ -28,7 +29,7 @@ __all__ = [
     "Prediction", "predict", "predict_lecture",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std",
     "CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
-    "critical_sigma_w", "critical_init",
+    "critical_sigma_w", "critical_init", "stable_sigma_w", "typical_change",
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
     "RandomProductPrediction", "predict_random_product",
     "JacobianSpectrum", "jacobian_spectrum",

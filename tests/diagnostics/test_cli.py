@@ -3,6 +3,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from diagnostics.cli import main
@@ -152,3 +153,47 @@ def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):
     assert vanishing["verdict"] == "vanishing" and critical["verdict"] == "stable"
     assert vanishing["history"]["accuracy"][-1] < 0.6 < 0.95 < critical["history"]["accuracy"][-1]
     assert len(critical["monitor"]) >= 2
+
+
+def test_lecture_prints_predictions_beside_measurements(lecture_json):
+    stdout, data = lecture_json
+    assert "typical" in stdout and "mean-field" in stdout and "regime" in stdout
+    for e in data["experiments"]:
+        assert len(e["predicted_per_layer_grad_norm_log10"]) == len(e["typical_per_layer_grad_norm_log10"]) == 50
+        assert e["regime"] in ("ordered", "critical", "chaotic")
+        # the lecture's statistic averages 10 networks: it lies near the typical (median) prediction
+        assert abs(e["log10_mean_abs_grad"] - e["typical_log10_mean_abs_grad"]) < 1.0
+    for m in data["matrices"]:
+        assert abs(m["measured_log10_per_step"] - m["lyapunov_log10_per_step"]) < 0.05
+
+
+def test_critical_recovers_he_and_the_probe_agrees(tmp_path, capsys):
+    path = tmp_path / "c.json"
+    assert main(["critical", "--activation", "relu", "--depth", "20", "--repeats", "6", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["critical_sigma_w"] == pytest.approx(math.sqrt(2), abs=1e-6)
+    assert [r["regime"] for r in data["lecture_scales"]] == ["ordered", "chaotic", "chaotic", "chaotic"]
+    for row in data["probe"]:
+        assert abs(row["measured median"] - row["predicted (typical)"]) < 0.3
+        assert row["verdict"] == "stable"
+    assert "weight std 0.141421 at fan-in 100" in capsys.readouterr().out
+
+
+def test_critical_says_when_there_is_none(capsys):
+    assert main(["critical", "--activation", "gelu", "--depth", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "no critical point" in out and "jumps over 1" in out
+
+
+def test_spectrum_command(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    assert main(["spectrum", "--activation", "identity", "--init", "orthogonal", "--depth", "10",
+                 "--width", "20", "--repeats", "2", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert np.allclose(data["log10_singular_values"], 0.0, atol=1e-12)
+    assert "predicted" in capsys.readouterr().out
+
+
+def test_train_prints_the_theory(capsys):
+    assert main(["train", "--activation", "relu", "--init", "he_normal", "--epochs", "1", "--quiet"]) == 0
+    assert "theory, for the hidden layers: critical" in capsys.readouterr().out
