@@ -167,7 +167,7 @@ class Layer:
             for _, p in mod._own_parameters():
                 p.data = p.data.astype(dtype)
                 if p._grad is not None:
-                    p._grad = p._grad.astype(dtype)
+                    p._grad = p._grad.astype(dtype)  # stale contents stay marked zero
             if hasattr(mod, "dtype"):
                 mod.dtype = dtype
         return self

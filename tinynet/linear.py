@@ -93,15 +93,22 @@ class Linear(Layer):
         return y
 
     def _backward(self, dy):
-        x, self._ctx = self._ctx, None
-        if self.weight.requires_grad:
-            if dy.shape[0] == x.shape[0]:
-                self.weight.accumulate(dy.T @ x, fresh=True)
+        x = self._ctx
+        self._ctx = None
+        weight, bias = self.weight, self.bias
+        if weight.requires_grad:
+            if len(dy) == len(x):
+                if weight._grad_is_zero and weight._grad is not None:
+                    # written in place, the step's hottest path (see Parameter)
+                    np.matmul(dy.T, x, out=weight._grad)
+                    weight._grad_is_zero = False
+                else:
+                    weight.accumulate(dy.T @ x, fresh=True)
             else:  # several cotangents for one input: the gradient of their sum
-                self.weight.accumulate(np.outer(dy.sum(axis=0), x[0]), fresh=True)
-        if self.bias is not None and self.bias.requires_grad:
-            self.bias.accumulate(dy.sum(axis=0), fresh=True)
-        return dy @ self.weight.data
+                weight.accumulate(np.outer(dy.sum(axis=0), x[0]), fresh=True)
+        if bias is not None and bias.requires_grad:
+            bias.accumulate(dy.sum(axis=0), fresh=True)
+        return dy @ weight.data
 
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features,

@@ -11,20 +11,24 @@ class Parameter:
     False, layers skip computing it (a probe that only wants the input
     gradient saves the work).
 
-    The zeros of a cleared gradient are made only when ``grad`` is read: the
-    first backward after ``zero_grad()`` then stores its result instead of
-    adding it to zeros, which saves a pass over every weight matrix and
-    halves the memory of a network nobody trains.
+    Two things make this cheap. The gradient's array is made only when a
+    backward first computes it (a network nobody trains holds none). And
+    ``zero_grad()`` does not free or fill that array, only marks it zero:
+    the next backward writes its result straight into it, and reading
+    ``grad`` in between fills it with zeros first. Freeing and allocating a
+    large array every step costs more than the arithmetic of a small network
+    (the memory comes back from the system page by page).
     """
 
-    __slots__ = ("data", "_grad", "requires_grad")
+    __slots__ = ("data", "_grad", "_grad_is_zero", "requires_grad")
 
     def __init__(self, data, requires_grad=True):
         data = np.asarray(data)
         if data.dtype.kind != "f":
             raise TypeError(f"Parameter: expected a floating-point array, got dtype {data.dtype}")
         self.data = data
-        self._grad = None  # None means zero
+        self._grad = None  # no array yet: the gradient is zero
+        self._grad_is_zero = True  # the array's contents are stale; the gradient is zero
         self.requires_grad = bool(requires_grad)
 
     @property
@@ -32,14 +36,18 @@ class Parameter:
         """The accumulated gradient, an array shaped like ``data``."""
         if self._grad is None:
             self._grad = np.zeros_like(self.data)
+        elif self._grad_is_zero:
+            self._grad.fill(0)
+        self._grad_is_zero = False
         return self._grad
 
     @grad.setter
     def grad(self, value):
-        value = np.asarray(value, dtype=self.data.dtype)
+        value = np.ascontiguousarray(value, dtype=self.data.dtype)  # backward may write into it
         if value.shape != self.data.shape:
             raise ValueError(f"Parameter: grad must have shape {self.data.shape}, got {value.shape}")
         self._grad = value
+        self._grad_is_zero = False
 
     @property
     def shape(self):
@@ -55,18 +63,21 @@ class Parameter:
 
     def zero_grad(self):
         """Clear the accumulated gradient (it reads as zeros until the next backward)."""
-        self._grad = None
+        self._grad_is_zero = True
 
     def accumulate(self, g, fresh=False):
         """Add ``g`` into ``grad`` (gradients sum over backward calls).
 
         ``fresh=True`` promises that ``g`` is a new array nobody else holds,
-        so it may become ``grad`` itself when nothing has accumulated yet.
+        so it may become ``grad`` itself when there is no array yet.
         """
         if self._grad is None:
             self._grad = g if fresh else np.array(g, dtype=self.data.dtype)
+        elif self._grad_is_zero:
+            np.copyto(self._grad, g)
         else:
             self._grad += g
+        self._grad_is_zero = False
 
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"

@@ -179,3 +179,21 @@ def test_a_gradient_read_before_backward_still_accumulates():
 def test_parameter_grad_setter_checks_shape():
     with pytest.raises(ValueError, match=r"grad must have shape \(3, 4\), got \(4, 3\)"):
         make().weight.grad = np.zeros((4, 3))
+
+
+def test_zero_grad_keeps_the_buffer_and_backward_overwrites_it():
+    lin = make()
+    x, dy = np.ones((2, 4)), np.full((2, 3), 0.5)
+    lin.forward(x)
+    lin.backward(dy)
+    buffer = lin.weight.grad
+    lin.zero_grad()
+    np.testing.assert_array_equal(lin.weight.grad, 0.0)  # reads as zeros
+    lin.zero_grad()
+    lin.forward(x)
+    lin.backward(dy)
+    assert lin.weight.grad is buffer  # reused, not reallocated
+    np.testing.assert_allclose(lin.weight.grad, dy.T @ x)  # overwritten, not added to stale values
+    lin.forward(x)
+    lin.backward(dy)
+    np.testing.assert_allclose(lin.weight.grad, 2 * dy.T @ x)
