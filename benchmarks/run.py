@@ -197,9 +197,20 @@ def bench_lecture(args, runs=5):
 # probe scaling: time and peak memory by depth
 # ---------------------------------------------------------------------------
 
-def child_scale(depth, width):
-    import resource
+def peak_rss_mb():
+    """This process's peak resident memory, in MB.
 
+    From /proc's VmHWM, which belongs to this program alone: getrusage's
+    ru_maxrss in a child started by fork and exec can report the parent's.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def child_scale(depth, width):
     import numpy as np
 
     from diagnostics.deep import stream_probe
@@ -207,7 +218,7 @@ def child_scale(depth, width):
     t = time.perf_counter()
     result = stream_probe("relu", "normal:0.8", depth, width, rng=np.random.default_rng(0))
     elapsed = time.perf_counter() - t
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"{elapsed} {peak_mb} {result.log10_mean_abs_grad}")
 
 

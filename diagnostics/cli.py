@@ -77,9 +77,9 @@ def add_dtype(p):
 
 
 def add_jobs(p):
-    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
-                   help="run configurations in N worker processes (default 1: in this process); "
-                        "results are identical for any N")
+    p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
+                   help="run configurations in N worker processes (default: one per available core; "
+                        "1 runs them in this process); results are identical for any N")
 
 
 def write_json(path, data):
@@ -113,12 +113,47 @@ def check_outputs(args):
             raise UsageError(f"--plot: {e}") from None
 
 
-def executor_for(args):
-    """A process pool for ``--jobs N > 1``, else None (run in this process)."""
-    if getattr(args, "jobs", 1) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-        return ProcessPoolExecutor(max_workers=args.jobs)
+
+def available_cores():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def executor_for(args, tasks):
+    """A process pool for ``tasks`` tasks per ``--jobs`` (default: a worker per core), or None.
+
+    None means: run in this process. Workers start fresh ("spawn") with one
+    BLAS thread each: several processes each running a multithreaded BLAS
+    on the same cores make small matrix products many times slower.
+    """
+    jobs = getattr(args, "jobs", 1)
+    jobs = min(available_cores() if jobs is None else jobs, tasks)
+    if jobs <= 1:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARIABLES}
+    os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})
+    try:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        # start the workers now, while the environment says one thread
+        list(pool.map(_noop, range(jobs)))
+    finally:
+        for v, value in saved.items():
+            if value is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = value
+    return pool
+
+
+def _noop(_):
     return None
 
 

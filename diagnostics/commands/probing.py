@@ -24,7 +24,7 @@ def _finish(args, data, results=None, title=None):
 
 
 def _run_with(args, tasks):
-    executor = executor_for(args)
+    executor = executor_for(args, len(tasks))
     try:
         return lec.run_tasks(tasks, args.seed, executor, progress_on(args))
     finally:
