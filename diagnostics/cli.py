@@ -39,24 +39,36 @@ def _positive_int(text):
     return value
 
 
-def _positive_float(text):
+def _finite_float(text, low, strict, expected):
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not (value > low if strict else value >= low) or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
     return value
+
+
+def _positive_float(text):
+    return _finite_float(text, 0.0, True, "a positive number")
 
 
 def _nonnegative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
+    return _finite_float(text, 0.0, False, "a number >= 0")
+
+
+def add_activation(p):
+    """The ``--activation NAME`` option (required), listing the names."""
+    import tinynet as tn
+
+    p.add_argument("--activation", required=True, metavar="NAME",
+                   help="activation name: " + ", ".join(tn.available_activations()))
+
+
+def add_init(p, example):
+    """The ``--init SPEC`` option (required)."""
+    p.add_argument("--init", required=True, metavar="SPEC",
+                   help=f"weight initializer as tinynet.init.from_spec reads it, e.g. {example}")
 
 
 def add_common(p, plot=True, quiet=True):

@@ -6,8 +6,8 @@ import tinynet as tn
 
 from .. import lecture as lec
 from ..cli import (
-    add_common, add_dtype, add_jobs, command, executor_for, progress_on, write_json, _nonnegative_float,
-    _positive_float, _positive_int,
+    _nonnegative_float, _positive_float, _positive_int, add_activation, add_common, add_dtype, add_init,
+    add_jobs, command, executor_for, progress_on, write_json,
 )
 from ..table import Table, format_log10
 
@@ -122,11 +122,8 @@ def run_probe(args):
 
 
 def _probe_arguments(p):
-    p.add_argument("--activation", required=True, metavar="NAME",
-                   help="activation name: " + ", ".join(tn.available_activations()))
-    p.add_argument("--init", required=True, metavar="SPEC",
-                   help="weight initializer as tinynet.init.from_spec reads it, e.g. normal:0.1, "
-                        "xavier_uniform, he_normal")
+    add_activation(p)
+    add_init(p, "normal:0.1, xavier_uniform, he_normal")
     p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
     p.add_argument("--width", type=_positive_int, default=100, help="width of every layer (default 100)")
     p.add_argument("--repeats", type=_positive_int, default=10,

@@ -8,7 +8,9 @@ import tinynet as tn
 
 from .. import lecture as lec
 from .. import theory
-from ..cli import _nonnegative_float, _positive_int, add_common, add_dtype, command, write_json
+from ..cli import (
+    _nonnegative_float, _positive_int, add_activation, add_common, add_dtype, add_init, command, write_json,
+)
 from ..probes import gradient_probe
 from ..spectrum import jacobian_spectrum
 from ..table import Table
@@ -98,8 +100,7 @@ def _measured_changes(act, sigma_w, sigma_b, depth, width, repeats, seed):
 
 
 def _critical_arguments(p):
-    p.add_argument("--activation", required=True, metavar="NAME",
-                   help="activation name: " + ", ".join(tn.available_activations()))
+    add_activation(p)
     p.add_argument("--bias-std", type=_nonnegative_float, default=None, metavar="S",
                    help="biases drawn from N(0, S^2) (default: no bias)")
     p.add_argument("--fan-in", type=_positive_int, default=100, metavar="K",
@@ -189,10 +190,8 @@ def _plot_spectrum(spectra, path, title):
 
 
 def _spectrum_arguments(p):
-    p.add_argument("--activation", required=True, metavar="NAME",
-                   help="activation name: " + ", ".join(tn.available_activations()))
-    p.add_argument("--init", required=True, metavar="SPEC",
-                   help="weight initializer as tinynet.init.from_spec reads it, e.g. orthogonal")
+    add_activation(p)
+    add_init(p, "orthogonal")
     p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
     p.add_argument("--width", type=_positive_int, default=100, help="width of every layer (default 100)")
     p.add_argument("--repeats", type=_positive_int, default=3, help="networks measured (default 3)")

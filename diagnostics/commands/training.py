@@ -5,7 +5,9 @@ import numpy as np
 import tinynet as tn
 
 from .. import lecture as lec
-from ..cli import _positive_float, _positive_int, add_common, command
+from ..cli import (
+    _positive_float, _positive_int, add_activation, add_common, add_init, command,
+)
 from ..monitor import TrainingMonitor
 from ..probes import gradient_probe
 
@@ -73,10 +75,8 @@ def _arguments(p):
     p.add_argument("--dataset", choices=sorted(DATASETS), default="spirals", help="toy data set (default spirals)")
     p.add_argument("--depth", type=_positive_int, default=2, help="number of hidden layers (default 2)")
     p.add_argument("--width", type=_positive_int, default=64, help="units per hidden layer (default 64)")
-    p.add_argument("--activation", required=True, metavar="NAME",
-                   help="activation name: " + ", ".join(tn.available_activations()))
-    p.add_argument("--init", required=True, metavar="SPEC",
-                   help="weight initializer as tinynet.init.from_spec reads it, e.g. he_normal")
+    add_activation(p)
+    add_init(p, "he_normal")
     p.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data (default 100)")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
