@@ -43,6 +43,9 @@ class Spectrum:
 
     @property
     def log10_median(self):
+        """The median, or nan when it lies among the unresolved values (fewer than half resolved)."""
+        if 2 * int(self.resolved.sum()) <= len(self.resolved):
+            return math.nan
         return float(np.median(self.log10_singular_values))
 
     @property

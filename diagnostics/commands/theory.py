@@ -9,7 +9,7 @@ import tinynet as tn
 from .. import lecture as lec
 from .. import theory
 from ..cli import (
-    _nonnegative_float, _positive_int, add_activation, add_common, add_dtype, add_init, command, write_json,
+    _nonnegative_float, _nonnegative_int, _positive_int, add_activation, add_common, add_dtype, add_init, command, write_json,
 )
 from ..probes import gradient_probe
 from ..spectrum import jacobian_spectrum
@@ -49,6 +49,11 @@ def run_critical(args):
     for label, sw in candidates:
         print(f"{label + ':':<22} sigma_w = {sw:.6g} (sigma_w^2 = {sw ** 2:.6g}), weight std "
               f"{theory.weight_std(sw, width):.6g} at fan-in {width}; init spec {_spec(sw)}")
+        if args.depth:
+            low, high = (theory.typical_change(act, sw * f, args.depth, width, sigma_b) -
+                         theory.typical_change(act, sw, args.depth, width, sigma_b) for f in (0.99, 1.01))
+            print(f"  sensitivity: sigma_w 1% lower or higher moves the typical change over {args.depth} "
+                  f"layers by {low:+.2f} / {high:+.2f} decades")
     print(f"\nThe lecture's scales (weights N(0, scale^2), so sigma_w = scale * sqrt({width})), "
           f"bias std {sigma_b:g}:")
     table = Table(["scale", "sigma_w", "chi_1", "regime", "depth scale"],
@@ -105,7 +110,7 @@ def _critical_arguments(p):
                    help="biases drawn from N(0, S^2) (default: no bias)")
     p.add_argument("--fan-in", type=_positive_int, default=100, metavar="K",
                    help="fan-in, the width of every layer, for the weight std and the probe (default 100)")
-    p.add_argument("--depth", type=int, default=50,
+    p.add_argument("--depth", type=_nonnegative_int, default=50,
                    help="depth for the finite-network answer and the probe; 0 skips both (default 50)")
     p.add_argument("--repeats", type=_positive_int, default=10, help="networks probed (default 10)")
     add_common(p, plot=False, quiet=False)

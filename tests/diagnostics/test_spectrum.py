@@ -56,3 +56,10 @@ def test_nonfinite_forward_is_an_error():
                  rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="forward pass became non-finite at layer"):
         jacobian_spectrum(net)
+
+
+def test_median_is_withheld_when_it_lies_among_unresolved_values():
+    from diagnostics.spectrum import Spectrum
+
+    assert np.isnan(Spectrum(np.array([0.0, -20.0, -21.0, -22.0]), 15.0).log10_median)
+    assert Spectrum(np.array([0.0, -1.0, -2.0, -22.0]), 15.0).log10_median == pytest.approx(-1.5)
