@@ -22,13 +22,19 @@ COMMANDS = [
     ("train-relu-normal-0.05.png",
      ["train", "--activation", "relu", "--init", "normal:0.05", "--depth", "6", "--width", "32",
       "--epochs", "40"]),
+    ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
+    ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
 ]
+
+# commands without a progress bar have no --quiet
+SILENT = {"spectrum"}
 
 
 def run_commands(env):
     for name, args in COMMANDS:
         path = os.path.join("docs", "figures", name)
-        cmd = [sys.executable, "-m", "diagnostics", *args, "--quiet", "--plot", path]
+        quiet = [] if args[0] in SILENT else ["--quiet"]
+        cmd = [sys.executable, "-m", "diagnostics", *args, *quiet, "--plot", path]
         print("$", " ".join(["python", *cmd[1:]]))
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 

@@ -15,7 +15,7 @@ API = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 # (which import helpers such as ``dataclass``) only names defined in the package count
 MODULES = ["tinynet", "tinynet.init", "diagnostics.recorders", "diagnostics.probes",
            "diagnostics.deep", "diagnostics.lecture", "diagnostics.table", "diagnostics.monitor",
-           "diagnostics.spectrum"]
+           "diagnostics.spectrum", "diagnostics.theory"]
 
 
 def public_names(module_name):
