@@ -83,7 +83,7 @@ def add_init(p, example):
 
 def add_common(p, plot=True, quiet=True):
     """Options most commands share."""
-    p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of every random draw (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
     if plot:
         p.add_argument("--plot", metavar="PATH",
@@ -126,6 +126,8 @@ def check_outputs(args):
             directory = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(directory):
                 raise UsageError(f"--{opt}: directory {directory!r} does not exist")
+            if os.path.isdir(path):
+                raise UsageError(f"--{opt}: {path!r} is a directory; give a file name")
     if getattr(args, "plot", None):
         from .plot import require_matplotlib
 
@@ -225,8 +227,20 @@ def main(argv=None):
         print(str(e).splitlines()[0] if str(e) else "bad usage", file=sys.stderr)
         return 2
     except (ValueError, TypeError) as e:
+        # bad values that got past argparse (an unknown activation, a bad init spec)
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
+    except OverflowError:
+        print(f"{PROG}: error: a value is too large to compute with (a std or scale near 1e154 or more "
+              "overflows when squared)", file=sys.stderr)
+        return 2
+    except FloatingPointError as e:
+        # a result, not a usage error: training diverged (the message names where)
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{PROG}: error: not enough memory for these sizes", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (``| head``): stop quietly, as command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

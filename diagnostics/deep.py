@@ -40,7 +40,15 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
         return tn.Linear(width, width, bias=bias, weight_init=weight_init, bias_init=bias_init,
                          rng=np.random.default_rng(seeds[l]), dtype=dtype).requires_grad_(False)
 
-    h = np.ones((1, width), dtype=dtype) if x is None else np.asarray(x, dtype=dtype).reshape(1, width)
+    if not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise ValueError(f"stream_probe: depth must be a positive integer, got {depth!r}")
+    if x is None:
+        h = np.ones((1, width), dtype=dtype)
+    else:
+        h = np.asarray(x, dtype=dtype)
+        if h.size != width:
+            raise ValueError(f"stream_probe: x must hold one input of width {width}, got shape {h.shape}")
+        h = h.reshape(1, width)
     inputs = np.empty((depth, width), dtype=dtype)
     rescale = is_scale_equivariant(linear(0)) and is_scale_equivariant(act) if depth else False
     with np.errstate(over="ignore", invalid="ignore"):
@@ -52,8 +60,8 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
                 if not np.all(np.isfinite(out)):
                     where = {"layer": str(index), "type": kind, "pass": "forward", "input_finite": True}
                     return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=where)
-            if rescale:
-                h = LogRescaler.forward_hook(act, z, h)
+            if rescale:  # (an all-zero signal is left as it is: nothing to rescale)
+                h = LogRescaler.forward_hook(act, z, h) if np.any(h) else h
 
     # names are the positions the layers would have in the equivalent MLP
     rescaler = LogRescaler({})

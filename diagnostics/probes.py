@@ -20,9 +20,22 @@ from .recorders import NonFiniteDetector
 
 
 def _norm(a):
-    """The Frobenius norm (one BLAS dot product, without np.linalg.norm's generality)."""
+    """The Frobenius norm, finite for any finite entries.
+
+    One BLAS dot product when the squares stay in range (nearly always);
+    otherwise the entries are divided by the largest first, since squaring
+    them would overflow above 1e154 or underflow below 1e-154.
+    """
     flat = a.reshape(-1)
-    return math.sqrt(float(np.dot(flat, flat)))
+    with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
+        sq = float(np.dot(flat, flat))
+    if 1e-290 < sq < 1e290:
+        return math.sqrt(sq)
+    top = float(np.max(np.abs(flat))) if flat.size else 0.0
+    if top == 0 or not math.isfinite(top):
+        return top
+    scaled = flat / flat.dtype.type(top) if flat.dtype.itemsize >= 8 else flat.astype(np.float64) / top
+    return top * math.sqrt(float(np.dot(scaled, scaled)))
 
 
 def is_scale_equivariant(layer):

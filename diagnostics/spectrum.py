@@ -55,8 +55,12 @@ class Spectrum:
 
     @property
     def spread(self):
-        """Standard deviation of the resolved log10 singular values: 0 for perfect isometry."""
-        return float(np.std(self.log10_singular_values[self.resolved]))
+        """Standard deviation of the resolved log10 singular values: 0 for perfect isometry.
+
+        nan when none is resolved (J is exactly zero).
+        """
+        values = self.log10_singular_values[self.resolved]
+        return float(np.std(values)) if values.size else math.nan
 
 
 def jacobian_spectrum(net, x=None):

@@ -17,7 +17,9 @@ class Parameter:
     the next backward writes its result straight into it, and reading
     ``grad`` in between fills it with zeros first. Freeing and allocating a
     large array every step costs more than the arithmetic of a small network
-    (the memory comes back from the system page by page).
+    (the memory comes back from the system page by page). So, as in PyTorch
+    with ``zero_grad(set_to_none=False)``, ``grad`` is the same array from
+    step to step: to keep one step's gradient, keep ``p.grad.copy()``.
     """
 
     __slots__ = ("data", "_grad", "_grad_is_zero", "requires_grad")
@@ -43,7 +45,8 @@ class Parameter:
 
     @grad.setter
     def grad(self, value):
-        value = np.ascontiguousarray(value, dtype=self.data.dtype)  # backward may write into it
+        # a copy: backward writes into this array, and must not write into the caller's
+        value = np.array(value, dtype=self.data.dtype, order="C", copy=True)
         if value.shape != self.data.shape:
             raise ValueError(f"Parameter: grad must have shape {self.data.shape}, got {value.shape}")
         self._grad = value

@@ -137,13 +137,17 @@ def run_spectrum(args):
                   formats={"log10 max": ".3f", "log10 median": ".3f", "log10 min": ".3f", "spread": ".3f"})
     for i, s in enumerate(spectra):
         resolved = s.log10_singular_values[s.resolved]
-        table.append({"network": i + 1, "log10 max": s.log10_max, "log10 median": s.log10_median,
-                      "log10 min": float(resolved[-1]), "spread": s.spread,
-                      "resolved": f"{int(s.resolved.sum())}/{len(s.resolved)}"})
+        table.append({"network": i + 1, "log10 max": s.log10_max if resolved.size else None,
+                      "log10 median": s.log10_median, "log10 min": float(resolved[-1]) if resolved.size else None,
+                      "spread": s.spread, "resolved": f"{int(s.resolved.sum())}/{len(s.resolved)}"})
     print(f"{args.depth}-layer MLP, width {args.width}, {args.activation}, weights {init!r}; "
           f"{args.repeats} networks, seed {args.seed}")
     print(table)
     eig = [2 * s.log10_singular_values[s.resolved] for s in spectra]  # eigenvalues of J J^T, log10
+    eig = [e for e in eig if e.size]  # an exactly zero J has none
+    if not eig:
+        print("\nJ is exactly zero in every network (no signal reaches the output): no spectrum to compare")
+        return 0
     measured = float(np.median([_log10_normalized_variance(e) for e in eig]))
     data = {"seed": args.seed, "activation": args.activation, "init": init.to_spec(), "depth": args.depth,
             "width": args.width, "log10_singular_values": [s.log10_singular_values.tolist() for s in spectra],

@@ -43,8 +43,11 @@ def run_train(args):
     opt = (tn.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9) if args.optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=args.lr))
     monitor = TrainingMonitor(net, every=10)
-    history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=args.epochs, batch_size=args.batch_size,
-                     rng=rng, callbacks=[monitor], progress=not args.quiet)
+    # a diverging run overflows on its way to nan; fit stops there and says where,
+    # so numpy's warnings along the way would only repeat it less clearly
+    with np.errstate(over="ignore", invalid="ignore"):
+        history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=args.epochs,
+                         batch_size=args.batch_size, rng=rng, callbacks=[monitor], progress=not args.quiet)
     status = " (interrupted)" if history.interrupted else ""
     print(f"after {history.epochs} epochs{status}: loss {history['loss'][-1]:.4f}, "
           f"training accuracy {history['accuracy'][-1]:.3f}")

@@ -197,3 +197,22 @@ def test_spectrum_command(tmp_path, capsys):
 def test_train_prints_the_theory(capsys):
     assert main(["train", "--activation", "relu", "--init", "he_normal", "--epochs", "1", "--quiet"]) == 0
     assert "theory, for the hidden layers: critical" in capsys.readouterr().out
+
+
+def test_spectrum_of_a_network_whose_jacobian_is_zero(capsys):
+    assert main(["spectrum", "--activation", "relu", "--init", "constant:-1", "--depth", "3", "--width", "4",
+                 "--repeats", "1"]) == 0
+    assert "J is exactly zero" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, status, message", [
+    (["lecture", "--json", "."], 2, "is a directory; give a file name"),
+    (["lecture", "--seed", "-5"], 2, "argument --seed: expected an integer >= 0, got -5"),
+    (["probe", "--activation", "relu", "--init", "normal:1e300", "--depth", "3"], 2, "too large to compute with"),
+    (["train", "--activation", "relu", "--init", "he_normal", "--lr", "1e300", "--epochs", "2", "--quiet"], 1,
+     "the loss became nan at epoch 1"),
+])
+def test_failures_are_one_message_never_a_traceback(argv, status, message, capsys):
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

@@ -52,3 +52,14 @@ def test_nonfinite_forward_names_the_layer():
                           bias_init=tn.init.Constant(1.0))
     assert not result.finite and result.nonfinite["pass"] == "forward"
     assert result.nonfinite["type"] in ("Linear", "ReLU")
+
+
+def test_a_dead_network_gives_minus_infinity_like_the_whole_network_probe():
+    assert stream_probe("relu", "constant:-1", 3, 4, rng=np.random.default_rng(0)).log10_mean_abs_grad == -np.inf
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match=r"x must hold one input of width 4, got shape \(5,\)"):
+        stream_probe("relu", "he_normal", 3, 4, x=np.ones(5))
+    with pytest.raises(ValueError, match="depth must be a positive integer, got 0"):
+        stream_probe("relu", "he_normal", 0, 4)

@@ -143,3 +143,15 @@ def test_probe_input_errors():
         gradient_probe(tn.Sequential(tn.ReLU()))
     with pytest.raises(ValueError, match="scale must be > 0"):
         matrix_product(0.0)
+
+
+@pytest.mark.parametrize("s", [1e-170, 1e160])
+def test_norms_beyond_the_square_root_of_float_range(s):
+    lin = tn.Linear(3, 3, bias=False, weight_init=tn.init.Zeros(), rng=np.random.default_rng(0))
+    lin.weight.data[:] = s * np.eye(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(tn.Sequential(lin))
+    assert result.finite
+    assert result.log10_grad_norm == pytest.approx(math.log10(s * math.sqrt(3)), abs=1e-9)
+    assert result.log10_mean_abs_grad == pytest.approx(math.log10(s / 3), abs=1e-9)

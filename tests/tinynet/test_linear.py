@@ -197,3 +197,25 @@ def test_zero_grad_keeps_the_buffer_and_backward_overwrites_it():
     lin.forward(x)
     lin.backward(dy)
     np.testing.assert_allclose(lin.weight.grad, 2 * dy.T @ x)
+
+
+def test_setting_grad_copies_so_backward_never_writes_into_the_callers_array():
+    a, b = make(seed=1), make(seed=2)
+    x, dy = np.ones((2, 4)), np.full((2, 3), 0.5)
+    a.forward(x)
+    a.backward(dy)
+    b.weight.grad = a.weight.grad
+    own = np.ones((3, 4))
+    a.bias.grad = np.ones(3)
+    for net in (a, b):
+        net.zero_grad()
+        net.forward(x)
+        net.backward(2 * dy if net is b else dy)
+    np.testing.assert_allclose(a.weight.grad, dy.T @ x)  # b's backward did not write into it
+    np.testing.assert_allclose(b.weight.grad, 2 * dy.T @ x)
+    lin = make()
+    lin.weight.grad = own
+    lin.zero_grad()
+    lin.forward(x)
+    lin.backward(dy)
+    np.testing.assert_array_equal(own, 1.0)
