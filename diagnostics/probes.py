@@ -16,26 +16,7 @@ import numpy as np
 
 import tinynet as tn
 
-from .recorders import NonFiniteDetector
-
-
-def _norm(a):
-    """The Frobenius norm, finite for any finite entries.
-
-    One BLAS dot product when the squares stay in range (nearly always);
-    otherwise the entries are divided by the largest first, since squaring
-    them would overflow above 1e154 or underflow below 1e-154.
-    """
-    flat = a.reshape(-1)
-    with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
-        sq = float(np.dot(flat, flat))
-    if 1e-290 < sq < 1e290:
-        return math.sqrt(sq)
-    top = float(np.max(np.abs(flat))) if flat.size else 0.0
-    if top == 0 or not math.isfinite(top):
-        return top
-    scaled = flat / flat.dtype.type(top) if flat.dtype.itemsize >= 8 else flat.astype(np.float64) / top
-    return top * math.sqrt(float(np.dot(scaled, scaled)))
+from .recorders import NonFiniteDetector, frobenius_norm
 
 
 def is_scale_equivariant(layer):
@@ -116,7 +97,7 @@ def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
 
     def rescale(layer, x, y):
         nonlocal log10_scale
-        norm = _norm(y)
+        norm = frobenius_norm(y)
         log10_scale += math.log10(norm)
         per_step.append(log10_scale)
         return y / y.dtype.type(norm)
@@ -207,7 +188,7 @@ class LogRescaler:
         self.records = []
 
     def backward_hook(self, layer, dx, dy):
-        norm = _norm(dx)
+        norm = frobenius_norm(dx)
         result = None
         if norm == 0 or not math.isfinite(norm):
             # exactly zero stays zero (-inf); a non-finite norm cannot be rescaled

@@ -6,6 +6,8 @@ A *pass* starts with each forward of the whole network, so the tables of
 one training step stay together.
 """
 
+import math
+
 import numpy as np
 
 import tinynet as tn
@@ -89,9 +91,24 @@ class Recorder:
         return str(self.table)
 
 
-def _norm(a):
-    # float64 accumulation: a float32 norm of a large gradient can overflow
-    return float(np.sqrt(np.sum(np.square(a, dtype=np.float64))))
+def frobenius_norm(a):
+    """The Frobenius norm, finite for any finite entries.
+
+    One BLAS dot product when the squares stay in range (nearly always);
+    otherwise the entries are divided by the largest first, since squaring
+    them would overflow above 1e154 or underflow below 1e-154.
+    """
+    flat = a.reshape(-1)
+    with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
+        sq = float(np.dot(flat, flat))
+    if 1e-290 < sq < 1e290:
+        return math.sqrt(sq)
+    top = float(np.max(np.abs(flat))) if flat.size else 0.0
+    if top == 0 or not math.isfinite(top):
+        return top
+    scaled = flat / flat.dtype.type(top) if flat.dtype.itemsize >= 8 else flat.astype(np.float64) / top
+    return top * math.sqrt(float(np.dot(scaled, scaled)))
+
 
 
 class GradientNormRecorder(Recorder):
@@ -108,9 +125,9 @@ class GradientNormRecorder(Recorder):
     def _backward_hook(self):
         def hook(layer, dx, dy):
             row = {"layer": self.names[id(layer)], "type": type(layer).__name__,
-                   "grad_output": _norm(dy), "grad_input": _norm(dx)}
+                   "grad_output": frobenius_norm(dy), "grad_input": frobenius_norm(dx)}
             for name, p in layer.named_parameters():
-                row[f"{name}.grad"] = _norm(p.grad) if p.requires_grad else None
+                row[f"{name}.grad"] = frobenius_norm(p.grad) if p.requires_grad else None
             self._current().append(row)
         return hook
 
