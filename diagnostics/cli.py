@@ -11,8 +11,6 @@ import os
 import sys
 import tempfile
 
-import numpy as np
-
 PROG = "python -m diagnostics"
 
 
@@ -252,6 +250,3 @@ def main(argv=None):
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 
-
-def as_dtype(name):
-    return np.dtype(name)

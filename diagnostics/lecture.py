@@ -15,7 +15,7 @@ import numpy as np
 import tinynet as tn
 
 from .probes import gradient_probe, matrix_product
-from .table import Table, format_log10
+from .table import Table, float_from_log10, format_log10
 
 #: The gradient is *stable* when its norm changes by less than this many
 #: decades (a factor of 10) from the network's output to its input;
@@ -93,10 +93,7 @@ class ExperimentResult:
     @property
     def mean_abs_grad(self):
         """mean |J| as a float; None where it lies beyond float64's range."""
-        v = self.log10_mean_abs_grad
-        if v is None or not -300 < v < 300:
-            return 0.0 if v == -math.inf else None
-        return 10.0 ** v
+        return float_from_log10(self.log10_mean_abs_grad)
 
     def to_json(self):
         d = asdict(self)

@@ -17,6 +17,7 @@ import numpy as np
 import tinynet as tn
 
 from .recorders import NonFiniteDetector, frobenius_norm
+from .table import float_from_log10
 
 
 def is_scale_equivariant(layer):
@@ -146,10 +147,7 @@ class JacobianProbeResult:
     @property
     def mean_abs_grad(self):
         """mean |J| as a float, or None where it is beyond float64's range."""
-        value = self.log10_mean_abs_grad
-        if value is None or not -300 < value < 300:
-            return 0.0 if value == -math.inf else None
-        return 10.0 ** value
+        return float_from_log10(self.log10_mean_abs_grad)
 
     @property
     def log10_grad_norm(self):

@@ -82,3 +82,10 @@ def format_log10(log10_value, digits=2):
         mantissa /= 10
         exponent += 1
     return f"{mantissa:.{digits - 1}f}e{exponent:+03d}"
+
+
+def float_from_log10(log10_value):
+    """``10 ** log10_value`` as a float; 0.0 for -inf, None where it lies beyond float64's range."""
+    if log10_value is None or not -300 < log10_value < 300:
+        return 0.0 if log10_value == -math.inf else None
+    return 10.0 ** log10_value
