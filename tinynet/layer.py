@@ -16,6 +16,9 @@ class Layer:
     """Base class of layers, activations and containers."""
 
     is_container = False
+    #: True if ``_check_input`` checks more than "a floating numpy array"
+    #: (Linear checks the width); others skip the call for such arrays.
+    checks_input_shape = False
 
     def __init__(self):
         self._forward_hooks = {}
@@ -26,7 +29,10 @@ class Layer:
     # ---- the contract -------------------------------------------------
     def forward(self, x):
         """Compute the output for ``x`` and remember what backward needs."""
-        x = self._check_input(x)
+        # the common case is checked here, without a call: this runs for every
+        # layer of every forward pass, often on arrays of a few hundred numbers
+        if self.checks_input_shape or type(x) is not np.ndarray or x.dtype.kind != "f":
+            x = self._check_input(x)
         y = self._forward(x)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
@@ -50,7 +56,8 @@ class Layer:
                 f"{self.label()}: backward called before forward (or twice after one "
                 "forward); each backward consumes what its forward kept"
             )
-        dy = self._check_dy(dy, out)
+        if type(dy) is not np.ndarray or dy.shape != out.shape or dy.dtype != out.dtype:
+            dy = self._check_dy(dy, out)
         self._out = None
         dx = self._backward(dy)
         if self._backward_hooks:
@@ -70,13 +77,9 @@ class Layer:
 
     # ---- input checks (shared so every layer words them alike) --------
     def _check_input(self, x):
-        if type(x) is np.ndarray and x.dtype.kind == "f":
-            return x  # the common case without a call: this runs every forward
         return as_float_array(x, self, "input")
 
     def _check_dy(self, dy, out):
-        if type(dy) is np.ndarray and dy.shape == out.shape and dy.dtype == out.dtype:
-            return dy  # the common case, checked in one line: this runs every backward
         dy = as_float_array(dy, self, "dy")
         shape = out.shape
         if dy.shape != shape and not (

@@ -42,6 +42,8 @@ class Linear(Layer):
     Input of another float dtype is cast to ``dtype``.
     """
 
+    checks_input_shape = True
+
     def __init__(self, in_features, out_features, bias=True, weight_init=None,
                  bias_init=None, rng=None, dtype=np.float64):
         super().__init__()
