@@ -100,12 +100,7 @@ class Linear(Layer):
         weight, bias = self.weight, self.bias
         if weight.requires_grad:
             if len(dy) == len(x):
-                if weight._grad_is_zero and weight._grad is not None:
-                    # written in place, the step's hottest path (see Parameter)
-                    np.matmul(dy.T, x, out=weight._grad)
-                    weight._grad_is_zero = False
-                else:
-                    weight.accumulate(dy.T @ x, fresh=True)
+                weight.accumulate_product(dy.T, x)
             else:  # several cotangents for one input: the gradient of their sum
                 weight.accumulate(np.outer(dy.sum(axis=0), x[0]), fresh=True)
         if bias is not None and bias.requires_grad:

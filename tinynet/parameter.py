@@ -82,5 +82,13 @@ class Parameter:
             self._grad += g
         self._grad_is_zero = False
 
+    def accumulate_product(self, a, b):
+        """Add the matrix product ``a @ b`` into ``grad``; written in place when it is zero."""
+        if self._grad_is_zero and self._grad is not None:
+            np.matmul(a, b, out=self._grad)  # no temporary: the step's hottest path
+            self._grad_is_zero = False
+        else:
+            self.accumulate(a @ b, fresh=True)
+
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"

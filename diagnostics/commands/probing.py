@@ -1,5 +1,7 @@
 """Commands that probe networks at initialization: lecture, probe, matrices."""
 
+import contextlib
+
 import numpy as np
 
 import tinynet as tn
@@ -23,13 +25,20 @@ def _finish(args, data, results=None, title=None):
         print(f"wrote {args.plot}")
 
 
-def _run_with(args, tasks):
-    executor = executor_for(args, len(tasks))
+@contextlib.contextmanager
+def _executor(args, n_tasks):
+    """The process pool --jobs asks for (None: run here), shut down on leaving."""
+    executor = executor_for(args, n_tasks)
     try:
-        return lec.run_tasks(tasks, args.seed, executor, progress_on(args))
+        yield executor
     finally:
         if executor is not None:
             executor.shutdown()
+
+
+def _run_with(args, tasks):
+    with _executor(args, len(tasks)) as executor:
+        return lec.run_tasks(tasks, args.seed, executor, progress_on(args))
 
 
 def matrices_table(results):
@@ -64,12 +73,8 @@ def run_lecture(args):
     output to the input: vanishing (smaller) or exploding (larger);
     otherwise stable.
     """
-    configs = lec.lecture_configs(dtype=args.dtype)
-    tasks = [("matrices", (s, 4, 100, args.dtype)) for s in lec.MATRIX_SCALES]
-    tasks += [("gradient", c) for c in configs]
-    results = _run_with(args, tasks)
-    nm = len(lec.MATRIX_SCALES)
-    result = lec.LectureResult(args.seed, args.dtype, results[:nm], results[nm:])
+    with _executor(args, len(lec.MATRIX_SCALES) + len(lec.lecture_configs())) as executor:
+        result = lec.run_lecture(args.seed, args.dtype, executor, progress_on(args))
     print(f"The lecture's experiments on tinynet networks (seed {args.seed}, {args.dtype})\n")
     print("1. Products of 100 random 4x4 matrices with N(0, scale^2) entries")
     print(matrices_table(result.matrices))
