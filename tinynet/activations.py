@@ -32,6 +32,11 @@ class Activation(Layer):
     positively_homogeneous = False
     #: Bounded with flat tails, where gradients vanish.
     saturating = False
+    #: ``fn`` and ``derivative`` return arrays of their input's dtype (float32
+    #: stays float32). True for the built-ins, which a test checks; False for
+    #: an activation built from arbitrary functions. It lets a ``Sequential``
+    #: skip checking the input of the layer after this one.
+    keeps_dtype = False
 
     def __init__(self, fn=None, derivative=None, name=None):
         super().__init__()
@@ -295,3 +300,10 @@ class ScaledSigmoid(Activation):
 
     def get_config(self):
         return {"scale": self.scale, "shift": self.shift}
+
+
+# Each activation above keeps its input's dtype (tests/tinynet/test_activations.py
+# checks every registered one in float32); a subclass inherits the promise.
+for _cls in list(_REGISTRY.values()):
+    _cls.keeps_dtype = True
+del _cls

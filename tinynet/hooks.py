@@ -12,13 +12,15 @@ class RemovableHandle:
     detaches the hook on leaving the block, even on an exception.
     """
 
-    def __init__(self, registry):
+    def __init__(self, registry, on_remove=None):
         self._registry = registry
+        self._on_remove = on_remove  # called once, when the hook is detached
         self.id = next(_ids)
 
     def remove(self):
         """Detach the hook; removing twice is harmless."""
-        self._registry.pop(self.id, None)
+        if self._registry.pop(self.id, None) is not None and self._on_remove is not None:
+            self._on_remove()
 
     def __enter__(self):
         return self

@@ -19,6 +19,9 @@ class Layer:
     #: True if ``_check_input`` checks more than "a floating numpy array"
     #: (Linear checks the width); others skip the call for such arrays.
     checks_input_shape = False
+    #: Counts changes, anywhere, to what a container checks once and then
+    #: remembers about its layers: a hook added or removed, a dtype changed.
+    _generation = 0
 
     def __init__(self):
         self._forward_hooks = {}
@@ -105,8 +108,9 @@ class Layer:
     def _register(self, registry, hook):
         if not callable(hook):
             raise TypeError(f"{self.label()}: a hook must be callable, got {type(hook).__name__}")
-        handle = RemovableHandle(registry)
+        handle = RemovableHandle(registry, on_remove=layers_changed)
         registry[handle.id] = hook
+        layers_changed()
         return handle
 
     # ---- parameters and children --------------------------------------
@@ -173,6 +177,7 @@ class Layer:
                     p._grad = p._grad.astype(dtype)  # stale contents stay marked zero
             if hasattr(mod, "dtype"):
                 mod.dtype = dtype
+        layers_changed()
         return self
 
     # ---- description --------------------------------------------------
@@ -190,6 +195,11 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def layers_changed():
+    """Note that a hook or a dtype changed somewhere: containers check their layers again."""
+    Layer._generation += 1
 
 
 def as_float_array(x, owner, what):

@@ -1,0 +1,142 @@
+"""Sequential's two paths: direct for a plain chain, checked otherwise, with the same results."""
+
+import copy
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+
+@pytest.fixture
+def input_checks(monkeypatch):
+    """A list that grows by one for every call of ``Linear._check_input``."""
+    calls = []
+    check = tn.Linear._check_input
+
+    def counting(self, x):
+        calls.append(self)
+        return check(self, x)
+
+    monkeypatch.setattr(tn.Linear, "_check_input", counting)
+    return calls
+
+
+def step(net, x, dy):
+    net.zero_grad()
+    y = net.forward(x)
+    dx = net.backward(dy)
+    return [y, dx] + [p.grad.copy() for p in net.parameters()]
+
+
+def checked_step(net, x, dy):
+    """The layers called one by one through their public methods: the checked path by definition."""
+    for layer in net:
+        layer.zero_grad()
+    for layer in net:
+        x = layer.forward(x)
+    y = x
+    for layer in reversed(net.layers):
+        dy = layer.backward(dy)
+    return [y, dy] + [p.grad.copy() for p in net.parameters()]
+
+
+def assert_same(a, b):
+    for u, v in zip(a, b, strict=True):
+        assert u.dtype == v.dtype
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", tn.available_activations())
+@pytest.mark.parametrize("batch, cotangents", [(3, 3), (1, 1), (1, 4)])
+def test_direct_path_equals_checked_path(name, dtype, batch, cotangents, input_checks):
+    rng = np.random.default_rng(0)
+    net = tn.MLP([4, 5, 3], name, rng=rng, dtype=dtype, bias_init=tn.init.Normal(std=0.3))
+    x = rng.standard_normal((batch, 4)).astype(dtype)
+    dy = rng.standard_normal((cotangents, 3)).astype(dtype)
+    direct = step(net, x, dy)
+    assert input_checks == [net[0]]  # only the first layer checked its input
+    assert_same(direct, checked_step(net, x, dy))
+
+
+def test_a_hook_added_later_fires_and_removing_it_restores_the_direct_path(input_checks):
+    rng = np.random.default_rng(1)
+    net = tn.MLP([3, 4, 4, 2], "tanh", rng=rng)
+    x, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
+    expected = step(net, x, dy)
+    seen = []
+    handles = tn.HandleGroup([
+        net[2].register_forward_hook(lambda layer, x, y: seen.append("forward")),
+        net[3].register_backward_hook(lambda layer, dx, dy: seen.append("backward")),
+    ])
+    input_checks.clear()
+    assert_same(step(net, x, dy), expected)
+    assert seen == ["forward", "backward"]
+    assert input_checks == [net[0], net[2], net[4]]  # every Linear checked its input
+    handles.remove()
+    input_checks.clear()
+    assert_same(step(net, x, dy), expected)
+    assert seen == ["forward", "backward"] and input_checks == [net[0]]
+
+
+def test_a_hook_that_replaces_an_output_is_checked_downstream():
+    rng = np.random.default_rng(2)
+    net = tn.MLP([3, 4, 2], "relu", rng=rng, dtype=np.float32)
+    net[1].register_forward_hook(lambda layer, x, y: y.astype(np.float64))
+    y = net.forward(np.ones((2, 3), dtype=np.float32))
+    assert y.dtype == np.float32  # the next Linear cast it back, as its check does
+
+
+def test_changing_a_layers_dtype_changes_the_path():
+    rng = np.random.default_rng(3)
+    net = tn.MLP([3, 4, 4, 2], "sigmoid", rng=rng)
+    x, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
+    step(net, x, dy)
+    net[2].to(np.float32)  # a mixed chain: each Linear casts its input to its own dtype
+    assert_same(step(net, x, dy), checked_step(net, x, dy))
+    assert net[2].weight.grad.dtype == np.float32
+
+
+def test_editing_the_layer_list_is_noticed(input_checks):
+    rng = np.random.default_rng(4)
+    net = tn.MLP([3, 4, 2], "relu", rng=rng)
+    x, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
+    step(net, x, dy)
+    net.layers[1] = tn.Activation(np.sin, np.cos, name="sine")  # promises nothing about dtype
+    input_checks.clear()
+    assert_same(step(net, x, dy), checked_step(net, x, dy))
+    assert input_checks.count(net[2]) == 2  # checked on both runs
+    net.layers[2] = tn.Linear(5, 2, rng=rng)
+    with pytest.raises(ValueError, match=r"Linear\(5 -> 2\): expected input of shape \(batch, 5\), got \(2, 4\)"):
+        net.forward(x)
+
+
+def test_errors_on_the_direct_path_name_the_layer():
+    net = tn.MLP([3, 4, 2], "relu", rng=np.random.default_rng(5))
+    y = net.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"ReLU\(\): expected dy of shape \(2, 2\) \(the shape of the output\), got \(2, 3\)"):
+        net.backward(np.ones((2, 3)))
+    assert net.backward(np.ones_like(y)).shape == (2, 3)  # the bad dy consumed nothing
+    net.forward(np.ones((2, 3)))
+    net[1].backward(np.ones((2, 4)))  # an inner layer's backward, run by hand, consumes its context
+    with pytest.raises(RuntimeError, match=r"ReLU\(\): backward called before forward"):
+        net.backward(np.ones_like(y))
+    with pytest.raises(TypeError, match=r"Linear\(3 -> 4\): input must be a real numeric array"):
+        net.forward(np.array([["a", "b", "c"]]))
+
+
+def test_copies_take_the_path_of_their_own_layers(input_checks):
+    rng = np.random.default_rng(6)
+    net = tn.MLP([3, 4, 2], "gelu", rng=rng)
+    x, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
+    net[0].register_forward_hook(lambda layer, x, y: None)
+    expected = step(net, x, dy)
+    fresh = tn.containers.fresh_copy(net)  # no hooks: a plain chain
+    input_checks.clear()
+    assert_same(step(fresh, x, dy), expected)
+    assert input_checks == [fresh[0]]
+    deep = copy.deepcopy(net)  # keeps the hook: checked
+    input_checks.clear()
+    assert_same(step(deep, x, dy), expected)
+    assert input_checks == [deep[0], deep[2]]
