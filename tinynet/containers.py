@@ -49,20 +49,22 @@ class Sequential(Layer):
     # Forward and backward take one of two paths with the same results. The
     # checked path calls each layer's public forward/backward, so each checks
     # its input and runs its hooks. The direct path serves the common case, a
-    # plain chain (see `_is_plain_chain`): there the first layer's check of x
-    # settles every later input's width and dtype, and the last layer's check
-    # of dy every earlier dy's, so the layers between are called without
-    # checks. On small networks those checks cost about a tenth of a step
-    # (benchmarks/run.py measures the step against bare numpy).
+    # plain chain (see `_is_plain_chain`): there the check of x against the
+    # first layer settles every later input's width and dtype, and the check
+    # of dy against the last layer's output every earlier dy's, so the layers
+    # are called without checks of their own. On small networks those checks
+    # cost about a tenth of a step (benchmarks/run.py measures the step
+    # against bare numpy).
     def _forward(self, x):
         layers = self.layers
-        direct = self._ctx = self._plain_chain()  # backward goes direct only if forward did
+        # a hook on this container may replace its output, and so the shape of dy
+        direct = self._ctx = not self._forward_hooks and self._plain_chain()
         if not direct:
             for layer in layers:
                 x = layer.forward(x)
             return x
-        x = layers[0].forward(x)  # checks x, naming the layer
-        for layer in layers[1:]:
+        x = layers[0]._check_input(x)  # the one check of x, naming the first layer
+        for layer in layers:
             x = layer._forward(x)
             layer._out = x  # as Layer.forward keeps it
         return x
@@ -74,8 +76,8 @@ class Sequential(Layer):
             for layer in reversed(layers):
                 dy = layer.backward(dy)
             return dy
-        dy = layers[-1].backward(dy)  # checks dy against the output, naming the layer
-        for layer in reversed(layers[:-1]):
+        # Layer.backward has checked dy against the output, which is the last layer's
+        for layer in reversed(layers):
             if layer._out is None:  # its backward already ran: let it say so
                 layer.backward(dy)
             layer._out = None

@@ -140,3 +140,13 @@ def test_copies_take_the_path_of_their_own_layers(input_checks):
     input_checks.clear()
     assert_same(step(deep, x, dy), expected)
     assert input_checks == [deep[0], deep[2]]
+
+
+def test_a_hook_on_the_container_that_replaces_its_output_sets_the_shape_of_dy():
+    rng = np.random.default_rng(7)
+    net = tn.MLP([3, 4, 2], "tanh", rng=rng)
+    net.register_forward_hook(lambda layer, x, y: y[:1])  # keeps the first row only
+    y = net.forward(rng.standard_normal((2, 3)))
+    assert y.shape == (1, 2)
+    with pytest.raises(ValueError, match=r"Tanh\(\): expected dy of shape \(2, 2\)"):
+        net.backward(np.ones((1, 2)))  # the last layer made two rows, and says so
