@@ -32,11 +32,6 @@ class Activation(Layer):
     positively_homogeneous = False
     #: Bounded with flat tails, where gradients vanish.
     saturating = False
-    #: ``fn`` and ``derivative`` return arrays of their input's dtype (float32
-    #: stays float32). True for the built-ins, which a test checks; False for
-    #: an activation built from arbitrary functions. It lets a ``Sequential``
-    #: skip checking the input of the layer after this one.
-    keeps_dtype = False
 
     def __init__(self, fn=None, derivative=None, name=None):
         super().__init__()
@@ -55,6 +50,17 @@ class Activation(Layer):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):
             _REGISTRY[cls.name] = cls
+
+    @property
+    def keeps_dtype(self):
+        """True if this is a built-in activation with its own ``fn`` and ``derivative``.
+
+        Those return arrays of their input's shape and dtype (a test checks
+        each in float16, float32 and float64), which lets a ``Sequential``
+        skip checking the input of the layer after this one. A subclass or
+        functions given to the constructor promise nothing.
+        """
+        return type(self) in _BUILTIN and "fn" not in vars(self)
 
     def fn(self, z):
         """The activation itself, elementwise."""
@@ -219,14 +225,15 @@ class GELU(Activation):
     def fn(self, z):
         from scipy.special import erf  # scipy loads only when GELU is used
 
-        return 0.5 * z * (1.0 + erf(z * _SQRT_HALF))
+        # scipy's erf has no float16 loop and answers in a wider type
+        return (0.5 * z * (1.0 + erf(z * _SQRT_HALF))).astype(z.dtype, copy=False)
 
     def derivative(self, z):
         from scipy.special import erf
 
         cdf = 0.5 * (1.0 + erf(z * _SQRT_HALF))
         # exp(-z^2/2) underflows to 0 for large |z|, harmlessly
-        return cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+        return (cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)).astype(z.dtype, copy=False)
 
 
 class SiLU(Activation):
@@ -302,8 +309,4 @@ class ScaledSigmoid(Activation):
         return {"scale": self.scale, "shift": self.shift}
 
 
-# Each activation above keeps its input's dtype (tests/tinynet/test_activations.py
-# checks every registered one in float32); a subclass inherits the promise.
-for _cls in list(_REGISTRY.values()):
-    _cls.keeps_dtype = True
-del _cls
+_BUILTIN = frozenset(_REGISTRY.values())  # the classes defined above

@@ -17,9 +17,12 @@ class Sequential(Layer):
     the position: ``"0.weight"``, ``"2.bias"``.
 
     When no layer has hooks and the layers form a plain chain (Linears of one
-    dtype whose widths meet, with built-in activations between), only the
-    first layer checks ``x`` and only the last checks ``dy``: their checks
-    vouch for the layers between. The results are the same either way.
+    dtype whose widths meet, with built-in activations between), ``x`` is
+    checked once against the first layer and ``dy`` once against the last
+    layer's output, and those checks vouch for every layer: each layer's
+    ``_forward`` and ``_backward`` run without its public ``forward`` and
+    ``backward`` (hooks, not overriding those, are the way to watch a
+    layer). The results are the same either way.
     """
 
     is_container = True
@@ -38,9 +41,11 @@ class Sequential(Layer):
         return x  # each layer checks its own input, naming itself
 
     def _check_dy(self, dy, out):
+        if self._forward_hooks or not self.layers:
+            return dy  # the output may not be the last layer's: each layer checks its own dy
         # checked here, before backward consumes anything, so a bad dy can be
         # followed by a good one; the message names the last layer
-        return self.layers[-1]._check_dy(dy, out) if self.layers else dy
+        return self.layers[-1]._check_dy(dy, out)
 
     def zero_grad(self):
         for layer in self.layers:
@@ -51,35 +56,38 @@ class Sequential(Layer):
     # its input and runs its hooks. The direct path serves the common case, a
     # plain chain (see `_is_plain_chain`): there the check of x against the
     # first layer settles every later input's width and dtype, and the check
-    # of dy against the last layer's output every earlier dy's, so the layers
-    # are called without checks of their own. On small networks those checks
-    # cost about a tenth of a step (benchmarks/run.py measures the step
-    # against bare numpy).
+    # of dy against the last layer's output every earlier dy's, so each
+    # layer's _forward and _backward are called without checks of their own.
+    # On small networks those checks cost about a tenth of a step
+    # (benchmarks/run.py measures the step against bare numpy).
     def _forward(self, x):
         layers = self.layers
         # a hook on this container may replace its output, and so the shape of dy
-        direct = self._ctx = not self._forward_hooks and self._plain_chain()
-        if not direct:
+        if self._forward_hooks or not self._plain_chain():
+            self._ctx = None  # tells backward to take the checked path too
             for layer in layers:
                 x = layer.forward(x)
             return x
         x = layers[0]._check_input(x)  # the one check of x, naming the first layer
+        outputs = []
         for layer in layers:
             x = layer._forward(x)
             layer._out = x  # as Layer.forward keeps it
+            outputs.append(x)
+        self._ctx = outputs
         return x
 
     def _backward(self, dy):
         layers = self.layers
-        direct, self._ctx = self._ctx, None
-        if not (direct and self._plain_chain()):
-            for layer in reversed(layers):
-                dy = layer.backward(dy)
-            return dy
-        # Layer.backward has checked dy against the output, which is the last layer's
-        for layer in reversed(layers):
-            if layer._out is None:  # its backward already ran: let it say so
-                layer.backward(dy)
+        outputs, self._ctx = self._ctx, None
+        if outputs is None or not self._plain_chain():  # a hook may have come since forward
+            return _backward_checked(layers, dy)
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            if layer._out is not outputs[i]:
+                # this layer has run by hand since (forward or backward): from
+                # here on, the layers' own checks decide what dy they accept
+                return _backward_checked(layers[:i + 1], dy)
             layer._out = None
             dy = layer._backward(dy)
         return dy
@@ -91,6 +99,12 @@ class Sequential(Layer):
             plain = _is_plain_chain(self.layers)
             self._chain = (list(self.layers), Layer._generation, plain)
         return plain
+
+    def __getstate__(self):
+        # the generation counts changes in this process only: a copy checks again
+        state = self.__dict__.copy()
+        state["_chain"] = ([], -1, False)
+        return state
 
     def named_children(self):
         return ((str(i), layer) for i, layer in enumerate(self.layers))
@@ -164,15 +178,21 @@ class MLP(Sequential):
         return f"MLP({' -> '.join(map(str, self.sizes))})"
 
 
+def _backward_checked(layers, dy):
+    for layer in reversed(layers):
+        dy = layer.backward(dy)
+    return dy
+
+
 def _is_plain_chain(layers):
     """True if checking the first layer's input checks every later layer's input too.
 
     That holds when no layer has hooks (a hook may replace an output with
     anything), the first layer is a ``Linear``, every later ``Linear`` has
     its dtype and takes the width the last one gave, and the layers between
-    are activations that keep their input's shape and dtype. A subclass of
-    ``Linear`` might check or compute differently, so only ``Linear`` itself
-    counts.
+    are activations that keep their input's shape and dtype (built-ins; see
+    ``Activation.keeps_dtype``). A subclass of ``Linear`` might check or
+    compute differently, so only ``Linear`` itself counts.
     """
     if not layers or type(layers[0]) is not Linear:
         return False

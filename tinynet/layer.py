@@ -20,7 +20,8 @@ class Layer:
     #: (Linear checks the width); others skip the call for such arrays.
     checks_input_shape = False
     #: Counts changes, anywhere, to what a container checks once and then
-    #: remembers about its layers: a hook added or removed, a dtype changed.
+    #: remembers about its layers: a hook added or removed, a dtype changed
+    #: by ``to()``.
     _generation = 0
 
     def __init__(self):

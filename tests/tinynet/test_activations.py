@@ -70,14 +70,27 @@ def test_sigmoid_and_softplus_tails_are_accurate():
     np.testing.assert_allclose(sp.fn(np.array([1000.0, -1000.0])), [1000.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("name", ALL)
-def test_float32_stays_float32(name):
+def test_dtype_and_shape_are_kept(name, dtype):
+    # what keeps_dtype promises, and Sequential's direct path relies on
     act = tn.activation(name)
-    x = away_from_zero((3, 4)).astype(np.float32)
+    assert act.keeps_dtype
+    x = away_from_zero((3, 4)).astype(dtype)
     y = act.forward(x)
     dx = act.backward(np.ones_like(y))
-    assert y.dtype == np.float32 and dx.dtype == np.float32
-    assert act.derivative(x).dtype == np.float32
+    for out in (y, dx, act.fn(x), act.derivative(x)):
+        assert out.dtype == dtype and out.shape == x.shape
+
+
+def test_only_builtins_promise_to_keep_the_dtype():
+    class Halved(tn.Tanh):
+        def fn(self, z):
+            return np.float64(0.5) * np.tanh(z)
+
+    assert not Halved().keeps_dtype
+    assert not tn.Tanh(np.sin, np.cos).keeps_dtype
+    assert not tn.Activation(np.sin, np.cos, name="sine").keeps_dtype
 
 
 def test_custom_activation_in_one_line():

@@ -1,6 +1,7 @@
 """Sequential's two paths: direct for a plain chain, checked otherwise, with the same results."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -150,3 +151,48 @@ def test_a_hook_on_the_container_that_replaces_its_output_sets_the_shape_of_dy()
     assert y.shape == (1, 2)
     with pytest.raises(ValueError, match=r"Tanh\(\): expected dy of shape \(2, 2\)"):
         net.backward(np.ones((1, 2)))  # the last layer made two rows, and says so
+
+
+def test_a_layer_run_by_hand_between_forward_and_backward_checks_its_own_dy():
+    rng = np.random.default_rng(8)
+    net = tn.MLP([3, 4, 2], "tanh", rng=rng)
+    net.forward(rng.standard_normal((4, 3)))
+    net[0].forward(rng.standard_normal((3, 3)))  # a look at the first layer alone, batch 3
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 4\): expected dy of shape \(3, 4\)"):
+        net.backward(np.ones((4, 2)))
+
+
+def test_a_subclass_of_a_builtin_activation_is_called_through_its_checks():
+    class Halved(tn.Tanh):
+        def fn(self, z):
+            return np.float64(0.5) * np.tanh(z)  # answers in float64
+
+        def derivative(self, z):
+            return np.float64(0.5) * super().derivative(z)
+
+    rng = np.random.default_rng(9)
+    net = tn.Sequential(tn.Linear(3, 4, rng=rng, dtype=np.float32), Halved(),
+                        tn.Linear(4, 2, rng=rng, dtype=np.float32))
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    dy = np.ones((2, 2), dtype=np.float32)
+    assert_same(step(net, x, dy), checked_step(net, x, dy))
+    assert net.forward(x).dtype == np.float32  # the next Linear cast Halved's float64 back
+
+
+def test_a_hook_on_the_container_sees_dy_as_given():
+    rng = np.random.default_rng(10)
+    net = tn.MLP([3, 2], "tanh", rng=rng)
+    net.register_forward_hook(lambda layer, x, y: y.astype(np.float32))
+    seen = []
+    net.register_backward_hook(lambda layer, dx, dy: seen.append(dy.dtype))
+    net.forward(np.ones((1, 3)))
+    net.backward(np.full((1, 2), 0.1))  # float64, against a float32 output
+    assert seen == [np.float64]
+
+
+def test_a_pickled_network_checks_its_chain_again():
+    net = tn.MLP([3, 4, 2], "relu", rng=np.random.default_rng(11))
+    net.forward(np.ones((1, 3)))  # remembers: plain
+    copy_ = pickle.loads(pickle.dumps(net))
+    assert copy_._chain == ([], -1, False)  # another process counts changes from zero
+    assert_same(step(copy_, np.ones((1, 3)), np.ones((1, 2))), step(net, np.ones((1, 3)), np.ones((1, 2))))
