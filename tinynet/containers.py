@@ -1,6 +1,7 @@
 """Containers: Sequential, and MLP built on it."""
 
 import copy
+import operator
 
 import numpy as np
 
@@ -80,14 +81,12 @@ class Sequential(Layer):
     def _backward(self, dy):
         layers = self.layers
         outputs, self._ctx = self._ctx, None
-        if outputs is None or not self._plain_chain():  # a hook may have come since forward
+        if (outputs is None or not self._plain_chain()  # a hook may have come since forward
+                # or a layer has run by hand since, and must check its own dy:
+                # its output is no longer the one this forward made
+                or any(map(operator.is_not, map(_last_output, layers), outputs))):
             return _backward_checked(layers, dy)
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            if layer._out is not outputs[i]:
-                # this layer has run by hand since (forward or backward): from
-                # here on, the layers' own checks decide what dy they accept
-                return _backward_checked(layers[:i + 1], dy)
+        for layer in reversed(layers):
             layer._out = None
             dy = layer._backward(dy)
         return dy
@@ -176,6 +175,9 @@ class MLP(Sequential):
 
     def label(self):
         return f"MLP({' -> '.join(map(str, self.sizes))})"
+
+
+_last_output = operator.attrgetter("_out")
 
 
 def _backward_checked(layers, dy):
