@@ -75,7 +75,12 @@ def floor_step(weights, x, dy, grads):
 
 
 def median_ratios(contenders, runs, min_block=0.02):
-    """Run the contenders in alternation; median time each and median per-round ratio to the first."""
+    """Run the contenders in alternation; median time each and per-round ratios to the first.
+
+    Returns ``(medians, ratios, quartiles)``: ``ratios[name]`` is the median
+    per-round ratio and ``quartiles[name]`` its lower and upper quartile,
+    which show how much the machine's noise moves it.
+    """
     import statistics
 
     first = contenders[0][1]
@@ -97,8 +102,10 @@ def median_ratios(contenders, runs, min_block=0.02):
                 times[name].append((time.perf_counter() - t) / number)
     base = contenders[0][0]
     medians = {n: statistics.median(v) for n, v in times.items()}
-    ratios = {n: statistics.median(a / b for a, b in zip(times[base], v)) for n, v in times.items() if n != base}
-    return medians, ratios
+    per_round = {n: [a / b for a, b in zip(times[base], v)] for n, v in times.items() if n != base}
+    ratios = {n: statistics.median(r) for n, r in per_round.items()}
+    quartiles = {n: (lambda q: (q[0], q[2]))(statistics.quantiles(r, n=4)) for n, r in per_round.items()}
+    return medians, ratios, quartiles
 
 
 def bench_layers(args):
@@ -151,20 +158,22 @@ def bench_layers(args):
                 contenders.append(("torch", torch_step))
             out = tinynet_step()
             stays = out.dtype == dtype and all(p.grad.dtype == dtype for p in net.parameters())
-            medians, ratios = median_ratios(contenders, args.runs)
+            medians, ratios, quartiles = median_ratios(contenders, args.runs)
             ok_floor = ratios["floor"] <= TARGET_FLOOR
             ok_torch = ratios.get("torch", 0) <= torch_target
             all_ok &= ok_floor and ok_torch and stays
+            low, high = quartiles["floor"]
             rows.append((np.dtype(dtype).name, depth, width, batch, medians["tinynet"] * 1e3,
-                         ratios["floor"], TARGET_FLOOR, ratios.get("torch"), torch_target, stays,
-                         ok_floor and ok_torch and stays))
-    print(f"\nforward + backward of a bias-free ReLU MLP ({args.threads} thread(s); ratio = tinynet / other)")
-    print(f"{'dtype':<8}{'depth':>6}{'width':>6}{'batch':>6}{'tinynet ms':>12}{'/floor':>8}{'target':>7}"
-          f"{'/torch':>8}{'target':>7}{'dtype kept':>11}{'ok':>4}")
+                         ratios["floor"], f"{low:.2f}-{high:.2f}", TARGET_FLOOR, ratios.get("torch"),
+                         torch_target, stays, ok_floor and ok_torch and stays))
+    print(f"\nforward + backward of a bias-free ReLU MLP ({args.threads} thread(s); ratio = tinynet / other,"
+          " the median of the rounds' ratios; quartiles = the middle half of them)")
+    print(f"{'dtype':<8}{'depth':>6}{'width':>6}{'batch':>6}{'tinynet ms':>12}{'/floor':>8}{'quartiles':>11}"
+          f"{'target':>7}{'/torch':>8}{'target':>7}{'dtype kept':>11}{'ok':>4}")
     for r in rows:
-        torch_ratio = "-" if r[7] is None else f"{r[7]:.2f}"
-        print(f"{r[0]:<8}{r[1]:>6}{r[2]:>6}{r[3]:>6}{r[4]:>12.3f}{r[5]:>8.2f}{r[6]:>7.2f}"
-              f"{torch_ratio:>8}{r[8]:>7.2f}{'yes' if r[9] else 'NO':>11}{'yes' if r[10] else 'NO':>4}")
+        torch_ratio = "-" if r[8] is None else f"{r[8]:.2f}"
+        print(f"{r[0]:<8}{r[1]:>6}{r[2]:>6}{r[3]:>6}{r[4]:>12.3f}{r[5]:>8.2f}{r[6]:>11}{r[7]:>7.2f}"
+              f"{torch_ratio:>8}{r[9]:>7.2f}{'yes' if r[10] else 'NO':>11}{'yes' if r[11] else 'NO':>4}")
     return all_ok
 
 
