@@ -6,10 +6,12 @@ The formulas are written to stay finite and warning-free for any input (no
 into their tails. The derivation of each derivative is in docs/backprop.md.
 """
 
+import inspect
 import math
 
 import numpy as np
 
+from .init.base import check_number
 from .layer import Layer
 
 _REGISTRY = {}
@@ -35,6 +37,11 @@ class Activation(Layer):
 
     def __init__(self, fn=None, derivative=None, name=None):
         super().__init__()
+        if type(self) is not Activation and any(v is not None for v in (fn, derivative, name)):
+            # a subclass's fn and derivative are its methods; ReLU(0.1) is a slip
+            given = ", ".join(repr(v) for v in (fn, derivative, name) if v is not None)
+            raise TypeError(f"{type(self).__name__}: takes no fn, derivative or name (got {given}); "
+                            "those are for Activation(fn, derivative, name) itself")
         if (fn is None) != (derivative is None):
             raise TypeError("Activation: give both fn and derivative, or neither")
         if fn is not None:
@@ -50,6 +57,14 @@ class Activation(Layer):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):
             _REGISTRY[cls.name] = cls
+        # A subclass that redefines fn or derivative is computed from them:
+        # a fast _forward/_backward inherited from a built-in (ReLU's,
+        # Identity's) would silently ignore them.
+        if "fn" in cls.__dict__ or "derivative" in cls.__dict__:
+            if "_forward" not in cls.__dict__:
+                cls._forward = Activation._forward
+            if "_backward" not in cls.__dict__:
+                cls._backward = Activation._backward
 
     @property
     def keeps_dtype(self):
@@ -57,10 +72,10 @@ class Activation(Layer):
 
         Those return arrays of their input's shape and dtype (a test checks
         each in float16, float32 and float64), which lets a ``Sequential``
-        skip checking the input of the layer after this one. A subclass or
-        functions given to the constructor promise nothing.
+        skip checking the input of the layer after this one. A subclass, or
+        an ``Activation(fn, derivative)``, promises nothing.
         """
-        return type(self) in _BUILTIN and "fn" not in vars(self)
+        return type(self) in _BUILTIN
 
     def fn(self, z):
         """The activation itself, elementwise."""
@@ -94,6 +109,12 @@ def activation(name, **kwargs):
     except (KeyError, TypeError):
         known = ", ".join(sorted(_REGISTRY))
         raise ValueError(f"unknown activation {name!r}; known: {known}") from None
+    settings = [] if cls.__init__ is Activation.__init__ else [
+        p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(settings))
+    if unknown:
+        takes = ", ".join(settings) if settings else "no settings"
+        raise TypeError(f"activation {name!r} takes {takes}; got {', '.join(unknown)}")
     return cls(**kwargs)
 
 
@@ -167,7 +188,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
 
     def fn(self, z):
         return np.where(z > 0, z, self.negative_slope * z)
@@ -186,7 +207,7 @@ class ELU(Activation):
 
     def __init__(self, alpha=1.0):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = check_number("ELU", "alpha", alpha)
 
     def fn(self, z):
         return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
@@ -296,8 +317,8 @@ class ScaledSigmoid(Activation):
 
     def __init__(self, scale=4.0, shift=-2.0):
         super().__init__()
-        self.scale = float(scale)
-        self.shift = float(shift)
+        self.scale = check_number("ScaledSigmoid", "scale", scale)
+        self.shift = check_number("ScaledSigmoid", "shift", shift)
 
     def fn(self, z):
         return self.scale * sigmoid(z) + self.shift

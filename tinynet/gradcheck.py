@@ -7,7 +7,10 @@ class GradcheckReport:
     """Per-tensor errors of a gradient check; ``passed`` is True when all agree.
 
     ``rows`` is a list of dicts with keys ``name``, ``shape``, ``max_abs_err``,
-    ``max_rel_err`` and ``passed``.
+    ``max_rel_err`` and ``passed``. ``max_rel_err`` is the largest
+    ``|analytic - numeric| / max(|analytic|, |numeric|)``, symmetric so that
+    an entry that should be 0 reads as 1 rather than infinity; ``passed``
+    uses the test in :func:`gradcheck`'s docstring.
     """
 
     def __init__(self, rows):

@@ -10,6 +10,7 @@ every layer reports bad input the same way.
 import numpy as np
 
 from .hooks import RemovableHandle
+from .parameter import Parameter
 
 
 class Layer:
@@ -135,8 +136,16 @@ class Layer:
             yield m
 
     def _own_parameters(self):
-        """Yield ``(name, Parameter)`` held by this layer itself (not children)."""
-        return iter(())
+        """Yield ``(name, Parameter)`` held by this layer itself (not children).
+
+        Every attribute that is a ``Parameter``, in the order they were set,
+        as PyTorch registers them: a custom layer that sets
+        ``self.gamma = Parameter(...)`` needs nothing more for its parameter
+        to be trained, zeroed, cast, saved and gradient-checked.
+        """
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield name, value
 
     def named_parameters(self, prefix=""):
         """Yield ``(name, Parameter)`` for every parameter, e.g. ``"0.weight"``."""

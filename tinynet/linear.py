@@ -21,8 +21,16 @@ def resolve_init(init, who):
     if isinstance(init, str):
         return init_module.from_spec(init)
     if not callable(init):
-        raise TypeError(f"{who}: an initializer must be callable as init(shape, rng), got {init!r}")
+        raise TypeError(f"{who}: an initializer must be callable as init(shape, rng, dtype), got {init!r}")
     return init
+
+
+def _drawn(init, shape, rng, dtype, who, what):
+    """``init(shape, rng, dtype=dtype)``, checked to have ``shape``: a custom initializer may get it wrong."""
+    values = np.asarray(init(shape, rng, dtype=dtype))
+    if values.shape != shape:
+        raise ValueError(f"{who}: {what} returned an array of shape {values.shape}, expected {shape}")
+    return values
 
 
 class Linear(Layer):
@@ -58,17 +66,13 @@ class Linear(Layer):
         elif not isinstance(rng, np.random.Generator):
             raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
         weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
-        self.weight = Parameter(weight_init((self.out_features, self.in_features), rng, dtype=self.dtype))
+        self.weight = Parameter(_drawn(weight_init, (self.out_features, self.in_features), rng,
+                                       self.dtype, who, "weight_init"))
         if bias:
             bias_init = init_module.Zeros() if bias_init is None else resolve_init(bias_init, who)
-            self.bias = Parameter(bias_init((self.out_features,), rng, dtype=self.dtype))
+            self.bias = Parameter(_drawn(bias_init, (self.out_features,), rng, self.dtype, who, "bias_init"))
         else:
             self.bias = None
-
-    def _own_parameters(self):
-        yield "weight", self.weight
-        if self.bias is not None:
-            yield "bias", self.bias
 
     def zero_grad(self):
         self.weight.zero_grad()

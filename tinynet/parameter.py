@@ -74,6 +74,10 @@ class Parameter:
         ``fresh=True`` promises that ``g`` is a new array nobody else holds,
         so it may become ``grad`` itself when there is no array yet.
         """
+        if np.shape(g) != self.data.shape:
+            # caught here, where the layer's backward is on the stack, not at the optimizer's step
+            raise ValueError(
+                f"Parameter: a gradient of shape {np.shape(g)} for data of shape {self.data.shape}")
         if self._grad is None:
             self._grad = g if fresh else np.array(g, dtype=self.data.dtype)
         elif self._grad_is_zero:

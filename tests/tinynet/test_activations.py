@@ -89,8 +89,52 @@ def test_only_builtins_promise_to_keep_the_dtype():
             return np.float64(0.5) * np.tanh(z)
 
     assert not Halved().keeps_dtype
-    assert not tn.Tanh(np.sin, np.cos).keeps_dtype
     assert not tn.Activation(np.sin, np.cos, name="sine").keeps_dtype
+
+
+def test_a_subclass_that_redefines_fn_is_computed_from_it():
+    # ReLU and Identity compute fast without calling fn and derivative; a
+    # subclass that redefines them must not inherit that shortcut
+    class LeakyByHand(tn.ReLU):
+        def fn(self, z):
+            return np.where(z > 0, z, 0.1 * z)
+
+        def derivative(self, z):
+            return np.where(z > 0, 1.0, 0.1)
+
+    class Doubled(tn.Identity):
+        def fn(self, z):
+            return 2 * z
+
+        def derivative(self, z):
+            return np.full_like(z, 2.0)
+
+    x = np.array([[-2.0, 3.0]])
+    leaky = LeakyByHand()
+    np.testing.assert_array_equal(leaky.forward(x), [[-0.2, 3.0]])
+    np.testing.assert_array_equal(leaky.backward(np.ones((1, 2))), [[0.1, 1.0]])
+    doubled = Doubled()
+    np.testing.assert_array_equal(doubled.forward(x), [[-4.0, 6.0]])
+    np.testing.assert_array_equal(doubled.backward(np.ones((1, 2))), [[2.0, 2.0]])
+    assert tn.gradcheck(doubled, x).passed
+
+
+def test_settings_are_checked_and_named():
+    with pytest.raises(TypeError, match=r"ReLU: takes no fn, derivative or name \(got 0.1\)"):
+        tn.ReLU(0.1)
+    with pytest.raises(TypeError, match=r"Tanh: takes no fn, derivative or name"):
+        tn.Tanh(np.sin, np.cos)
+    with pytest.raises(TypeError, match=r"activation 'relu' takes no settings; got negative_slope"):
+        tn.activation("relu", negative_slope=0.1)
+    with pytest.raises(TypeError, match=r"activation 'leaky_relu' takes negative_slope; got slope"):
+        tn.activation("leaky_relu", slope=0.1)
+    with pytest.raises(TypeError, match=r"LeakyReLU: negative_slope must be a number, got 'a'"):
+        tn.LeakyReLU("a")
+    with pytest.raises(ValueError, match=r"ELU: alpha must be finite, got nan"):
+        tn.ELU(float("nan"))
+    with pytest.raises(ValueError, match=r"ScaledSigmoid: scale must be finite, got inf"):
+        tn.ScaledSigmoid(scale=float("inf"))
+    assert tn.activation("leaky_relu", negative_slope=0.2).negative_slope == 0.2
 
 
 def test_custom_activation_in_one_line():

@@ -219,3 +219,24 @@ def test_setting_grad_copies_so_backward_never_writes_into_the_callers_array():
     lin.forward(x)
     lin.backward(dy)
     np.testing.assert_array_equal(own, 1.0)
+
+
+def test_a_custom_initializer_is_called_with_dtype_and_checked_for_shape():
+    seen = []
+
+    def ones(shape, rng, dtype):
+        seen.append((shape, np.dtype(dtype)))
+        return np.ones(shape, dtype=dtype)
+
+    layer = tn.Linear(3, 2, weight_init=ones, bias=False, rng=np.random.default_rng(0), dtype=np.float32)
+    assert seen == [((2, 3), np.dtype(np.float32))] and layer.weight.data.dtype == np.float32
+
+    def transposed(shape, rng, dtype):
+        return np.ones(shape[::-1], dtype=dtype)
+
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 2\): weight_init returned an array of shape \(3, 2\), "
+                                         r"expected \(2, 3\)"):
+        tn.Linear(3, 2, weight_init=transposed)
+    with pytest.raises(TypeError, match=r"Linear\(3 -> 2\): an initializer must be callable as "
+                                        r"init\(shape, rng, dtype\), got 3"):
+        tn.Linear(3, 2, weight_init=3)
