@@ -23,7 +23,7 @@ def jacobian(name, sigma_w, weights, seed, depth=DEPTH, width=WIDTH):
     """Input-output Jacobian of the lecture's network (input ones) with the given weights."""
     act = tinynet.activation(name)
     init = (tinynet.init.Orthogonal(gain=sigma_w) if weights == "orthogonal"
-            else tinynet.init.Normal(0.0, sigma_w / math.sqrt(width)))
+            else tinynet.init.Normal(std=sigma_w / math.sqrt(width)))
     rng = np.random.default_rng(seed)
     h, result = np.ones(width), np.eye(width)
     for _ in range(depth):

@@ -54,7 +54,7 @@ def lecture_run(act, init, seed, depth=DEPTH, width=WIDTH):
 def measured(name, init_or_std):
     """Median over SEEDS networks of the per-layer log10 norms and of log10 mean|J|."""
     init = (tinynet.init.from_spec(init_or_std) if isinstance(init_or_std, str)
-            else tinynet.init.Normal(0.0, init_or_std))
+            else tinynet.init.Normal(std=init_or_std))
     runs = [lecture_run(tinynet.activation(name), init, seed) for seed in range(SEEDS)]
     return np.median([r[0] for r in runs], axis=0), float(np.median([r[1] for r in runs]))
 
@@ -119,9 +119,9 @@ def test_input_and_bias_set_the_first_variance():
 
 def test_lecture_parametrization():
     # xavier uniform at fan_in = fan_out = 100 has the variance of normal(0, 0.1)
-    assert sigma_w_from_init(tinynet.init.Normal(0.0, 0.1), 100) == pytest.approx(1.0)
+    assert sigma_w_from_init(tinynet.init.Normal(std=0.1), 100) == pytest.approx(1.0)
     assert sigma_w_from_init("xavier_uniform", 100) == pytest.approx(1.0)
-    uniform = tinynet.init.Uniform(-0.3, 0.3)  # variance 0.3**2 / 3
+    uniform = tinynet.init.Uniform(low=-0.3, high=0.3)  # variance 0.3**2 / 3
     assert sigma_w_from_init(uniform, 100) == pytest.approx(math.sqrt(100 * 0.09 / 3))
     assert sigma_w_from_init(tinynet.init.HeNormal(), 50, 200) == pytest.approx(math.sqrt(2.0))
     assert sigma_w_from_init(tinynet.init.Orthogonal(gain=1.3), 64) == pytest.approx(1.3)
@@ -151,7 +151,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="activation must be a tinynet Activation"):
         predict(tinynet.Linear(3, 3), 1.0, depth=3, width=10)
     with pytest.raises(ValueError, match="zero-mean"):
-        predict_lecture("relu", tinynet.init.Normal(1.0, 0.1))
+        predict_lecture("relu", tinynet.init.Normal(mean=1.0, std=0.1))
     with pytest.raises(ValueError, match="std must be > 0"):
         predict_lecture("relu", -0.1)
 

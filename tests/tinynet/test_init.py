@@ -1,3 +1,4 @@
+import inspect
 import json
 import math
 
@@ -26,10 +27,10 @@ def truncated_moments(mean, std, a, b):
 
 
 RANDOM_INITS = [
-    init.Normal(0.5, 2.0),
-    init.Uniform(-1.0, 3.0),
+    init.Normal(mean=0.5, std=2.0),
+    init.Uniform(low=-1.0, high=3.0),
     init.TruncatedNormal(),
-    init.TruncatedNormal(0.3, 1.5, -1.0, 4.0),
+    init.TruncatedNormal(mean=0.3, std=1.5, a=-1.0, b=4.0),
     init.XavierUniform(),
     init.XavierNormal(gain=2.0),
     init.HeNormal(),
@@ -60,8 +61,8 @@ def test_empirical_mean_and_variance_match_the_formula(initializer):
 
 
 @pytest.mark.parametrize("initializer, expected", [
-    (init.Normal(0.0, 0.1), 0.01),
-    (init.Uniform(-1.0, 3.0), 16 / 12),
+    (init.Normal(std=0.1), 0.01),
+    (init.Uniform(low=-1.0, high=3.0), 16 / 12),
     (init.Constant(3.0), 0.0),
     (init.TruncatedNormal(), 0.87962566103423978 ** 2),
     (init.XavierUniform(), 2 / (600 + 400)),
@@ -91,22 +92,22 @@ def test_fans_of_conv_shapes_follow_pytorch():
 
 def test_truncated_normal_moments_match_quadrature():
     for args in [(0.0, 1.0, -2.0, 2.0), (0.3, 1.5, -1.0, 4.0), (0.0, 1.0, 2.5, 3.5)]:
-        t = init.TruncatedNormal(*args)
+        t = init.TruncatedNormal(**dict(zip(("mean", "std", "a", "b"), args)))
         mean, var = truncated_moments(*args)
         assert t.mean == pytest.approx(mean, rel=1e-8, abs=1e-10)
         assert t.variance() == pytest.approx(var, rel=1e-8)
 
 
 def test_truncated_normal_far_in_a_tail_still_samples_inside_the_cutoffs():
-    t = init.TruncatedNormal(0.0, 1.0, 4.0, 4.5)
+    t = init.TruncatedNormal(std=1.0, a=4.0, b=4.5)
     w = t((200, 200), rng())
     assert w.min() >= 4.0 and w.max() <= 4.5
     assert abs(w.mean() - t.mean) < 5 * t.std() / 200
 
 
 def test_shape_free_initializers_need_no_shape_for_their_moments():
-    assert init.Normal(1.0, 0.5).std() == 0.5 and init.Normal(1.0, 0.5).mean == 1.0
-    assert init.Uniform(-1.0, 3.0).mean == 1.0
+    assert init.Normal(mean=1.0, std=0.5).std() == 0.5 and init.Normal(mean=1.0, std=0.5).mean == 1.0
+    assert init.Uniform(low=-1.0, high=3.0).mean == 1.0
     assert init.Ones().mean == 1.0 and init.Zeros().variance() == 0.0
 
 
@@ -119,7 +120,7 @@ def test_orthogonal_entries_square_sum_exactly_to_its_variance():
 # ---------------------------------------------------------------- bounds and structure
 
 @pytest.mark.parametrize("initializer, bound", [
-    (init.Uniform(-0.3, 0.3), 0.3),
+    (init.Uniform(low=-0.3, high=0.3), 0.3),
     (init.XavierUniform(), math.sqrt(6 / 1000)),
     (init.XavierUniform(gain=3.0), 3 * math.sqrt(6 / 1000)),
     (init.HeUniform(), math.sqrt(2) * math.sqrt(3 / 600)),
@@ -133,9 +134,9 @@ def test_bounded_initializers_respect_and_reach_their_bound(initializer, bound):
 
 
 def test_uniform_and_truncated_normal_stay_in_their_interval():
-    u = init.Uniform(0.2, 0.5)(SHAPE, rng())
+    u = init.Uniform(low=0.2, high=0.5)(SHAPE, rng())
     assert u.min() >= 0.2 and u.max() < 0.5
-    t = init.TruncatedNormal(0.3, 1.5, -1.0, 4.0)(SHAPE, rng())
+    t = init.TruncatedNormal(mean=0.3, std=1.5, a=-1.0, b=4.0)(SHAPE, rng())
     assert t.min() >= -1.0 and t.max() <= 4.0
 
 
@@ -266,15 +267,15 @@ def test_he_uses_the_leaky_relu_gain_and_the_chosen_fan():
 
 @pytest.mark.parametrize("spec, expected", [
     ("normal", init.Normal()),
-    ("normal:0.1", init.Normal(0.0, 0.1)),
-    ("normal:1,0.1", init.Normal(1.0, 0.1)),
-    ("uniform", init.Uniform(0.0, 1.0)),
-    ("uniform:0.1", init.Uniform(-0.1, 0.1)),
-    ("uniform:-0.1,0.3", init.Uniform(-0.1, 0.3)),
+    ("normal:0.1", init.Normal(std=0.1)),
+    ("normal:1,0.1", init.Normal(mean=1.0, std=0.1)),
+    ("uniform", init.Uniform(low=0.0, high=1.0)),
+    ("uniform:0.1", init.Uniform(low=-0.1, high=0.1)),
+    ("uniform:-0.1,0.3", init.Uniform(low=-0.1, high=0.3)),
     ("truncated_normal", init.TruncatedNormal()),
-    ("truncated_normal:0.1", init.TruncatedNormal(0.0, 0.1, -0.2, 0.2)),
-    ("truncated_normal:1,0.1", init.TruncatedNormal(1.0, 0.1, 0.8, 1.2)),
-    ("truncated_normal:0,1,-1,3", init.TruncatedNormal(0.0, 1.0, -1.0, 3.0)),
+    ("truncated_normal:0.1", init.TruncatedNormal(std=0.1, a=-0.2, b=0.2)),
+    ("truncated_normal:1,0.1", init.TruncatedNormal(mean=1.0, std=0.1, a=0.8, b=1.2)),
+    ("truncated_normal:0,1,-1,3", init.TruncatedNormal(std=1.0, a=-1.0, b=3.0)),
     ("constant:0.5", init.Constant(0.5)),
     ("zeros", init.Zeros()),
     ("ones", init.Ones()),
@@ -293,15 +294,15 @@ def test_he_uses_the_leaky_relu_gain_and_the_chosen_fan():
     ("orthogonal:1.5", init.Orthogonal(1.5)),
     ("variance_scaling", init.VarianceScaling()),
     ("variance_scaling:2,fan_avg,uniform", init.VarianceScaling(2.0, "fan_avg", "uniform")),
-    (" Normal : 0.1 ", init.Normal(0.0, 0.1)),
+    (" Normal : 0.1 ", init.Normal(std=0.1)),
 ])
 def test_from_spec_parses_each_form(spec, expected):
     assert init.from_spec(spec) == expected
 
 
 ROUND_TRIP = ALL_INITS + [
-    init.Normal(), init.Normal(-0.0, 1.0), init.Uniform(), init.Uniform(-0.25, 0.25),
-    init.TruncatedNormal(0.0, 0.1, -0.2, 0.2), init.TruncatedNormal(1.0, 0.1, 0.8, 1.2),
+    init.Normal(), init.Normal(mean=-0.0, std=1.0), init.Uniform(), init.Uniform(low=-0.25, high=0.25),
+    init.TruncatedNormal(std=0.1, a=-0.2, b=0.2), init.TruncatedNormal(mean=1.0, std=0.1, a=0.8, b=1.2),
     init.XavierUniform(1e-3), init.HeNormal(0.0, "fan_in", "leaky_relu"),
     init.HeUniform(-0.1, "fan_out"), init.HeNormal(nonlinearity="selu"),
     init.VarianceScaling(1.0, "fan_out", "truncated_normal"), init.Orthogonal(0.1 + 0.2),
@@ -323,12 +324,12 @@ def test_default_specs_are_bare_names():
     assert init.Normal().to_spec() == "normal"
     assert init.HeNormal().to_spec() == "he_normal"
     assert init.HeNormal(0.2).to_spec() == "he_normal:0.2"
-    assert init.Uniform(-0.1, 0.1).to_spec() == "uniform:0.1"
+    assert init.Uniform(low=-0.1, high=0.1).to_spec() == "uniform:0.1"
 
 
 def test_equality_compares_class_and_config():
-    assert init.Normal(0.0, 1.0) == init.Normal(0, 1)
-    assert init.Normal(0.0, 1.0) != init.Normal(0.0, 2.0)
+    assert init.Normal(std=1.0) == init.Normal(mean=0, std=1)
+    assert init.Normal(std=1.0) != init.Normal(std=2.0)
     assert init.XavierUniform() != init.VarianceScaling(1.0, "fan_avg", "uniform")
     assert init.Zeros() != init.Constant(0.0)
 
@@ -366,6 +367,36 @@ def test_from_spec_rejects_bad_arguments(spec, message):
         init.from_spec(spec)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: init.Normal(0.1),
+     r"^Normal: give mean and std by name, e.g. Normal\(std=0.1\); the text form 'normal:0.1' is std 0.1$"),
+    (lambda: init.Normal(0.0, 0.1), r"^Normal: give mean and std by name"),
+    (lambda: init.Normal(0.1, std=1.0), r"^Normal: give mean and std by name"),
+    (lambda: init.Uniform(0.5),
+     r"^Uniform: give low and high by name, e.g. Uniform\(low=-0.5, high=0.5\); "
+     r"the text form 'uniform:0.5' is U\(-0.5, 0.5\)$"),
+    (lambda: init.Uniform(-0.5, 0.5), r"^Uniform: give low and high by name"),
+    (lambda: init.TruncatedNormal(0.1),
+     r"^TruncatedNormal: give mean, std, a and b by name, .*'truncated_normal:0.1' is std 0.1$"),
+], ids=["normal", "normal-two", "normal-mixed", "uniform", "uniform-two", "truncated"])
+def test_positional_arguments_are_refused_where_the_text_form_reads_them_differently(make, message):
+    # Normal(0.1) would be mean 0.1, std 1, while "normal:0.1" is std 0.1
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("cls", [init.Normal, init.Uniform, init.TruncatedNormal])
+def test_signatures_show_keyword_only_parameters(cls):
+    params = inspect.signature(cls).parameters.values()
+    assert params and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params)
+
+
+def test_a_lone_spec_number_and_the_keyword_agree():
+    assert init.from_spec("normal:0.1") == init.Normal(std=0.1)
+    assert init.from_spec("uniform:0.5") == init.Uniform(low=-0.5, high=0.5)
+    assert init.from_spec("truncated_normal:0.1") == init.TruncatedNormal(std=0.1, a=-0.2, b=0.2)
+
+
 def test_from_spec_needs_a_string():
     with pytest.raises(TypeError, match="from_spec: spec must be a string, got 0.1"):
         init.from_spec(0.1)
@@ -378,10 +409,10 @@ def test_from_spec_needs_a_string():
     (lambda: init.Normal(mean=float("inf")), ValueError, r"^Normal: mean must be finite, got inf$"),
     (lambda: init.Normal(std="0.1"), TypeError, r"^Normal: std must be a number, got '0.1'$"),
     (lambda: init.Normal(std=True), TypeError, r"^Normal: std must be a number, got True$"),
-    (lambda: init.Uniform(1.0, -1.0), ValueError, r"^Uniform: low must be < high, got low=1.0, high=-1.0$"),
+    (lambda: init.Uniform(low=1.0, high=-1.0), ValueError, r"^Uniform: low must be < high, got low=1.0, high=-1.0$"),
     (lambda: init.TruncatedNormal(a=2, b=-2), ValueError, r"^TruncatedNormal: a must be < b, got a=2.0, b=-2.0$"),
     (lambda: init.TruncatedNormal(std=0), ValueError, r"^TruncatedNormal: std must be > 0, got 0$"),
-    (lambda: init.TruncatedNormal(0.0, 1.0, 40.0, 400.0), ValueError, r"TruncatedNormal: .* too far in the tail"),
+    (lambda: init.TruncatedNormal(std=1.0, a=40.0, b=400.0), ValueError, r"TruncatedNormal: .* too far in the tail"),
     (lambda: init.VarianceScaling(scale=0), ValueError, r"^VarianceScaling: scale must be > 0, got 0$"),
     (lambda: init.VarianceScaling(mode="fan"), ValueError,
      r"^VarianceScaling: mode must be one of 'fan_in', 'fan_out', 'fan_avg', got 'fan'$"),

@@ -1,5 +1,6 @@
 """Argument checks, fan computation and the ``Initializer`` base class."""
 
+import functools
 import math
 
 import numpy as np
@@ -20,6 +21,24 @@ def check_number(owner, name, value, *, positive=False, nonnegative=False):
     if nonnegative and number < 0:
         raise ValueError(f"{owner}: {name} must be >= 0, got {value}")
     return number
+
+
+def keyword_only(hint):
+    """Decorate ``__init__`` so that positional arguments raise a TypeError ending in ``hint``.
+
+    The text form of some initializers reads a lone number differently from
+    the constructor's first parameter (``"normal:0.1"`` is a std, not a
+    mean), so a positional call is far more likely a mistake than a choice.
+    The wrapped signature stays keyword-only for ``help`` and ``inspect``.
+    """
+    def decorate(init):
+        @functools.wraps(init)
+        def wrapper(self, *args, **kwargs):
+            if args:
+                raise TypeError(f"{type(self).__name__}: {hint}")
+            init(self, **kwargs)
+        return wrapper
+    return decorate
 
 
 def check_choice(owner, name, value, allowed):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .base import Initializer, arity_message, check_number, format_spec
+from .base import Initializer, arity_message, check_number, format_spec, keyword_only
 
 __all__ = ["Normal", "Uniform", "Constant", "Zeros", "Ones"]
 
@@ -10,12 +10,15 @@ __all__ = ["Normal", "Uniform", "Constant", "Zeros", "Ones"]
 class Normal(Initializer):
     """Independent draws from N(mean, std**2).
 
-    Text form: ``normal`` (mean 0, std 1), ``normal:STD``, ``normal:MEAN,STD``.
+    Both arguments are keyword-only: ``Normal(std=0.1)``. Text form:
+    ``normal`` (mean 0, std 1), ``normal:STD``, ``normal:MEAN,STD``.
     """
 
     name = "normal"
 
-    def __init__(self, mean=0.0, std=1.0):
+    @keyword_only("give mean and std by name, e.g. Normal(std=0.1); "
+                  "the text form 'normal:0.1' is std 0.1")
+    def __init__(self, *, mean=0.0, std=1.0):
         self._config = {"mean": check_number("Normal", "mean", mean),
                         "std": check_number("Normal", "std", std, nonnegative=True)}
 
@@ -45,19 +48,23 @@ class Normal(Initializer):
     def _from_spec_values(cls, values):
         if len(values) > 2:
             raise ValueError(arity_message(cls.name, "STD or MEAN,STD", len(values)))
-        return cls(*values) if len(values) == 2 else cls(0.0, *values)
+        names = ("mean", "std") if len(values) == 2 else ("std",)
+        return cls(**dict(zip(names, values)))
 
 
 class Uniform(Initializer):
     """Independent draws from U(low, high), defaults as ``torch.nn.init.uniform_``.
 
-    Text form: ``uniform`` (U(0, 1)), ``uniform:BOUND`` for U(-BOUND, BOUND),
+    Both arguments are keyword-only: ``Uniform(low=-0.5, high=0.5)``. Text
+    form: ``uniform`` (U(0, 1)), ``uniform:BOUND`` for U(-BOUND, BOUND),
     ``uniform:LOW,HIGH``.
     """
 
     name = "uniform"
 
-    def __init__(self, low=0.0, high=1.0):
+    @keyword_only("give low and high by name, e.g. Uniform(low=-0.5, high=0.5); "
+                  "the text form 'uniform:0.5' is U(-0.5, 0.5)")
+    def __init__(self, *, low=0.0, high=1.0):
         low = check_number("Uniform", "low", low)
         high = check_number("Uniform", "high", high)
         if low >= high:
@@ -86,8 +93,8 @@ class Uniform(Initializer):
             raise ValueError(arity_message(cls.name, "BOUND or LOW,HIGH", len(values)))
         if len(values) == 1:
             bound = check_number("Uniform", "BOUND", values[0], positive=True)
-            return cls(-bound, bound)
-        return cls(*values)
+            return cls(low=-bound, high=bound)
+        return cls(**dict(zip(("low", "high"), values)))
 
 
 class Constant(Initializer):

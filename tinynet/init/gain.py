@@ -12,7 +12,7 @@ NONLINEARITIES = _LINEAR + ("tanh", "relu", "leaky_relu", "selu")
 
 
 def calculate_gain(nonlinearity, param=None):
-    """The factor by which to scale a unit-variance init for ``nonlinearity``.
+    """The factor by which to multiply the std of a variance-1/fan init for ``nonlinearity``.
 
     ``param`` is the negative slope for ``"leaky_relu"`` (default 0.01) and
     is ignored for every other nonlinearity, as in PyTorch.

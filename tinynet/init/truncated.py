@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .base import Initializer, arity_message, check_number, format_spec
+from .base import Initializer, arity_message, check_number, format_spec, keyword_only
 
 __all__ = ["TruncatedNormal"]
 
@@ -80,14 +80,17 @@ class TruncatedNormal(Initializer):
     smaller spread: ``variance()`` and ``mean`` give the truncated moments.
     Sampling is by rejection using only ``rng``.
 
-    Text form: ``truncated_normal`` (the defaults), ``truncated_normal:STD``
-    and ``truncated_normal:MEAN,STD`` (cut at MEAN -/+ 2 STD) or
-    ``truncated_normal:MEAN,STD,A,B``.
+    All arguments are keyword-only: ``TruncatedNormal(std=0.1, a=-0.2,
+    b=0.2)``. Text form: ``truncated_normal`` (the defaults),
+    ``truncated_normal:STD`` and ``truncated_normal:MEAN,STD`` (cut at
+    MEAN -/+ 2 STD) or ``truncated_normal:MEAN,STD,A,B``.
     """
 
     name = "truncated_normal"
 
-    def __init__(self, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    @keyword_only("give mean, std, a and b by name, e.g. TruncatedNormal(std=0.1, a=-0.2, b=0.2); "
+                  "the text form 'truncated_normal:0.1' is std 0.1")
+    def __init__(self, *, mean=0.0, std=1.0, a=-2.0, b=2.0):
         owner = "TruncatedNormal"
         mean = check_number(owner, "mean", mean)
         std = check_number(owner, "std", std, positive=True)
@@ -130,11 +133,11 @@ class TruncatedNormal(Initializer):
         if len(values) not in (0, 1, 2, 4):
             raise ValueError(arity_message(cls.name, "STD, MEAN,STD or MEAN,STD,A,B", len(values)))
         if len(values) == 4:
-            return cls(*values)
+            return cls(**dict(zip(("mean", "std", "a", "b"), values)))
         if len(values) == 2:
             mean, std = values
         else:
             mean, std = 0.0, (values[0] if values else 1.0)
         std = check_number("TruncatedNormal", "std", std, positive=True)
         mean = check_number("TruncatedNormal", "mean", mean)
-        return cls(mean, std, mean - 2 * std, mean + 2 * std)
+        return cls(mean=mean, std=std, a=mean - 2 * std, b=mean + 2 * std)
