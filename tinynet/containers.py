@@ -139,10 +139,11 @@ class MLP(Sequential):
 
     ``sizes = [in_features, hidden..., out_features]``; ``x: (batch, sizes[0])
     -> (batch, sizes[-1])``. Each ``Linear`` gets a fresh copy of
-    ``activation`` (a layer or a name such as ``"relu"``), the last one too
-    when ``final_activation`` is True, as in the lecture's network. Weights
-    are drawn with ``weight_init`` (see ``Linear`` for the default) from
-    ``rng``, layer by layer in order, so a seed fixes the whole network.
+    ``activation`` (an ``Activation`` or its name, such as ``"relu"``), the
+    last one too when ``final_activation`` is True, as in the lecture's
+    network (for a classifier's logits pass False). Weights are drawn with
+    ``weight_init`` (see ``Linear`` for the default) from ``rng``, layer by
+    layer in order, so a seed fixes the whole network.
     """
 
     def __init__(self, sizes, activation, weight_init=None, bias=True, final_activation=True,
