@@ -70,10 +70,14 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
     for l in reversed(range(depth)):
         lin = linear(l)
         rescaler.names[id(lin)] = str(2 * l)
-        act.forward(lin.forward(inputs[l][None, :]))
-        with lin.register_backward_hook(rescaler.backward_hook):
+        # the same errstate as gradient_probe: overflows are measured (or reported), not warned about
+        with lin.register_backward_hook(rescaler.backward_hook), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            act.forward(lin.forward(inputs[l][None, :]))
             g = lin.backward(act.backward(g))
         del rescaler.names[id(lin)]
+        if rescaler.nonfinite is not None:
+            return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
         layers.append(str(2 * l))
         per_layer.append(rescaler.records[-1][1])
     return JacobianProbeResult(layers, np.array(per_layer), 0.5 * math.log10(width), g,

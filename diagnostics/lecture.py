@@ -54,7 +54,8 @@ class ProbeConfig:
     def scale(self):
         """The weight std for ``normal`` specs (the lecture's *scale*), else None."""
         init = tn.init.from_spec(self.init)
-        return float(init.std()) if init.name == "normal" else None
+        # as given, not sqrt(variance): the square of a std beyond 1e154 overflows
+        return float(init.get_config()["std"]) if init.name == "normal" else None
 
 
 def lecture_configs(depth=50, width=100, repeats=10, dtype="float64"):
@@ -128,15 +129,17 @@ def predict_config(config):
     """What diagnostics.theory predicts for ``config`` (input of ones), as ``ExperimentResult.extra``.
 
     Empty, with a ``prediction_note``, where the theory does not apply
-    (an initializer with a non-zero mean, for one).
+    (an initializer with a non-zero mean, for one) or its numbers leave
+    float range. Orthogonal weights are predicted as orthogonal.
     """
     from . import theory
 
     try:
         sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
         p = theory.predict(config.activation, sigma_w, config.depth, config.width,
-                           sigma_b=config.bias_std or 0.0, input_sq=1.0)
-    except (ValueError, TypeError) as e:
+                           sigma_b=config.bias_std or 0.0, input_sq=1.0,
+                           weights=theory.weights_kind(config.init))
+    except (ValueError, TypeError, OverflowError) as e:
         return {"prediction_note": str(e)}
     return {
         "sigma_w": sigma_w,
@@ -157,9 +160,12 @@ def synthetic_gradient(config, rng):
         result = gradient_probe(config.build(rng))
         if not result.finite:
             where = result.nonfinite
-            note = f"repeat {repeat}: the forward pass became non-finite at layer {where['layer']} ({where['type']})"
+            note = (f"repeat {repeat}: the {where['pass']} pass became non-finite at layer {where['layer']} "
+                    f"({where['type']})")
+            # the prediction does not depend on the measurement: keep it beside the failure
             return ExperimentResult(config.activation, config.init_name, config.scale, config.depth,
-                                    config.width, config.repeats, None, [], [], None, "non-finite", note)
+                                    config.width, config.repeats, None, [], [], None, "non-finite", note,
+                                    extra=predict_config(config))
         stats.append(result.log10_mean_abs_grad)
         curves.append(result.per_layer_grad_norm_log10)
         initial = result.log10_initial_norm

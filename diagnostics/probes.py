@@ -19,6 +19,8 @@ import tinynet as tn
 from .recorders import NonFiniteDetector, frobenius_norm
 from .table import float_from_log10
 
+_LOG10_2 = math.log10(2.0)
+
 
 def is_scale_equivariant(layer):
     """True if ``layer(a * x) == a * layer(x)`` for every a > 0.
@@ -129,7 +131,7 @@ class JacobianProbeResult:
     log10_initial_norm: float
     jacobian_mantissa: np.ndarray = None  # J / 10**log10_scale, norm within a few decades of 1
     log10_scale: float = 0.0
-    nonfinite: dict = None  # where the forward pass produced nan/inf, if it did
+    nonfinite: dict = None  # where the forward or backward pass produced nan/inf, if it did
     records: list = field(default_factory=list)  # (layer name, log10 norm), backward order
 
     @property
@@ -175,15 +177,20 @@ class LogRescaler:
     divides the gradient by it and adds its log10 to ``log10_scale``, so the
     true gradient is always ``dx * 10 ** log10_scale``. Rescaling only then,
     not after every layer, saves a pass over the gradient per layer and a
-    rounding each time. ``forward_hook`` rescales the forward signal by its
-    largest entry (only valid for scale-equivariant networks, where it
-    leaves every Jacobian unchanged).
+    rounding each time. The division is by the power of two nearest the
+    norm: exact, and finite for a subnormal norm too, where 1 / norm is
+    inf. ``nonfinite`` names the first layer whose gradient held a nan or
+    inf, as :class:`~diagnostics.recorders.NonFiniteDetector` would.
+    ``forward_hook`` rescales the forward signal by its largest entry (only
+    valid for scale-equivariant networks, where it leaves every Jacobian
+    unchanged).
     """
 
     def __init__(self, names):
         self.names = names
         self.log10_scale = 0.0
         self.records = []
+        self.nonfinite = None
 
     def backward_hook(self, layer, dx, dy):
         norm = frobenius_norm(dx)
@@ -192,12 +199,17 @@ class LogRescaler:
             # exactly zero stays zero (-inf); a non-finite norm cannot be rescaled
             self.log10_scale = -math.inf if norm == 0 else math.nan
             log10_norm = self.log10_scale
+            if norm != 0 and self.nonfinite is None:
+                self.nonfinite = {"layer": self.names[id(layer)], "type": type(layer).__name__,
+                                  "pass": "backward", "input_finite": bool(np.all(np.isfinite(dy)))}
         else:
             decades = math.log10(norm)
             log10_norm = self.log10_scale + decades
             if abs(decades) > (30 if dx.dtype.itemsize >= 8 else 4):
-                self.log10_scale = log10_norm
-                dx *= dx.dtype.type(1.0 / norm)  # in place: dx is the layer's fresh output
+                # dx / 2**exponent: its norm lands in [0.5, 1) with no rounding at all
+                exponent = math.frexp(norm)[1]
+                np.ldexp(dx, -exponent, out=dx)  # in place: dx is the layer's fresh output
+                self.log10_scale += exponent * _LOG10_2
                 result = dx
         self.records.append((self.names[id(layer)], log10_norm))
         return result
@@ -218,7 +230,8 @@ def gradient_probe(net, x=None):
     norm and rescale. When every layer is scale-equivariant (bias-free
     ``Linear``, ReLU-like activations), the forward signal is rescaled too,
     which keeps it finite at any depth without changing J; otherwise a nan
-    or inf in the forward pass is reported (``nonfinite``), not propagated.
+    or inf in the forward pass is reported (``nonfinite``), not propagated;
+    so is one in the backward pass (a gradient that overflows within a layer).
     Parameter gradients are not computed; the network is left as it was.
     """
     named = [(name, m) for name, m in net.named_modules() if not m.is_container]
@@ -237,11 +250,16 @@ def gradient_probe(net, x=None):
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
         rescaler = LogRescaler({id(m): name for name, m in named})
-        with tn.HandleGroup(m.register_backward_hook(rescaler.backward_hook) for m in measured):
+        # as in the forward pass: an overflow on the way (a saturated slope exp(-2|z|) at
+        # |z| near the float's limit is 0, its true value) is measured, not warned about
+        with tn.HandleGroup(m.register_backward_hook(rescaler.backward_hook) for m in measured), \
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             j = net.backward(np.eye(y.shape[1], dtype=y.dtype))
     finally:
         for p, flag in zip(params, saved):
             p.requires_grad = flag
+    if rescaler.nonfinite is not None:
+        return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
     return JacobianProbeResult([n for n, _ in rescaler.records],
                                np.array([v for _, v in rescaler.records]),
                                0.5 * math.log10(y.shape[1]), j, rescaler.log10_scale,

@@ -96,12 +96,16 @@ def frobenius_norm(a):
 
     One BLAS dot product when the squares stay in range (nearly always);
     otherwise the entries are divided by the largest first, since squaring
-    them would overflow above 1e154 or underflow below 1e-154.
+    them would overflow above 1e154 or underflow below 1e-154 (in float32:
+    1e19 and 1e-19).
     """
     flat = a.reshape(-1)
     with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
         sq = float(np.dot(flat, flat))
-    if 1e-290 < sq < 1e290:
+    info = np.finfo(flat.dtype) if flat.dtype.kind == "f" else np.finfo(np.float64)
+    # a square below the smallest normal number (tiny) is off by up to tiny * eps / 2;
+    # n of them stay within the sum's own rounding, sum * eps, while the sum is above n * tiny
+    if float(info.tiny) * flat.size < sq < float(info.max) / 4:
         return math.sqrt(sq)
     top = float(np.max(np.abs(flat))) if flat.size else 0.0
     if top == 0 or not math.isfinite(top):

@@ -62,19 +62,56 @@ class Spectrum:
         values = self.log10_singular_values[self.resolved]
         return float(np.std(values)) if values.size else math.nan
 
+    @property
+    def log10_normalized_variance(self):
+        """log10 of var / mean**2 over all n eigenvalues of J J^T (the squared singular values).
+
+        The unresolved ones count as 0. They lie more than
+        ``2 * resolution_decades`` below the largest eigenvalue (30 decades
+        in float64), so 0 is exact to that relative order; leaving them out
+        instead would describe fewer, more even values and understate the
+        spread. nan when J is exactly zero; never above log10(n - 1), the
+        value of one non-zero eigenvalue among n.
+        """
+        n = len(self.log10_singular_values)
+        if not self.resolved.any():
+            return math.nan
+        # relative to the largest, so that the squares stay in float range
+        eig = np.where(self.resolved, 10.0 ** (2.0 * (self.log10_singular_values - self.log10_max)), 0.0)
+        mean = float(eig.sum()) / n
+        variance = float(np.mean((eig - mean) ** 2))
+        return math.log10(variance / mean ** 2) if variance > 0 else -math.inf
+
+
+def largest_log10_normalized_variance(n):
+    """log10(n - 1): no n values >= 0 have a larger var / mean**2 (-inf for n = 1)."""
+    return math.log10(n - 1) if n > 1 else -math.inf
+
+
+class NonFiniteNetwork(ValueError):
+    """The forward pass of the network became nan or inf, so J is not defined there.
+
+    ``where`` is the probe's description of the layer (see
+    :class:`diagnostics.recorders.NonFiniteDetector`).
+    """
+
+    def __init__(self, message, where):
+        super().__init__(message)
+        self.where = where
+
 
 def jacobian_spectrum(net, x=None):
     """The singular values of ``net``'s input-output Jacobian at ``x`` (default: ones), as log10.
 
     Computed from :func:`gradient_probe`'s rescaled Jacobian, so they are
     exact in log form even where J's entries leave float range. Raises
-    ValueError if the forward pass was not finite.
+    :class:`NonFiniteNetwork` (a ValueError) if the probe met a nan or inf.
     """
     result = gradient_probe(net, x)
     if not result.finite:
         where = result.nonfinite
-        raise ValueError(f"jacobian_spectrum: the forward pass became non-finite at layer "
-                         f"{where['layer']} ({where['type']})")
+        raise NonFiniteNetwork(f"jacobian_spectrum: the {where['pass']} pass became non-finite at layer "
+                               f"{where['layer']} ({where['type']})", where)
     if result.log10_scale == -math.inf:
         return Spectrum(np.full(min(result.jacobian_mantissa.shape), -np.inf))
     mantissa = result.jacobian_mantissa

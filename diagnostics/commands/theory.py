@@ -12,7 +12,7 @@ from ..cli import (
     _nonnegative_float, _nonnegative_int, _positive_int, add_activation, add_common, add_dtype, add_init, command, write_json,
 )
 from ..probes import gradient_probe
-from ..spectrum import jacobian_spectrum
+from ..spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
 from ..table import Table
 
 
@@ -126,16 +126,28 @@ def run_spectrum(args):
     A network is well conditioned when all singular values are close: the
     spread (the std of their log10) is 0 for a perfect isometry. The
     prediction is the free-probability value of var/mean^2 of the
-    eigenvalues of J J^T (Pennington, Schoenholz and Ganguli 2017).
+    eigenvalues of J J^T (Pennington, Schoenholz and Ganguli 2017); the
+    measurement takes all of them, those below rounding counted as 0.
     """
     init = tn.init.from_spec(args.init)
     config = lec.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
                              repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
     rng = np.random.default_rng(args.seed)
-    spectra = [jacobian_spectrum(config.build(rng)) for _ in range(args.repeats)]
+    spectra, failures = [], []
+    for i in range(args.repeats):
+        try:
+            spectra.append(jacobian_spectrum(config.build(rng)))
+        except NonFiniteNetwork as e:
+            # a network that overflows is a finding about it, not a bad option
+            spectra.append(None)
+            failures.append(f"network {i + 1}: the {e.where['pass']} pass became non-finite at layer "
+                            f"{e.where['layer']} ({e.where['type']}), so J is not defined")
     table = Table(["network", "log10 max", "log10 median", "log10 min", "spread", "resolved"],
                   formats={"log10 max": ".3f", "log10 median": ".3f", "log10 min": ".3f", "spread": ".3f"})
     for i, s in enumerate(spectra):
+        if s is None:
+            table.append({"network": i + 1, "resolved": "non-finite"})
+            continue
         resolved = s.log10_singular_values[s.resolved]
         table.append({"network": i + 1, "log10 max": s.log10_max if resolved.size else None,
                       "log10 median": s.log10_median, "log10 min": float(resolved[-1]) if resolved.size else None,
@@ -143,44 +155,50 @@ def run_spectrum(args):
     print(f"{args.depth}-layer MLP, width {args.width}, {args.activation}, weights {init!r}; "
           f"{args.repeats} networks, seed {args.seed}")
     print(table)
-    eig = [2 * s.log10_singular_values[s.resolved] for s in spectra]  # eigenvalues of J J^T, log10
-    eig = [e for e in eig if e.size]  # an exactly zero J has none
-    if not eig:
-        print("\nJ is exactly zero in every network (no signal reaches the output): no spectrum to compare")
-        return 0
-    measured = float(np.median([_log10_normalized_variance(e) for e in eig]))
+    for line in failures:
+        print(line)
+    finite = [s for s in spectra if s is not None]
+    values = [s.log10_normalized_variance for s in finite]
+    values = [v for v in values if not math.isnan(v)]  # nan: J is exactly zero
+    measured = float(np.median(values)) if values else math.nan
+    bound = largest_log10_normalized_variance(args.width)
     data = {"seed": args.seed, "activation": args.activation, "init": init.to_spec(), "depth": args.depth,
-            "width": args.width, "log10_singular_values": [s.log10_singular_values.tolist() for s in spectra],
-            "log10_normalized_variance": measured}
+            "width": args.width,
+            "log10_singular_values": [None if s is None else s.log10_singular_values.tolist() for s in spectra],
+            "log10_normalized_variance": measured,
+            "per_network_log10_normalized_variance": [
+                None if s is None else s.log10_normalized_variance for s in spectra],
+            "largest_log10_normalized_variance": bound}
+    what = f"\nvar/mean^2 of the {args.width} eigenvalues of J J^T, log10"
+    if not finite:
+        measured_text = "not measured (no network stayed finite)"
+    elif not values:
+        measured_text = "not measured (J is exactly zero in every network: no signal reaches the output)"
+    else:
+        measured_text = f"measured {measured:.2f} (median over networks)"
     try:
         sigma_w = theory.sigma_w_from_init(init, fan_in=args.width)
-        weights = "orthogonal" if init.name == "orthogonal" else "gaussian"
         p = theory.jacobian_spectrum(args.activation, sigma_w, args.depth, sigma_b=args.bias_std or 0.0,
-                                     weights=weights)
+                                     weights=theory.weights_kind(init))
         predicted = math.log10(p.normalized_variance) if p.normalized_variance > 0 else -math.inf
         data["predicted_log10_normalized_variance"] = predicted
-        print(f"\nvar/mean^2 of the eigenvalues of J J^T, log10: measured {measured:.2f} (median over networks), "
-              f"predicted {predicted:.2f}")
-    except (ValueError, TypeError) as e:
-        print(f"\nvar/mean^2 of the eigenvalues of J J^T, log10: measured {measured:.2f}; no prediction: {e}")
+        print(f"{what}: {measured_text}, predicted {predicted:.2f}")
+        if predicted > bound:
+            print(f"the prediction (infinite width) exceeds log10({args.width} - 1) = {bound:.2f}, the largest "
+                  f"var/mean^2 of {args.width} values >= 0\n(one non-zero, the rest 0): no network of width "
+                  f"{args.width} can reach it")
+    except (ValueError, TypeError, OverflowError) as e:
+        print(f"{what}: {measured_text}; no prediction: {e}")
     print("spread: std of log10 singular values (0: perfect isometry); resolved: singular values an SVD\n"
-          "can tell from rounding (within 15 decades of the largest in float64, 7 in float32)")
+          "can tell from rounding (within 15 decades of the largest in float64, 7 in float32); var/mean^2\n"
+          "counts the unresolved eigenvalues as 0 (below 1e-30 of the largest, 1e-14 in float32)")
     if args.json:
         write_json(args.json, lec._json_safe(data))
         print(f"wrote {args.json}")
-    if args.plot:
-        _plot_spectrum(spectra, args.plot, f"{args.activation}, {init!r}, depth {args.depth}")
+    if args.plot and finite:
+        _plot_spectrum(finite, args.plot, f"{args.activation}, {init!r}, depth {args.depth}")
         print(f"wrote {args.plot}")
     return 0
-
-
-def _log10_normalized_variance(log10_eig):
-    """log10 of var/mean^2 of eigenvalues given as log10, without leaving float range."""
-    top = np.max(log10_eig)
-    e = 10.0 ** (log10_eig - top)
-    mean = e.mean()
-    var = e.var()
-    return math.log10(var / mean ** 2) if var > 0 else -math.inf
 
 
 def _plot_spectrum(spectra, path, title):

@@ -1,5 +1,7 @@
 """The ``train`` command: probe a network, then train it, so the verdict can be checked."""
 
+import math
+
 import numpy as np
 
 import tinynet as tn
@@ -31,14 +33,25 @@ def run_train(args):
     net = tn.MLP(sizes, act, weight_init=init, final_activation=False, rng=rng)
 
     probe = gradient_probe(net)
-    change = probe.log10_grad_norm - probe.log10_initial_norm if probe.finite else float("nan")
     print(f"{args.depth} hidden layers of {args.width}, {args.activation}, weights {init!r}; "
           f"{args.dataset} ({len(x)} points), seed {args.seed}")
-    print(f"untrained: gradient norm changes by {change:+.2f} decades from output to input "
-          f"({change / len(probe.layers):+.3f} per layer): {lec.verdict(change)}")
-    predicted = _predicted_regime(act, init, args.width)
-    if predicted:
-        print(f"theory, for the hidden layers: {predicted}")
+    hidden = []
+    if probe.finite:
+        change = probe.log10_grad_norm - probe.log10_initial_norm
+        print(f"untrained: gradient norm changes by {change:+.2f} decades from output to input: "
+              f"{lec.verdict(change)}")
+        # backward order: the output layer first, the input layer last; only the square
+        # layers between them have the fan-in and the gain the theory's line is about
+        hidden = [float(g) for g in probe.per_layer_gain_log10[1:args.depth]]
+        if hidden:
+            print(f"  per hidden {args.width} -> {args.width} layer: {np.mean(hidden):+.2f} decades "
+                  f"(mean of {len(hidden)}; range {min(hidden):+.2f} .. {max(hidden):+.2f})")
+    else:
+        change = float("nan")
+        where = probe.nonfinite
+        print(f"untrained: the {where['pass']} pass became non-finite at layer {where['layer']} "
+              f"({where['type']}): {lec.verdict(change)}")
+    print(f"theory, for the hidden layers: {_predicted_regime(act, init, args.width)}")
 
     opt = (tn.optim.SGD(net.parameters(), lr=args.lr, momentum=0.9) if args.optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=args.lr))
@@ -54,9 +67,9 @@ def run_train(args):
     if args.json:
         from ..cli import write_json
 
-        write_json(args.json, {"seed": args.seed, "verdict": lec.verdict(change),
-                               "decades": change, "history": history.history,
-                               "monitor": monitor.history})
+        write_json(args.json, lec._json_safe({"seed": args.seed, "verdict": lec.verdict(change),
+                                              "decades": change, "decades_per_hidden_layer": hidden,
+                                              "history": history.history, "monitor": monitor.history}))
         print(f"wrote {args.json}")
     if args.plot:
         monitor.plot(args.plot, title=f"{args.activation}, {init!r}, {args.depth} layers")
@@ -65,13 +78,15 @@ def run_train(args):
 
 
 def _predicted_regime(act, init, width):
-    """The mean-field regime of the hidden layers (weights of fan-in ``width``), or None."""
+    """The mean-field regime of the hidden layers (weights of fan-in ``width``) and its gain, or why not."""
     from .. import theory
 
     try:
-        return str(theory.regime(act, theory.sigma_w_from_init(init, fan_in=width)))
-    except (ValueError, TypeError):
-        return None  # e.g. an initializer with a non-zero mean: no prediction
+        r = theory.regime(act, theory.sigma_w_from_init(init, fan_in=width))
+    except (ValueError, TypeError, OverflowError) as e:
+        return f"no prediction: {e}"  # e.g. an initializer with a non-zero mean
+    gain = 0.5 * math.log10(r.chi) if r.chi > 0 else -math.inf
+    return f"{r}\n  deep in the network, 0.5 log10 chi_1 = {gain:+.2f} decades per layer"
 
 
 def _arguments(p):

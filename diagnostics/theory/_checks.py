@@ -50,3 +50,17 @@ def check_variance(owner, q):
     if isinstance(q, bool) or not isinstance(q, numbers.Real) or not float(q) >= 0.0:
         raise ValueError(f"{owner}: q must be a variance >= 0, got {q!r}")
     return float(q)
+
+
+def first_variance(owner, sigma_w, sigma_b, input_sq=1.0):
+    """``sigma_w**2 * input_sq + sigma_b**2``, or an OverflowError that says the theory cannot go on.
+
+    Beyond float64's range the variance is inf, and the mean-field maps of
+    a saturating activation have no usable limit there: E[phi'(z)**2] ~
+    1 / sqrt(q) while sigma_w**2 grows, so their product is inf times 0.
+    """
+    q = sigma_w * sigma_w * input_sq + sigma_b * sigma_b
+    if not math.isfinite(q):
+        raise OverflowError(f"{owner}: the first layer's variance sigma_w^2 * mean(x^2) + sigma_b^2 is "
+                            f"beyond float64's range (sigma_w = {sigma_w:.3g}, sigma_b = {sigma_b:.3g})")
+    return q

@@ -15,7 +15,7 @@ import numpy as np
 
 import tinynet
 
-from ._checks import as_activation, check_real
+from ._checks import as_activation, check_real, first_variance
 from .meanfield import _clamped_nodes, _fixed_point
 
 __all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
@@ -75,12 +75,14 @@ def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL
     The fixed point is the one reached from an input with mean(x**2) =
     ``input_sq``. Critical means ``|chi_1 - 1| <= tolerance``. For the
     lecture's N(0, std**2) weights pass ``sigma_w = std * sqrt(fan_in)``.
+    OverflowError when sigma_w**2 * input_sq + sigma_b**2 is beyond float64.
     """
     act = as_activation(activation, "regime")
     sigma_w = check_real("regime", "sigma_w", sigma_w, positive=True)
     sigma_b = check_real("regime", "sigma_b", sigma_b, nonnegative=True)
     input_sq = check_real("regime", "input_sq", input_sq, nonnegative=True)
-    chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, sigma_w ** 2 * input_sq + sigma_b ** 2)
+    q_start = first_variance("regime", sigma_w, sigma_b, input_sq)
+    chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)
     if abs(chi - 1.0) <= tolerance:
         name = CRITICAL
     else:

@@ -16,6 +16,9 @@ Each backward step ``M <- M D W`` (D = diag(phi'(z)), W Gaussian) splits into
   fresh Gaussian vectors pushed through the product so far);
 - S is ``sigma_w**2`` times a chi-square mean over the k columns of W,
   with as many degrees of freedom per column as M D has effective rank.
+  For orthogonal weights (``sigma_w`` times an orthogonal matrix) S is
+  exactly ``sigma_w**2``: multiplying by an orthogonal matrix keeps every
+  row's norm, so the Frobenius norm too.
 
 E[log] of both is computed exactly (for R by a Laplace-transform integral,
 for S with the digamma function). The effective rank of the running product
@@ -109,15 +112,19 @@ def expected_log_mean(values, weights, width, dof=math.inf):
     return math.log(mean) + math.log(scale) + _U_STEP * total
 
 
-def typical_log_gains(stats, sigma_w, width):
+def typical_log_gains(stats, sigma_w, width, weights="gaussian"):
     """E[log G] of each backward step (natural log of the squared-Frobenius gain), and the final rank.
 
     ``stats`` lists ``LayerStatistics`` in backward order (the last forward
-    layer first), for weights N(0, sigma_w**2 / width) and width x width
-    layers. Returns ``(gains, rank)``: ``gains[i]`` for the i-th step back
-    from the output, and ``rank`` the effective rank (participation ratio)
-    of the product just before its last weight matrix.
+    layer first), for width x width layers with weights N(0, sigma_w**2 /
+    width) (``weights="gaussian"``) or ``sigma_w`` times a random orthogonal
+    matrix (``"orthogonal"``). Returns ``(gains, rank)``: ``gains[i]`` for
+    the i-th step back from the output, and ``rank`` the effective rank
+    (participation ratio) of the product just before its last weight matrix.
     """
+    if weights not in ("gaussian", "orthogonal"):
+        raise ValueError(f"typical_log_gains: weights must be 'gaussian' or 'orthogonal', got {weights!r}")
+    orthogonal = weights == "orthogonal"
     k = width
     log_weight_variance = 2.0 * math.log(sigma_w)
     # u = tr(S^2) / tr(S)^2 and delta = sum_i S_ii^2 / tr(S)^2 for S = M^T M:
@@ -133,9 +140,15 @@ def typical_log_gains(stats, sigma_w, width):
         spread = layer.kappa * delta
         u_masked = (u + spread) / (1.0 + spread)
         rank = 1.0 / u_masked
-        log_s = log_weight_variance + expected_log_chi2_mean(k * rank)
-        gains.append(log_r + log_s)
-        # multiplying by a fresh Gaussian W: the two moments of (M D W)^T (M D W)
-        u = (1.0 + (k + 1.0) * u_masked) / (k + 2.0 * u_masked)
-        delta = (1.0 + 2.0 * u_masked) / (k + 2.0 * u_masked)
+        if orthogonal:
+            # W = sigma_w Q, Q Haar: S = sigma_w^2 exactly; Q^T B Q keeps the eigenvalues of
+            # B = (M D)^T (M D), and its diagonal entries are q^T B q for uniform unit vectors q
+            gains.append(log_r + log_weight_variance)
+            u = u_masked
+            delta = (1.0 + 2.0 * u_masked) / (k + 2.0)
+        else:
+            gains.append(log_r + log_weight_variance + expected_log_chi2_mean(k * rank))
+            # multiplying by a fresh Gaussian W: the two moments of (M D W)^T (M D W)
+            u = (1.0 + (k + 1.0) * u_masked) / (k + 2.0 * u_masked)
+            delta = (1.0 + 2.0 * u_masked) / (k + 2.0 * u_masked)
     return np.array(gains), rank

@@ -14,7 +14,7 @@ Derivations: see docs/theory.md.
 import math
 from dataclasses import dataclass
 
-from ._checks import as_activation, check_count, check_real
+from ._checks import as_activation, check_count, check_real, first_variance
 from .meanfield import _variance_map, layer_statistics
 
 __all__ = ["JacobianSpectrum", "jacobian_spectrum"]
@@ -45,11 +45,12 @@ def jacobian_spectrum(activation, sigma_w, depth, sigma_b=0.0, weights="gaussian
     input_sq = check_real(owner, "input_sq", input_sq, positive=True)
     if weights not in _WEIGHT_SPREAD:
         raise ValueError(f"{owner}: weights must be 'gaussian' or 'orthogonal', got {weights!r}")
-    q = sigma_w * sigma_w * input_sq + sigma_b * sigma_b
+    q = first_variance(owner, sigma_w, sigma_b, input_sq)
     log_mean, spread = 0.0, 0.0
     for _ in range(depth):
         layer = layer_statistics(act, q)
-        log_mean += math.log(sigma_w * sigma_w * layer.second) if layer.second > 0 else -math.inf
+        # in logs: sigma_w**2 alone underflows for sigma_w below 1e-162
+        log_mean += 2.0 * math.log(sigma_w) + math.log(layer.second) if layer.second > 0 else -math.inf
         spread += layer.kappa + _WEIGHT_SPREAD[weights]
         q = _variance_map(act, q, sigma_w, sigma_b)
     mean = math.exp(log_mean) if log_mean < 709.0 else math.inf

@@ -13,7 +13,7 @@ import tinynet
 
 from ._checks import check_count, check_real
 
-__all__ = ["sigma_w_from_init", "sigma_w_from_std", "weight_std"]
+__all__ = ["sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind"]
 
 
 def sigma_w_from_std(std, fan_in):
@@ -35,17 +35,58 @@ def sigma_w_from_init(init, fan_in, fan_out=None):
 
     ``init`` is a ``tinynet.init`` initializer or its text form (e.g.
     ``"normal:0.1"``, ``"xavier_uniform"``); ``fan_out`` defaults to
-    ``fan_in`` (a square layer, as in the lecture).
+    ``fan_in`` (a square layer, as in the lecture). Where the initializer's
+    std is known without squaring (normal, uniform, orthogonal), sigma_w is
+    ``std * sqrt(fan_in)``, so that stds beyond 1e154 or below 1e-154 (whose
+    squares leave float range) give sigma_w too.
     """
     owner = "sigma_w_from_init"
-    if isinstance(init, str):
-        init = tinynet.init.from_spec(init)
-    if not isinstance(init, tinynet.init.Initializer):
-        raise TypeError(f"{owner}: init must be a tinynet.init initializer or its text form, "
-                        f"got {init!r}")
+    init = _as_init(owner, init)
     fan_in = check_count(owner, "fan_in", fan_in)
     fan_out = fan_in if fan_out is None else check_count(owner, "fan_out", fan_out)
     if init.mean != 0.0:
         raise ValueError(f"{owner}: {init!r} has mean {init.mean}; the mean-field theory "
                          "needs zero-mean weights")
-    return math.sqrt(fan_in * init.variance((fan_out, fan_in)))
+    std = _std(init, (fan_out, fan_in))
+    if std is not None:
+        sigma_w = std * math.sqrt(fan_in)
+    else:
+        try:
+            sigma_w = math.sqrt(fan_in * init.variance((fan_out, fan_in)))
+        except OverflowError:  # a variance squared from a huge std
+            sigma_w = math.inf
+    if not math.isfinite(sigma_w):
+        raise OverflowError(f"{owner}: sigma_w of {init!r} at fan-in {fan_in} is beyond float64's range")
+    return sigma_w
+
+
+def weights_kind(init):
+    """``"orthogonal"`` for ``tinynet.init.Orthogonal`` (or its text form), else ``"gaussian"``.
+
+    The theory treats every other zero-mean initializer as Gaussian: at large
+    width only the variance of i.i.d. entries matters.
+    """
+    return "orthogonal" if isinstance(_as_init("weights_kind", init), tinynet.init.Orthogonal) else "gaussian"
+
+
+def _as_init(owner, init):
+    if isinstance(init, str):
+        init = tinynet.init.from_spec(init)
+    if not isinstance(init, tinynet.init.Initializer):
+        raise TypeError(f"{owner}: init must be a tinynet.init initializer or its text form, "
+                        f"got {init!r}")
+    return init
+
+
+def _std(init, shape):
+    """The entries' std computed without squaring anything, or None where that is not known here."""
+    config = init.get_config()
+    if type(init) is tinynet.init.Normal:
+        return config["std"]
+    if type(init) is tinynet.init.Uniform:
+        # halves first: high - low itself overflows for bounds near 1e308
+        return (config["high"] / 2 - config["low"] / 2) / math.sqrt(3.0)
+    if type(init) is tinynet.init.Orthogonal:
+        rows, cols = shape[0], shape[1]
+        return config["gain"] / math.sqrt(max(rows, cols))
+    return None

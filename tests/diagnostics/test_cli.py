@@ -208,7 +208,7 @@ def test_spectrum_of_a_network_whose_jacobian_is_zero(capsys):
 @pytest.mark.parametrize("argv, status, message", [
     (["lecture", "--json", "."], 2, "is a directory; give a file name"),
     (["lecture", "--seed", "-5"], 2, "argument --seed: expected an integer >= 0, got -5"),
-    (["probe", "--activation", "relu", "--init", "normal:1e300", "--depth", "3"], 2, "too large to compute with"),
+    (["critical", "--activation", "relu", "--bias-std", "1e300", "--depth", "0"], 2, "too large to compute with"),
     (["train", "--activation", "relu", "--init", "he_normal", "--lr", "1e300", "--epochs", "2", "--quiet"], 1,
      "the loss became nan at epoch 1"),
 ])
@@ -216,3 +216,109 @@ def test_failures_are_one_message_never_a_traceback(argv, status, message, capsy
     assert main(argv) == status
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_spectrum_counts_every_eigenvalue(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    assert main(["spectrum", "--activation", "tanh", "--init", "xavier_normal", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    # about 30 of the 100 singular values are below resolution in every network; counted
+    # as the (nearly) zero eigenvalues they are, the spread comes close to the prediction
+    assert all(sum(v > max(s) - 15 for v in s) < 90 for s in data["log10_singular_values"] if s)
+    assert abs(data["log10_normalized_variance"] - data["predicted_log10_normalized_variance"]) < 0.15
+    assert "var/mean^2 of the 100 eigenvalues" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [
+    ["--activation", "sigmoid", "--init", "normal:5", "--depth", "30", "--width", "20", "--dtype", "float32"],
+    ["--activation", "relu", "--init", "normal:0.8", "--depth", "200", "--width", "20"],
+])
+def test_spectrum_says_when_the_prediction_is_out_of_reach_at_this_width(argv, tmp_path, capsys):
+    path = tmp_path / "s.json"
+    assert main(["spectrum", *argv, "--json", str(path)]) == 0
+    data = json.loads(path.read_text())
+    bound = math.log10(19)
+    assert data["largest_log10_normalized_variance"] == pytest.approx(bound)
+    # few singular values are resolved, yet the statistic is finite and within its bound
+    assert all(-10 < v <= bound + 1e-12 for v in data["per_network_log10_normalized_variance"])
+    assert data["predicted_log10_normalized_variance"] > bound
+    out = capsys.readouterr().out
+    assert "exceeds log10(20 - 1) = 1.28" in out and "no network of width 20 can reach it" in out
+
+
+def test_a_network_that_overflows_is_a_result_for_spectrum_and_probe(tmp_path, capsys):
+    common = ["--activation", "identity", "--init", "normal:1", "--bias-std", "0.1", "--dtype", "float32",
+              "--repeats", "1"]
+    path = tmp_path / "p.json"
+    assert main(["spectrum", *common]) == 0
+    out = capsys.readouterr().out
+    assert "network 1: the forward pass became non-finite at layer" in out and "predicted 1.70" in out
+    assert main(["probe", *common, "--json", str(path), "--quiet"]) == 0
+    (e,) = json.loads(path.read_text())["experiments"]
+    assert e["verdict"] == "non-finite" and "forward pass became non-finite" in e["nonfinite"]
+    # the theory does not depend on the measurement: sigma_w = 10, 50 identity layers
+    assert e["predicted_log10_mean_abs_grad"] == pytest.approx(50 + math.log10(math.sqrt(2 / math.pi) / 10), abs=0.1)
+    assert e["regime"] == "chaotic"
+
+
+def test_probe_measures_and_predicts_extreme_weight_stds(tmp_path):
+    path = tmp_path / "p.json"
+    assert main(["probe", "--activation", "relu", "--init", "normal:1e200", "--depth", "3", "--repeats", "2",
+                 "--json", str(path), "--quiet"]) == 0
+    (e,) = json.loads(path.read_text())["experiments"]
+    assert e["scale"] == 1e200
+    # each ReLU layer multiplies the norm by about std * sqrt(100 / 2)
+    assert e["decades_per_layer"] == pytest.approx(200 + 0.5 * math.log10(50), abs=0.1)
+    assert "beyond float64's range" in e["prediction_note"]
+    assert main(["probe", "--activation", "relu", "--init", "normal:1e-200", "--depth", "3", "--repeats", "2",
+                 "--json", str(path), "--quiet"]) == 0
+    (e,) = json.loads(path.read_text())["experiments"]
+    assert e["scale"] == 1e-200 and e["sigma_w"] == pytest.approx(1e-199, rel=1e-12, abs=0)
+    assert e["typical_log10_mean_abs_grad"] == pytest.approx(e["log10_mean_abs_grad"], abs=0.1)
+
+
+def test_probe_of_tiny_and_huge_weights_prints_no_warnings():
+    for argv in (["--activation", "tanh", "--init", "normal:1e37", "--dtype", "float32"],
+                 ["--activation", "tanh", "--init", "normal:1e-320"]):
+        proc = subprocess.run([sys.executable, "-m", "diagnostics", "probe", *argv, "--depth", "10",
+                               "--repeats", "2"], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stderr == ""
+        assert "non-finite" not in proc.stdout
+
+
+def test_train_with_a_huge_std_reaches_training(capsys):
+    # no prediction (sigma_w^2 overflows) is a line of output, not the end of the run
+    status = main(["train", "--activation", "relu", "--init", "normal:1e200", "--epochs", "1", "--quiet"])
+    captured = capsys.readouterr()
+    assert "theory, for the hidden layers: no prediction:" in captured.out
+    assert "untrained: the forward pass became non-finite" in captured.out
+    assert status == 1 and "the loss became nan" in captured.err  # training diverges, as it must
+
+
+def test_train_gives_the_gain_of_the_hidden_square_layers(tmp_path, capsys):
+    import tinynet as tn
+
+    path = tmp_path / "t.json"
+    assert main(["train", "--activation", "relu", "--init", "normal:0.01", "--dataset", "xor", "--depth", "3",
+                 "--width", "16", "--epochs", "1", "--quiet", "--json", str(path)]) == 0
+    got = json.loads(path.read_text())["decades_per_hidden_layer"]
+    # the same network (train draws the data, then the weights, from default_rng(seed)),
+    # its Jacobian by hand, input of ones; hidden 16 -> 16 layers only
+    rng = np.random.default_rng(0)
+    tn.datasets.xor(rng=rng)
+    net = tn.MLP([2, 16, 16, 16, 2], "relu", weight_init="normal:0.01", final_activation=False, rng=rng)
+    linears = [m for m in net if isinstance(m, tn.Linear)]
+    h, slopes = np.ones(2), []
+    for i, lin in enumerate(linears):
+        z = lin.weight.data @ h + lin.bias.data
+        slopes.append((z > 0).astype(float) if i < len(linears) - 1 else np.ones_like(z))
+        h = np.maximum(z, 0) if i < len(linears) - 1 else z
+    m, norms = np.eye(2), [math.log10(math.sqrt(2))]
+    for lin, d in zip(reversed(linears), reversed(slopes)):
+        m = m @ (d[:, None] * lin.weight.data)
+        norms.append(math.log10(np.linalg.norm(m)))
+    gains = np.diff(norms)  # backward order: output layer, hidden, hidden, input layer
+    np.testing.assert_allclose(got, gains[1:3], atol=1e-9)
+    out = capsys.readouterr().out
+    assert f"per hidden 16 -> 16 layer: {np.mean(gains[1:3]):+.2f} decades" in out
+    assert "0.5 log10 chi_1 = -1.55 decades per layer" in out

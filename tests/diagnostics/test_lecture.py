@@ -88,3 +88,16 @@ def test_every_lecture_configuration_is_finite_in_both_dtypes(dtype):
     results = lec.sweep(configs, seed=0)
     assert all(math.isfinite(r.log10_mean_abs_grad) for r in results)
     assert all(len(r.per_layer_grad_norm_log10) == 50 for r in results)
+
+
+def test_predict_config_knows_orthogonal_weights():
+    # a linear network of orthogonal layers has an orthogonal J: its entries are those
+    # of a random orthogonal matrix, mean|J| = sqrt(2 / pi) / sqrt(width) at any depth
+    extra = lec.predict_config(lec.ProbeConfig("identity", "orthogonal", depth=200, width=100))
+    assert extra["typical_log10_mean_abs_grad"] == pytest.approx(math.log10(math.sqrt(2 / math.pi) / 10), abs=0.01)
+
+
+def test_predict_config_of_extreme_stds():
+    assert lec.ProbeConfig("relu", "normal:1e200").scale == 1e200
+    assert lec.ProbeConfig("relu", "normal:1e-200").scale == 1e-200
+    assert "beyond float64's range" in lec.predict_config(lec.ProbeConfig("relu", "normal:1e200"))["prediction_note"]

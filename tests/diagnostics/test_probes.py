@@ -155,3 +155,60 @@ def test_norms_beyond_the_square_root_of_float_range(s):
     assert result.finite
     assert result.log10_grad_norm == pytest.approx(math.log10(s * math.sqrt(3)), abs=1e-9)
     assert result.log10_mean_abs_grad == pytest.approx(math.log10(s / 3), abs=1e-9)
+
+
+def test_subnormal_weights_are_measured_exactly():
+    # weights near 1e-320 are subnormal: each is an integer times 2**-1074. At such
+    # scales tanh'(z) = 1 exactly, so J is the product of the weight matrices, and
+    # the integers' product (in range) gives its size exactly. The probe's backward
+    # pass rounds each gradient times weight to that grid, about 1e-3 relative per layer
+    width, depth = 10, 5
+    net = tn.MLP([width] * (depth + 1), "tanh", weight_init=tn.init.Normal(std=1e-320), bias=False,
+                 rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(net)
+    assert result.finite
+    product = np.eye(width)
+    for lin in list(net)[::2]:
+        product = np.ldexp(lin.weight.data, 1074) @ product  # integers, exactly
+    expected = math.log10(np.abs(product).mean()) - depth * 1074 * math.log10(2)
+    assert result.log10_mean_abs_grad == pytest.approx(expected, abs=5e-3)
+
+
+def test_rescaling_by_a_subnormal_norm_stays_finite():
+    from diagnostics.probes import LogRescaler
+
+    layer = tn.Linear(2, 2, rng=np.random.default_rng(0))
+    rescaler = LogRescaler({id(layer): "0"})
+    dx = np.array([[3e-320, -4e-320]])
+    out = rescaler.backward_hook(layer, dx, np.ones((1, 2)))
+    assert out is not None and np.all(np.isfinite(out))
+    assert 0.5 <= np.linalg.norm(out) < 1
+    true = out * 10.0 ** (rescaler.log10_scale + 320)  # back to units of 1e-320
+    np.testing.assert_allclose(true, [[3.0, -4.0]], rtol=1e-3)  # subnormals hold ~4 digits here
+    assert rescaler.records == [("0", pytest.approx(math.log10(5e-320), abs=1e-3))]
+
+
+def test_backward_overflow_is_measured_without_warnings():
+    # float32 tanh with weights of std 1e37 at fan-in 100: |z| reaches float32's limit
+    # (3.4e38) and the slope there is 0; computing it overflows on the way, as the
+    # forward pass does
+    net = tn.MLP([100] * 3, "tanh", weight_init=tn.init.Normal(std=1e37), bias=False,
+                 rng=np.random.default_rng(0), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(net)
+    assert result.finite and result.log10_mean_abs_grad == -math.inf
+
+
+def test_nonfinite_backward_is_reported():
+    # the cube root's slope is infinite at 0, where zero weights put every unit
+    cube_root = tn.Activation(np.cbrt, lambda z: 1.0 / (3.0 * np.cbrt(z) ** 2), name="cube_root")
+    net = tn.MLP([4, 4, 4], cube_root, weight_init=tn.init.Zeros(), bias=False, rng=np.random.default_rng(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = gradient_probe(net)
+    assert not result.finite
+    assert result.nonfinite == {"layer": "2", "type": "Linear", "pass": "backward", "input_finite": False}
+    assert result.log10_mean_abs_grad is None

@@ -124,3 +124,13 @@ def test_nonfinite_input_is_reported_as_coming_from_outside():
 def test_recorder_needs_a_layer():
     with pytest.raises(TypeError, match="GradientNormRecorder: expected a tinynet Layer, got list"):
         GradientNormRecorder([1, 2])
+
+
+def test_frobenius_norm_of_tiny_float32_entries_keeps_its_digits():
+    # squares of 3.3e-22 are subnormal in float32 (below 1.2e-38) and keep ~3 bits
+    from diagnostics.recorders import frobenius_norm
+
+    a = np.full(10_000, 3.3e-22, dtype=np.float32)
+    assert frobenius_norm(a) == pytest.approx(100 * float(a[0]), rel=1e-6, abs=0)
+    b = np.full(10_000, 3.3e-200)
+    assert frobenius_norm(b) == pytest.approx(100 * 3.3e-200, rel=1e-12, abs=0)

@@ -63,3 +63,44 @@ def test_median_is_withheld_when_it_lies_among_unresolved_values():
 
     assert np.isnan(Spectrum(np.array([0.0, -20.0, -21.0, -22.0]), 15.0).log10_median)
     assert Spectrum(np.array([0.0, -1.0, -2.0, -22.0]), 15.0).log10_median == pytest.approx(-1.5)
+
+
+def test_normalized_variance_takes_every_eigenvalue():
+    # 50 tanh layers of Gaussian weights: about 30 of the 100 singular values lie
+    # below what the SVD resolves; they still count, as (nearly) zero eigenvalues
+    from diagnostics.probes import gradient_probe
+
+    net = deep("tanh", tn.init.XavierNormal(), depth=50, width=100)
+    spec = jacobian_spectrum(net)
+    assert 0 < spec.resolved.sum() < 90
+    eig = np.linalg.svd(gradient_probe(net).jacobian, compute_uv=False) ** 2
+    expected = np.log10(eig.var() / eig.mean() ** 2)
+    assert spec.log10_normalized_variance == pytest.approx(expected, abs=1e-9)
+    # leaving the unresolved ones out gives a clearly different (lower) number
+    kept = eig[spec.resolved]
+    assert np.log10(kept.var() / kept.mean() ** 2) < expected - 0.1
+
+
+def test_normalized_variance_of_a_single_resolved_value_is_the_largest_possible():
+    from diagnostics.spectrum import Spectrum, largest_log10_normalized_variance
+
+    one = Spectrum(np.array([0.0, -20.0, -25.0, -np.inf]), 15.0)
+    assert one.log10_normalized_variance == pytest.approx(np.log10(3))
+    assert largest_log10_normalized_variance(4) == pytest.approx(np.log10(3))
+    assert largest_log10_normalized_variance(1) == -np.inf
+    assert Spectrum(np.array([2.0, 2.0, 2.0]), 15.0).log10_normalized_variance == -np.inf
+    assert np.isnan(Spectrum(np.full(3, -np.inf), 15.0).log10_normalized_variance)
+    # far beyond float range the statistic is the same: it depends on ratios only
+    shifted = Spectrum(np.array([400.0, 399.0, 380.0]), 15.0)
+    plain = Spectrum(np.array([0.0, -1.0, -20.0]), 15.0)
+    assert shifted.log10_normalized_variance == pytest.approx(plain.log10_normalized_variance)
+
+
+def test_nonfinite_network_names_the_pass():
+    from diagnostics.spectrum import NonFiniteNetwork
+
+    net = tn.MLP([10] * 251, "relu", weight_init=tn.init.Normal(std=30.0), bias_init=tn.init.Constant(1.0),
+                 rng=np.random.default_rng(0))
+    with pytest.raises(NonFiniteNetwork) as info:
+        jacobian_spectrum(net)
+    assert info.value.where["pass"] == "forward" and info.value.where["type"] == "Linear"

@@ -51,11 +51,11 @@ def lecture_run(act, init, seed, depth=DEPTH, width=WIDTH):
 
 
 @functools.lru_cache(maxsize=None)
-def measured(name, init_or_std):
-    """Median over SEEDS networks of the per-layer log10 norms and of log10 mean|J|."""
+def measured(name, init_or_std, depth=DEPTH, seeds=SEEDS):
+    """Median over ``seeds`` networks of the per-layer log10 norms and of log10 mean|J|."""
     init = (tinynet.init.from_spec(init_or_std) if isinstance(init_or_std, str)
             else tinynet.init.Normal(std=init_or_std))
-    runs = [lecture_run(tinynet.activation(name), init, seed) for seed in range(SEEDS)]
+    runs = [lecture_run(tinynet.activation(name), init, seed, depth=depth) for seed in range(seeds)]
     return np.median([r[0] for r in runs], axis=0), float(np.median([r[1] for r in runs]))
 
 
@@ -163,3 +163,53 @@ def test_prediction_needs_no_scipy():
             "print('scipy' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_orthogonal_linear_network_keeps_its_norm_exactly():
+    # J is a product of orthogonal matrices: orthogonal, so its Frobenius norm stays
+    # sqrt(width) and no typical loss may be predicted (a chi-square spread per layer
+    # would lose 0.4 decades over 200 layers)
+    prediction = predict_lecture("identity", "orthogonal", depth=200, width=WIDTH)
+    np.testing.assert_allclose(prediction.typical_per_layer_grad_norm_log10, 0.5 * math.log10(WIDTH),
+                               atol=1e-12)
+    per_layer, median = measured("identity", "orthogonal", depth=200)
+    np.testing.assert_allclose(per_layer, 0.5 * math.log10(WIDTH), atol=1e-9)
+    assert prediction.typical_log10_mean_abs_grad == pytest.approx(median, abs=0.01)
+    assert prediction.weights == "orthogonal"
+
+
+def test_orthogonal_tanh_typical_matches_the_median_network():
+    # at depth 200 the Gaussian model of the weight step would predict -2.74
+    prediction = predict_lecture("tanh", "orthogonal", depth=200, width=WIDTH)
+    _, median = measured("tanh", "orthogonal", depth=200, seeds=8)
+    assert abs(prediction.typical_log10_mean_abs_grad - median) < 0.1
+    gaussian = predict("tanh", 1.0, depth=200, width=WIDTH)
+    assert gaussian.typical_log10_mean_abs_grad < median - 0.3  # the model that does not apply
+
+
+def test_sigma_w_from_extreme_stds_without_squaring():
+    assert sigma_w_from_init("normal:1e200", 100) == pytest.approx(1e201, rel=1e-12)
+    assert sigma_w_from_init("normal:1e-200", 100) == pytest.approx(1e-199, rel=1e-12, abs=0)
+    assert sigma_w_from_init("uniform:1e-200", 3) == pytest.approx(1e-200, rel=1e-12, abs=0)
+    assert sigma_w_from_init(tinynet.init.Orthogonal(gain=1e200), 64) == pytest.approx(1e200, rel=1e-12)
+    with pytest.raises(OverflowError, match="beyond float64's range"):
+        sigma_w_from_init("uniform:1e308", 100)
+
+
+def test_tiny_sigma_w_predicts_in_logs():
+    # sigma_w**2 = 1e-398 underflows to 0; ReLU's gain is sigma_w**2 / 2 whatever q is
+    prediction = predict("relu", 1e-199, depth=3, width=100)
+    per_layer = 0.5 * (-398 + math.log10(0.5))
+    np.testing.assert_allclose(prediction.per_layer_grad_norm_log10, 1.0 + per_layer * np.arange(1, 4),
+                               rtol=1e-12)
+    assert prediction.typical_log10_mean_abs_grad == pytest.approx(prediction.log10_mean_abs_grad, abs=0.1)
+
+
+def test_a_prediction_that_overflows_says_so():
+    from diagnostics.theory import jacobian_spectrum, regime
+
+    for call in (lambda: predict("relu", 1e201, depth=3, width=100), lambda: regime("tanh", 1e201),
+                 lambda: jacobian_spectrum("relu", 1e201, depth=3),
+                 lambda: predict("tanh", 1.0, depth=3, width=10, input_sq=1e308, sigma_b=1e200)):
+        with pytest.raises(OverflowError, match="beyond float64's range"):
+            call()
