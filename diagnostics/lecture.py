@@ -177,6 +177,11 @@ def synthetic_gradient(config, rng):
         [float(s) for s in stats], change / config.depth, verdict(change), extra=predict_config(config))
 
 
+#: n (lambda_1 - lambda_2) from which a product counts as rank one, where the
+#: typical prediction of its entries holds (the lecture's k = 4, n = 100 has 19).
+RANK_ONE_MARGIN = 5.0
+
+
 def _run_task(task):
     kind, payload, seed = task
     rng = np.random.default_rng(seed)
@@ -186,9 +191,12 @@ def _run_task(task):
         from .theory import predict_random_product
 
         p = predict_random_product(scale, k, n)
+        # the typical value assumes the product has collapsed to rank one
+        collapsed = p.rank_one_margin >= RANK_ONE_MARGIN
         result.extra = {"lyapunov_log10_per_step": p.log10_rate,
                         "measured_log10_per_step": result.measured_log10_per_step,
-                        "typical_log10_mean_abs": p.typical_log10_mean_abs_entry}
+                        "typical_log10_mean_abs": p.typical_log10_mean_abs_entry if collapsed else None,
+                        "rank_one_margin": p.rank_one_margin}
         return result
     return synthetic_gradient(payload, rng)
 

@@ -65,11 +65,13 @@ class MatrixProductResult:
 
     @property
     def measured_log10_per_step(self):
-        """The growth rate of log10 ||Y||: the least-squares slope over the steps."""
-        steps = np.arange(1, len(self.per_step_log10_norm) + 1)
-        if len(steps) < 2:
-            return float(self.per_step_log10_norm[0])
-        return float(np.polyfit(steps, self.per_step_log10_norm, 1)[0])
+        """The growth rate of log10 ||Y||: the least-squares slope over the steps.
+
+        Step 0 is the identity the product starts from (norm sqrt(k)), so a
+        single step's rate is its growth from there, not ||W_1|| itself.
+        """
+        norms = np.concatenate([[0.5 * math.log10(self.k)], self.per_step_log10_norm])
+        return float(np.polyfit(np.arange(len(norms)), norms, 1)[0])
 
     @property
     def log10_mean_abs(self):

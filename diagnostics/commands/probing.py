@@ -55,8 +55,10 @@ def matrices_table(results):
     return table
 
 
-MATRICES_NOTE = ("typical: predicted log10 of one product's mean |entry|; decades/step: measured growth of "
-                 "log10 ||Y||; Lyapunov: its exact rate, log10(scale) + (log 2 + digamma(k/2)) / (2 ln 10)")
+MATRICES_NOTE = ("typical: predicted log10 of one product's mean |entry| (- before the product has collapsed "
+                 f"to rank one, n (lambda_1 - lambda_2) < {lec.RANK_ONE_MARGIN:g}); decades/step: measured growth of "
+                 "log10 ||Y|| from the identity; Lyapunov: its exact rate, log10(scale) + (log 2 + digamma(k/2)) "
+                 "/ (2 ln 10)")
 EXPERIMENTS_NOTE = (
     "log10: measured, of the mean over the networks, as the lecture averaged; typical: predicted for one\n"
     "network (the median); mean-field: predicted log of the mean over infinitely wide networks.\n"

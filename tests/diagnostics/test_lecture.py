@@ -101,3 +101,16 @@ def test_predict_config_of_extreme_stds():
     assert lec.ProbeConfig("relu", "normal:1e200").scale == 1e200
     assert lec.ProbeConfig("relu", "normal:1e-200").scale == 1e-200
     assert "beyond float64's range" in lec.predict_config(lec.ProbeConfig("relu", "normal:1e200"))["prediction_note"]
+
+
+def test_a_short_product_gets_no_rank_one_prediction_and_its_rate_counts_from_the_identity():
+    children = np.random.SeedSequence(0).spawn(2)
+    short = lec._run_task(("matrices", (0.1, 100, 10, "float64"), children[0]))
+    assert short.extra["rank_one_margin"] < lec.RANK_ONE_MARGIN
+    assert short.extra["typical_log10_mean_abs"] is None
+    one = lec._run_task(("matrices", (1.0, 4, 1, "float64"), children[1]))
+    # one factor: the growth from the identity's norm sqrt(4), not ||W_1|| itself
+    expected = one.per_step_log10_norm[0] - 0.5 * np.log10(4)
+    assert one.measured_log10_per_step == pytest.approx(expected)
+    long_ = lec._run_task(("matrices", (1.0, 4, 100, "float64"), children[1]))
+    assert long_.extra["typical_log10_mean_abs"] is not None
