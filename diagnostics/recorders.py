@@ -22,8 +22,10 @@ SATURATION_THRESHOLD = 0.01
 class Recorder:
     """Base: names the layers, holds the hook handles, splits records into passes.
 
-    Set ``enabled`` to False to keep the hooks attached but record nothing
-    (a training monitor records only every N steps).
+    ``enabled`` says whether the hooks are attached. Setting it to False
+    detaches them, so a paused recorder costs the network nothing (a
+    training monitor records only every N steps, and a network without
+    hooks runs its faster path); True attaches them again.
     """
 
     columns = ()
@@ -35,21 +37,25 @@ class Recorder:
         self.net = net
         self.names = {id(m): (name or type(m).__name__) for name, m in net.named_modules()}
         self.tables = []
-        self.enabled = True
         self._open = False
-        handles = [net.register_forward_hook(self._start_pass)]
-        hooks = tn.register_hooks(net, forward=self._when_enabled(self._forward_hook()),
-                                  backward=self._when_enabled(self._backward_hook()))
-        self._handles = tn.HandleGroup(handles + hooks.handles)
+        self._handles = None
+        self.enabled = True
 
-    def _when_enabled(self, hook):
-        if hook is None:
-            return None
+    @property
+    def enabled(self):
+        """True while the hooks are attached and recording."""
+        return self._handles is not None
 
-        def maybe(layer, a, b):
-            if self.enabled:
-                hook(layer, a, b)
-        return maybe
+    @enabled.setter
+    def enabled(self, on):
+        if on and self._handles is None:
+            handles = [self.net.register_forward_hook(self._start_pass)]
+            hooks = tn.register_hooks(self.net, forward=self._forward_hook(), backward=self._backward_hook())
+            self._handles = tn.HandleGroup(handles + hooks.handles)
+            self._open = False
+        elif not on and self._handles is not None:
+            self._handles.remove()
+            self._handles = None
 
     def _forward_hook(self):
         return None
@@ -78,8 +84,8 @@ class Recorder:
         self.tables = []
 
     def remove(self):
-        """Detach every hook this recorder attached."""
-        self._handles.remove()
+        """Detach every hook this recorder attached (the same as ``enabled = False``)."""
+        self.enabled = False
 
     def __enter__(self):
         return self

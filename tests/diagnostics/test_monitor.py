@@ -42,12 +42,18 @@ def test_recorded_norm_is_the_norm_of_that_steps_gradient():
     assert mon.history[0]["weight_grad_norm"][0] == pytest.approx(seen[0])
 
 
-def test_disabled_recorder_records_nothing():
+def test_disabled_recorder_records_nothing_and_leaves_no_hooks():
     net, x, _, _ = setup()
     rec = GradientNormRecorder(net)
     rec.enabled = False
+    assert not any(m._forward_hooks or m._backward_hooks for m in net.modules())
     net.backward(np.ones_like(net.forward(x)))
     assert rec.tables == []
+    rec.enabled = True
+    net.backward(np.ones_like(net.forward(x)))
+    assert len(rec.tables) == 1 and len(rec.table.rows) == len([m for m in net.modules() if not m.is_container])
+    rec.remove()
+    assert not rec.enabled and not any(m._forward_hooks or m._backward_hooks for m in net.modules())
 
 
 def test_nonfinite_detector_names_the_layer_in_fits_error():
