@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from .activations import Activation, activation as make_activation
-from .layer import Layer, layers_changed
+from .layer import Layer, check_rng, layers_changed
 from .linear import Linear, check_size
 
 
@@ -161,8 +161,7 @@ class MLP(Sequential):
             activation = make_activation(activation)
         if not isinstance(activation, Activation):
             raise TypeError(f"MLP: activation must be a tinynet Activation or a name, got {activation!r}")
-        if rng is None:
-            rng = np.random.default_rng()
+        rng = check_rng(rng, "MLP")
         layers = []
         n = len(sizes) - 1
         for i in range(n):

@@ -169,6 +169,21 @@ class Layer:
         for _, child in self.named_children():
             child.zero_grad()
 
+    def reset_parameters(self, rng=None):
+        """Draw every parameter again from its initializer, in place, layer by layer in order.
+
+        As in PyTorch. The order is the constructors', so a network reset
+        from an ``rng`` in some state holds the numbers it would hold if
+        built anew from that state. Layers without parameters have nothing
+        to draw; a custom layer with parameters overrides this.
+        """
+        if any(True for _ in self._own_parameters()):
+            raise NotImplementedError(
+                f"{self.label()}: has parameters but does not say how to draw them (reset_parameters)")
+        rng = check_rng(rng, self.label())  # one generator for all the layers below
+        for _, child in self.named_children():
+            child.reset_parameters(rng)
+
     def requires_grad_(self, requires_grad=True):
         """Switch parameter-gradient computation on or off for every parameter."""
         for p in self.parameters():
@@ -205,6 +220,15 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def check_rng(rng, who):
+    """``rng``, or a fresh unseeded Generator for None; a TypeError naming ``who`` otherwise."""
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
 
 
 def layers_changed():

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import init as init_module
-from .layer import Layer, as_float_array
+from .layer import Layer, as_float_array, check_rng
 from .parameter import Parameter
 
 
@@ -61,18 +61,33 @@ class Linear(Layer):
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"{who}: dtype must be a floating type, got {self.dtype}")
-        if rng is None:
-            rng = np.random.default_rng()
-        elif not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
-        self.weight = Parameter(_drawn(weight_init, (self.out_features, self.in_features), rng,
+        rng = check_rng(rng, who)
+        self.weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
+        self.weight = Parameter(_drawn(self.weight_init, (self.out_features, self.in_features), rng,
                                        self.dtype, who, "weight_init"))
         if bias:
-            bias_init = init_module.Zeros() if bias_init is None else resolve_init(bias_init, who)
-            self.bias = Parameter(_drawn(bias_init, (self.out_features,), rng, self.dtype, who, "bias_init"))
+            self.bias_init = init_module.Zeros() if bias_init is None else resolve_init(bias_init, who)
+            self.bias = Parameter(_drawn(self.bias_init, (self.out_features,), rng, self.dtype, who,
+                                         "bias_init"))
         else:
+            self.bias_init = None
             self.bias = None
+
+    def reset_parameters(self, rng=None):
+        """Draw the weight (then the bias) again from their initializers, in place.
+
+        The draws are the constructor's, in its order, so the same ``rng``
+        state gives the same numbers as building the layer anew, without
+        allocating new arrays (for many fresh networks of one shape, that
+        memory traffic costs as much as the drawing).
+        """
+        rng = check_rng(rng, self.label())
+        who = self.label()
+        self.weight.data[...] = _drawn(self.weight_init, self.weight.data.shape, rng, self.dtype, who,
+                                       "weight_init")
+        if self.bias is not None:
+            self.bias.data[...] = _drawn(self.bias_init, self.bias.data.shape, rng, self.dtype, who,
+                                         "bias_init")
 
     def zero_grad(self):
         self.weight.zero_grad()

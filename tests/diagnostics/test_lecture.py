@@ -114,3 +114,13 @@ def test_a_short_product_gets_no_rank_one_prediction_and_its_rate_counts_from_th
     assert one.measured_log10_per_step == pytest.approx(expected)
     long_ = lec._run_task(("matrices", (1.0, 4, 100, "float64"), children[1]))
     assert long_.extra["typical_log10_mean_abs"] is not None
+
+
+def test_repeats_reuse_one_network_with_the_numbers_of_fresh_ones():
+    from diagnostics.probes import gradient_probe
+
+    config = lec.ProbeConfig("tanh", "normal:0.15", depth=6, width=8, repeats=3, bias_std=0.1)
+    result = lec.synthetic_gradient(config, np.random.default_rng(4))
+    rng = np.random.default_rng(4)
+    fresh = [gradient_probe(config.build(rng)).log10_mean_abs_grad for _ in range(3)]
+    assert result.repeat_log10_mean_abs_grad == fresh

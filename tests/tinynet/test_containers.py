@@ -136,3 +136,26 @@ def test_shapes_and_accumulation(sizes, batch):
     net.backward(dy)
     for g, p in zip(first, net.parameters()):
         np.testing.assert_allclose(p.grad, 2 * g)
+
+
+def test_reset_parameters_draws_what_a_new_network_would_in_place():
+    sizes, kw = [3, 5, 2], dict(bias_init=tn.init.Normal(std=0.3), weight_init="he_normal")
+    net = tn.MLP(sizes, "relu", rng=np.random.default_rng(0), **kw)
+    arrays = [p.data for p in net.parameters()]
+    net.reset_parameters(np.random.default_rng(1))
+    fresh = tn.MLP(sizes, "relu", rng=np.random.default_rng(1), **kw)
+    for p, q, a in zip(net.parameters(), fresh.parameters(), arrays):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert p.data is a  # written in place
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, got int"):
+        net.reset_parameters(3)
+
+
+def test_reset_parameters_of_a_custom_layer_must_be_written():
+    class Scale(tn.Layer):
+        def __init__(self):
+            super().__init__()
+            self.gamma = tn.Parameter(np.ones(2))
+
+    with pytest.raises(NotImplementedError, match="Scale\\(\\): has parameters but does not say how to draw them"):
+        tn.Sequential(tn.Linear(2, 2), Scale()).reset_parameters(np.random.default_rng(0))
