@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .init.base import check_number
+from .checks import check_number
 from .layer import Layer
 
 _REGISTRY = {}

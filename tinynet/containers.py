@@ -6,7 +6,8 @@ import operator
 import numpy as np
 
 from .activations import Activation, activation as make_activation
-from .layer import Layer, check_rng, layers_changed
+from .checks import check_rng
+from .layer import Layer, layers_changed
 from .linear import Linear, check_size
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .checks import check_rng
 from .linear import check_size
 
 
@@ -163,9 +164,4 @@ def _check_nonnegative(who, what, value):
 
 
 def _check_rng(rng, who):
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{who}: rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}")
-    return rng
+    return check_rng(rng, who, hint=" (np.random.default_rng(seed))")

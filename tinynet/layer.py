@@ -9,6 +9,7 @@ every layer reports bad input the same way.
 
 import numpy as np
 
+from .checks import check_rng
 from .hooks import RemovableHandle
 from .parameter import Parameter
 
@@ -220,15 +221,6 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
-
-
-def check_rng(rng, who):
-    """``rng``, or a fresh unseeded Generator for None; a TypeError naming ``who`` otherwise."""
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def layers_changed():

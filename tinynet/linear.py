@@ -3,7 +3,8 @@
 import numpy as np
 
 from . import init as init_module
-from .layer import Layer, as_float_array, check_rng
+from .checks import check_rng
+from .layer import Layer, as_float_array
 from .parameter import Parameter
 
 
@@ -81,8 +82,8 @@ class Linear(Layer):
         allocating new arrays (for many fresh networks of one shape, that
         memory traffic costs as much as the drawing).
         """
-        rng = check_rng(rng, self.label())
         who = self.label()
+        rng = check_rng(rng, who)
         self.weight.data[...] = _drawn(self.weight_init, self.weight.data.shape, rng, self.dtype, who,
                                        "weight_init")
         if self.bias is not None:

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from .checks import check_rng
 from .layer import as_float_array
 from .linear import check_size
 
@@ -106,10 +107,7 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     n = len(x)
     epochs = check_size(epochs, "epochs", "fit")
     batch_size = check_size(batch_size, "batch_size", "fit")
-    if rng is None:
-        rng = np.random.default_rng()
-    elif not isinstance(rng, np.random.Generator):
-        raise TypeError(f"fit: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = check_rng(rng, "fit")
     for obj, methods, what in ((net, ("forward", "backward"), "net"),
                                (loss, ("forward", "backward"), "loss"),
                                (optimizer, ("zero_grad", "step"), "optimizer")):

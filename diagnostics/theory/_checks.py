@@ -4,6 +4,7 @@ import math
 import numbers
 
 import tinynet
+from tinynet.checks import check_number as check_real  # noqa: F401  (the theory's name for it)
 
 
 def as_activation(activation, owner):
@@ -20,20 +21,6 @@ def as_activation(activation, owner):
     raise TypeError(
         f"{owner}: activation must be a tinynet Activation or the name of one "
         f"(e.g. 'relu'), got {activation!r} (type {type(activation).__name__})")
-
-
-def check_real(owner, name, value, *, positive=False, nonnegative=False):
-    """``value`` as a finite float, or an error naming ``owner`` and ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{owner}: {name} must be finite, got {value}")
-    if positive and number <= 0:
-        raise ValueError(f"{owner}: {name} must be > 0, got {value}")
-    if nonnegative and number < 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value}")
-    return number
 
 
 def check_count(owner, name, value, minimum=1):

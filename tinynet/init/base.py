@@ -5,22 +5,9 @@ import math
 
 import numpy as np
 
+from ..checks import check_number  # noqa: F401  (the initializers import it from here)
+
 __all__ = ["Initializer", "compute_fans"]
-
-
-def check_number(owner, name, value, *, positive=False, nonnegative=False):
-    """``value`` as a finite float, or an error naming ``owner`` and ``name``."""
-    # bool is an int subclass, but True as a std is always a mistake
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{owner}: {name} must be finite, got {value}")
-    if positive and number <= 0:
-        raise ValueError(f"{owner}: {name} must be > 0, got {value}")
-    if nonnegative and number < 0:
-        raise ValueError(f"{owner}: {name} must be >= 0, got {value}")
-    return number
 
 
 def keyword_only(hint):
