@@ -4,7 +4,11 @@
 
 Every ratio is the median, over at least ``--runs`` rounds taken in
 alternation (A, B, A, B, ...) after a warm-up, of the per-round ratio, so a
-drift in the machine's speed cancels. Times are medians too, but only the
+drift in the machine's speed cancels. Each ratio is taken by its own pair:
+tinynet and the floor alternate, then tinynet and PyTorch. In a cycle of
+three (A, B, C, A, ...) one contender would always run right after PyTorch,
+whose step leaves the caches and the memory allocator in a state that slows
+whatever runs next, by 2-10% here. Times are medians too, but only the
 ratios are targets: absolute times depend on the machine.
 """
 
@@ -74,38 +78,35 @@ def floor_step(weights, x, dy, grads):
     return g
 
 
-def median_ratios(contenders, runs, min_block=0.02):
-    """Run the contenders in alternation; median time each and per-round ratios to the first.
+def alternate(a, b, runs, min_block=0.02):
+    """Time ``a`` and ``b`` in alternation (A, B, A, B, ...), after a warm-up round.
 
-    Returns ``(medians, ratios, quartiles)``: ``ratios[name]`` is the median
-    per-round ratio and ``quartiles[name]`` its lower and upper quartile,
-    which show how much the machine's noise moves it.
+    Returns ``(median_a, median_b, ratio, quartiles)``: the median seconds
+    per call of each, the median of the per-round ratios a / b, and that
+    ratio's lower and upper quartile, which show how much the machine's
+    noise moves it.
     """
     import statistics
 
-    first = contenders[0][1]
     number = 1
     while True:  # size a block so timer resolution and call noise do not matter
         t = time.perf_counter()
         for _ in range(number):
-            first()
+            a()
         if time.perf_counter() - t >= min_block:
             break
         number *= 2
-    times = {name: [] for name, _ in contenders}
+    times = ([], [])
     for round_ in range(runs + 1):
-        for name, fn in contenders:
+        for fn, record in zip((a, b), times):
             t = time.perf_counter()
             for _ in range(number):
                 fn()
             if round_:  # round 0 is the warm-up
-                times[name].append((time.perf_counter() - t) / number)
-    base = contenders[0][0]
-    medians = {n: statistics.median(v) for n, v in times.items()}
-    per_round = {n: [a / b for a, b in zip(times[base], v)] for n, v in times.items() if n != base}
-    ratios = {n: statistics.median(r) for n, r in per_round.items()}
-    quartiles = {n: (lambda q: (q[0], q[2]))(statistics.quantiles(r, n=4)) for n, r in per_round.items()}
-    return medians, ratios, quartiles
+                record.append((time.perf_counter() - t) / number)
+    ratios = [ta / tb for ta, tb in zip(*times)]
+    low, _, high = statistics.quantiles(ratios, n=4)
+    return statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios), (low, high)
 
 
 def bench_layers(args):
@@ -136,7 +137,11 @@ def bench_layers(args):
                 return net.backward(dy)
 
             grads = [np.empty_like(w) for w in weights]
-            contenders = [("tinynet", tinynet_step), ("floor", lambda: floor_step(weights, x, dy, grads))]
+            out = tinynet_step()
+            stays = out.dtype == dtype and all(p.grad.dtype == dtype for p in net.parameters())
+            t_tinynet, _, floor_ratio, (low, high) = alternate(
+                tinynet_step, lambda: floor_step(weights, x, dy, grads), args.runs)
+            torch_ratio = None
             if torch is not None:
                 tdtype = torch.float64 if dtype == np.float64 else torch.float32
                 layers = []
@@ -155,19 +160,15 @@ def bench_layers(args):
                     tnet(tx).backward(tdy)
                     return tx.grad
 
-                contenders.append(("torch", torch_step))
-            out = tinynet_step()
-            stays = out.dtype == dtype and all(p.grad.dtype == dtype for p in net.parameters())
-            medians, ratios, quartiles = median_ratios(contenders, args.runs)
-            ok_floor = ratios["floor"] <= TARGET_FLOOR
-            ok_torch = ratios.get("torch", 0) <= torch_target
+                torch_ratio = alternate(tinynet_step, torch_step, args.runs)[2]
+            ok_floor = floor_ratio <= TARGET_FLOOR
+            ok_torch = torch_ratio is None or torch_ratio <= torch_target
             all_ok &= ok_floor and ok_torch and stays
-            low, high = quartiles["floor"]
-            rows.append((np.dtype(dtype).name, depth, width, batch, medians["tinynet"] * 1e3,
-                         ratios["floor"], f"{low:.2f}-{high:.2f}", TARGET_FLOOR, ratios.get("torch"),
+            rows.append((np.dtype(dtype).name, depth, width, batch, t_tinynet * 1e3,
+                         floor_ratio, f"{low:.2f}-{high:.2f}", TARGET_FLOOR, torch_ratio,
                          torch_target, stays, ok_floor and ok_torch and stays))
     print(f"\nforward + backward of a bias-free ReLU MLP ({args.threads} thread(s); ratio = tinynet / other,"
-          " the median of the rounds' ratios; quartiles = the middle half of them)")
+          " the median of the rounds' ratios; quartiles = the middle half of the floor's)")
     print(f"{'dtype':<8}{'depth':>6}{'width':>6}{'batch':>6}{'tinynet ms':>12}{'/floor':>8}{'quartiles':>11}"
           f"{'target':>7}{'/torch':>8}{'target':>7}{'dtype kept':>11}{'ok':>4}")
     for r in rows:
