@@ -1,7 +1,6 @@
 """Containers: Sequential, and MLP built on it."""
 
 import copy
-import operator
 
 import numpy as np
 
@@ -82,12 +81,17 @@ class Sequential(Layer):
     def _backward(self, dy):
         layers = self.layers
         outputs, self._ctx = self._ctx, None
-        if (outputs is None or not self._plain_chain()  # a hook may have come since forward
-                # or a layer has run by hand since, and must check its own dy:
-                # its output is no longer the one this forward made
-                or any(map(operator.is_not, map(_last_output, layers), outputs))):
+        if outputs is None or not self._plain_chain():  # a hook may have come since forward
             return _backward_checked(layers, dy)
-        for layer in reversed(layers):
+        for i in reversed(range(len(layers))):
+            layer = layers[i]
+            if layer._out is not outputs[i]:
+                # This layer has run by hand since the forward, so its output
+                # is no longer this forward's: it and the layers before it
+                # check their own dy, as on the checked path. (The layers
+                # after it were untouched, and the checked path would have
+                # given them what the direct one did.)
+                return _backward_checked(layers[:i + 1], dy)
             layer._out = None
             dy = layer._backward(dy)
         return dy
@@ -176,9 +180,6 @@ class MLP(Sequential):
 
     def label(self):
         return f"MLP({' -> '.join(map(str, self.sizes))})"
-
-
-_last_output = operator.attrgetter("_out")
 
 
 def _backward_checked(layers, dy):

@@ -162,6 +162,34 @@ def test_a_layer_run_by_hand_between_forward_and_backward_checks_its_own_dy():
         net.backward(np.ones((4, 2)))
 
 
+def test_a_layer_run_by_hand_in_the_middle_gives_what_the_checked_path_gives():
+    rng = np.random.default_rng(12)
+    net = tn.MLP([3, 4, 4, 2], "tanh", rng=rng)
+    x, look, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 2))
+
+    def with_a_look(walk):
+        net.zero_grad()
+        walk.forward(x)
+        net[2].forward(look)  # same shape: its dy check passes, and it keeps the look's input
+        dx = walk.backward(dy)
+        return [dx] + [p.grad.copy() for p in net.parameters()]
+
+    class Checked:  # the layers one by one, through their public methods
+        def forward(self, x):
+            for layer in net:
+                x = layer.forward(x)
+
+        def backward(self, dy):
+            for layer in reversed(net.layers):
+                dy = layer.backward(dy)
+            return dy
+
+    direct = with_a_look(net)
+    assert_same(direct, with_a_look(Checked()))
+    # the look mattered: the looked-at layer's weight gradient came from its input
+    assert not np.array_equal(step(net, x, dy)[2 + 2], direct[1 + 2])  # "2.weight" in each list
+
+
 def test_a_subclass_of_a_builtin_activation_is_called_through_its_checks():
     class Halved(tn.Tanh):
         def fn(self, z):
