@@ -60,8 +60,9 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
                 if not np.all(np.isfinite(out)):
                     where = {"layer": str(index), "type": kind, "pass": "forward", "input_finite": True}
                     return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=where)
-            if rescale:  # (an all-zero signal is left as it is: nothing to rescale)
-                h = LogRescaler.forward_hook(act, z, h) if np.any(h) else h
+            if rescale:  # (None: the signal is in range, or all zero, and stays as it is)
+                scaled = LogRescaler.forward_hook(act, z, h)
+                h = h if scaled is None else scaled
 
     # names are the positions the layers would have in the equivalent MLP
     rescaler = LogRescaler({})

@@ -183,9 +183,9 @@ class LogRescaler:
     norm: exact, and finite for a subnormal norm too, where 1 / norm is
     inf. ``nonfinite`` names the first layer whose gradient held a nan or
     inf, as :class:`~diagnostics.recorders.NonFiniteDetector` would.
-    ``forward_hook`` rescales the forward signal by its largest entry (only
-    valid for scale-equivariant networks, where it leaves every Jacobian
-    unchanged).
+    ``forward_hook`` rescales the forward signal by its largest entry when
+    that strays as far (only valid for scale-equivariant networks, where it
+    leaves every Jacobian unchanged).
     """
 
     def __init__(self, names):
@@ -218,8 +218,12 @@ class LogRescaler:
 
     @staticmethod
     def forward_hook(layer, x, y):
-        m = float(np.max(np.abs(y)))
-        return y / y.dtype.type(m) if m > 0 and math.isfinite(m) else None
+        m = float(np.abs(y).max()) if y.size else 0.0
+        # only when the signal strays far from 1, as backward_hook: in a
+        # scale-equivariant network J does not depend on the forward scale
+        if m > 0 and math.isfinite(m) and abs(math.log10(m)) > (30 if y.dtype.itemsize >= 8 else 4):
+            return y / y.dtype.type(m)
+        return None
 
 
 def gradient_probe(net, x=None):
@@ -248,7 +252,10 @@ def gradient_probe(net, x=None):
     for p in params:
         p.requires_grad = False
     try:
-        y, nonfinite = _forward(net, x, all(is_scale_equivariant(m) for m in leaves))
+        # rescaling after each layer with parameters is enough: an activation
+        # alone cannot carry the signal out of range before the next one
+        rescaled = measured if all(is_scale_equivariant(m) for m in leaves) else []
+        y, nonfinite = _forward(net, x, rescaled)
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
         rescaler = LogRescaler({id(m): name for name, m in named})
@@ -282,8 +289,8 @@ def _probe_input(x, linears):
     return x
 
 
-def _forward(net, x, rescale):
-    """Forward ``x``, rescaling after each layer if allowed. Returns ``(y, nonfinite)``.
+def _forward(net, x, rescaled):
+    """Forward ``x``, rescaling after each layer in ``rescaled`` if needed. Returns ``(y, nonfinite)``.
 
     Only the output is checked on the way: a nan or inf inside the network
     reaches the output (or is saturated away by an activation, whose
@@ -292,7 +299,7 @@ def _forward(net, x, rescale):
     :class:`NonFiniteDetector` to name the layer where it began.
     """
     def run():
-        hooks = tn.register_hooks(net, forward=LogRescaler.forward_hook) if rescale else tn.HandleGroup([])
+        hooks = tn.HandleGroup(m.register_forward_hook(LogRescaler.forward_hook) for m in rescaled)
         with hooks, np.errstate(over="ignore", invalid="ignore"):
             return net.forward(x)
 

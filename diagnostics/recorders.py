@@ -97,6 +97,12 @@ class Recorder:
         return str(self.table)
 
 
+#: (smallest normal, largest finite) number of each float dtype; integers
+#: are summed in float64. Looked up once: probes take a norm per layer.
+_RANGE = {np.dtype(t): (float(np.finfo(t).tiny), float(np.finfo(t).max))
+          for t in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
 def frobenius_norm(a):
     """The Frobenius norm, finite for any finite entries.
 
@@ -108,10 +114,10 @@ def frobenius_norm(a):
     flat = a.reshape(-1)
     with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
         sq = float(np.dot(flat, flat))
-    info = np.finfo(flat.dtype) if flat.dtype.kind == "f" else np.finfo(np.float64)
+    tiny, largest = _RANGE.get(flat.dtype, _RANGE[np.dtype(np.float64)])
     # a square below the smallest normal number (tiny) is off by up to tiny * eps / 2;
     # n of them stay within the sum's own rounding, sum * eps, while the sum is above n * tiny
-    if float(info.tiny) * flat.size < sq < float(info.max) / 4:
+    if tiny * flat.size < sq < largest / 4:
         return math.sqrt(sq)
     top = float(np.max(np.abs(flat))) if flat.size else 0.0
     if top == 0 or not math.isfinite(top):
