@@ -82,13 +82,16 @@ class Linear(Layer):
         allocating new arrays (for many fresh networks of one shape, that
         memory traffic costs as much as the drawing).
         """
-        who = self.label()
-        rng = check_rng(rng, who)
-        self.weight.data[...] = _drawn(self.weight_init, self.weight.data.shape, rng, self.dtype, who,
-                                       "weight_init")
+        rng = check_rng(rng, self.label())
+        self._redraw(self.weight, self.weight_init, rng, "weight_init")
         if self.bias is not None:
-            self.bias.data[...] = _drawn(self.bias_init, self.bias.data.shape, rng, self.dtype, who,
-                                         "bias_init")
+            self._redraw(self.bias, self.bias_init, rng, "bias_init")
+
+    def _redraw(self, param, init, rng, what):
+        if isinstance(init, init_module.Initializer):
+            init.fill_(param.data, rng)
+        else:  # a plain callable: drawn, checked, copied in
+            param.data[...] = _drawn(init, param.data.shape, rng, self.dtype, self.label(), what)
 
     def zero_grad(self):
         self.weight.zero_grad()

@@ -196,6 +196,52 @@ def test_rng_must_be_a_generator(bad):
         init.Normal()((2, 2), bad)
 
 
+# ---------------------------------------------------------------- fill_ (in place)
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("initializer", ALL_INITS + [init.Normal(std=0.8)], ids=repr)
+def test_fill_draws_in_place_what_a_call_returns(initializer, dtype):
+    shape = (12, 8)
+    array = np.full(shape, np.nan, dtype=dtype)
+    assert initializer.fill_(array, rng(3)) is array
+    np.testing.assert_array_equal(array, initializer(shape, rng(3), dtype=dtype))
+    generator = rng(4)
+    initializer.fill_(array, generator)  # and the stream goes on as after a call
+    twin = rng(4)
+    initializer(shape, twin, dtype=dtype)
+    np.testing.assert_array_equal(generator.random(3), twin.random(3))
+
+
+def test_fill_of_a_strided_view_draws_in_the_views_order():
+    base = np.zeros((8, 6))
+    view = base.T  # not C-contiguous: no direct draw
+    init.Normal(std=2.0).fill_(view, rng(5))
+    np.testing.assert_array_equal(view, init.Normal(std=2.0)((6, 8), rng(5)))
+
+
+def test_fill_refuses_what_it_cannot_write_and_changes_nothing():
+    normal = init.Normal()
+    with pytest.raises(TypeError, match=r"Normal.fill_: expected a floating-point numpy array, got .*int64"):
+        normal.fill_(np.zeros((2, 2), dtype=np.int64), rng())
+    with pytest.raises(TypeError, match=r"Normal.fill_: expected a floating-point numpy array, got .*list"):
+        normal.fill_([[0.0]], rng())
+    frozen = np.zeros((2, 2))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="Normal.fill_: the array is read-only"):
+        normal.fill_(frozen, rng())
+    array = np.zeros((2, 2))
+    with pytest.raises(TypeError, match="Normal: rng must be a numpy.random.Generator"):
+        normal.fill_(array, 0)
+
+    class Row(init.Initializer):  # returns one row, which would broadcast into the array
+        def _sample(self, shape, rng):
+            return rng.standard_normal(shape[-1])
+
+    with pytest.raises(ValueError, match=r"Row: returned an array of shape \(2,\), expected \(2, 2\)"):
+        Row().fill_(array, rng())
+    np.testing.assert_array_equal(array, 0.0)
+
+
 # ---------------------------------------------------------------- dtype
 
 @pytest.mark.parametrize("initializer", ALL_INITS, ids=repr)
