@@ -1,11 +1,14 @@
 import json
 import math
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from diagnostics import cli
+from diagnostics import lecture as lec
 from diagnostics.cli import main
 
 # EXPERIMENTS.md: what the lecture printed (log10, orders of magnitude only)
@@ -153,6 +156,43 @@ def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):
     assert vanishing["verdict"] == "vanishing" and critical["verdict"] == "stable"
     assert vanishing["history"]["accuracy"][-1] < 0.6 < 0.95 < critical["history"]["accuracy"][-1]
     assert len(critical["monitor"]) >= 2
+
+
+def test_the_commands_worker_processes_give_what_one_process_gives(lecture_json):
+    # the fixture ran with a worker per core (forked where the system allows)
+    _, data = lecture_json
+    assert data == json.loads(json.dumps(lec.run_lecture(seed=0).to_json()))
+
+
+@pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "4"}, {"OPENBLAS_NUM_THREADS": "1"}])
+def test_the_command_line_runs_blas_on_one_thread_unless_told_otherwise(monkeypatch, chosen):
+    for v in cli.BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(v, raising=False)
+    for v, value in chosen.items():
+        monkeypatch.setenv(v, value)
+    cli.one_blas_thread_by_default()
+    expected = chosen or {v: "1" for v in cli.BLAS_THREAD_VARIABLES}
+    assert {v: value for v, value in os.environ.items() if v in cli.BLAS_THREAD_VARIABLES} == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or cli.available_cores() < 2,
+                    reason="forks on Linux, with two cores")
+@pytest.mark.parametrize("threads, method", [("1", "fork"), ("2", "spawn"), (None, "spawn")])
+def test_workers_are_forked_only_from_a_process_whose_blas_runs_one_thread(monkeypatch, threads, method):
+    for v in cli.BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(v, raising=False)
+    if threads is not None:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
+
+    class Args:
+        jobs = 2
+
+    pool = cli.executor_for(Args(), tasks=4)
+    try:
+        assert pool._mp_context.get_start_method() == method
+        assert list(pool.map(abs, [-1, -2, 3])) == [1, 2, 3]
+    finally:
+        pool.shutdown()
 
 
 def test_lecture_prints_predictions_beside_measurements(lecture_json):
