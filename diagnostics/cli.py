@@ -146,6 +146,11 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+#: Set by one_blas_thread_by_default when it saw BLAS told to run one thread
+#: before numpy loaded it: then this process's BLAS is known to run one.
+_blas_loaded_with_one_thread = False
+
+
 def one_blas_thread_by_default():
     """Tell BLAS to run one thread unless the user chose a number; call before numpy is imported.
 
@@ -153,14 +158,12 @@ def one_blas_thread_by_default():
     matrices are small (100 wide), where BLAS threads cost more than they
     give, and its sweeps run a process per core instead.
     """
+    global _blas_loaded_with_one_thread
     if not any(v in os.environ for v in BLAS_THREAD_VARIABLES):
         os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})
-
-
-def _one_blas_thread():
-    """True if the environment this process started with told BLAS to run one thread."""
-    chosen = [os.environ[v] for v in BLAS_THREAD_VARIABLES if v in os.environ]
-    return bool(chosen) and all(value == "1" for value in chosen)
+    # every variable, since which one a BLAS reads depends on the BLAS
+    _blas_loaded_with_one_thread = ("numpy" not in sys.modules
+                                    and all(os.environ.get(v) == "1" for v in BLAS_THREAD_VARIABLES))
 
 
 def executor_for(args, tasks):
@@ -169,10 +172,11 @@ def executor_for(args, tasks):
     None means: run in this process. Each worker runs BLAS on one thread:
     several processes each running a multithreaded BLAS on the same cores
     make small matrix products many times slower. When this process's BLAS
-    runs one thread (``python -m diagnostics`` sees to it) and the system
-    forks, workers are forked from it, ready at once; otherwise they start
-    fresh ("spawn"), told to run one thread, and import what they need
-    (about a third of a second each).
+    is known to run one thread (``python -m diagnostics`` sees to it, see
+    ``one_blas_thread_by_default``), no other thread runs here and the
+    system forks, workers are forked from it, ready at once; otherwise they
+    start fresh ("spawn"), told to run one thread, and import what they
+    need (about a third of a second each).
     """
     jobs = getattr(args, "jobs", 1)
     jobs = min(available_cores() if jobs is None else jobs, tasks)
@@ -181,9 +185,12 @@ def executor_for(args, tasks):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    if _one_blas_thread() and sys.platform.startswith("linux"):
-        # No thread runs here yet, so forking is safe; the pool forks every
-        # worker before it starts its own thread.
+    import threading
+
+    if _blas_loaded_with_one_thread and threading.active_count() == 1 and sys.platform.startswith("linux"):
+        # a fork copies only the thread that calls it, so with no other
+        # thread nothing is left half done; the pool forks every worker
+        # before it starts a thread of its own
         return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
     saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARIABLES}
     os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})

@@ -167,30 +167,60 @@ def test_the_commands_worker_processes_give_what_one_process_gives(lecture_json)
 @pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "4"}, {"OPENBLAS_NUM_THREADS": "1"}])
 def test_the_command_line_runs_blas_on_one_thread_unless_told_otherwise(monkeypatch, chosen):
     for v in cli.BLAS_THREAD_VARIABLES:
-        monkeypatch.delenv(v, raising=False)
+        monkeypatch.setenv(v, "x")  # recorded, so that what the test writes is undone
+        monkeypatch.delenv(v)
     for v, value in chosen.items():
         monkeypatch.setenv(v, value)
+    monkeypatch.setattr(cli, "_blas_loaded_with_one_thread", False)
     cli.one_blas_thread_by_default()
     expected = chosen or {v: "1" for v in cli.BLAS_THREAD_VARIABLES}
     assert {v: value for v, value in os.environ.items() if v in cli.BLAS_THREAD_VARIABLES} == expected
+    assert cli._blas_loaded_with_one_thread is False  # numpy was loaded before: nothing is known
+
+
+WORKERS = """
+import sys
+from diagnostics import cli
+assert "numpy" not in sys.modules  # so the next line comes before BLAS reads its settings
+cli.one_blas_thread_by_default()
+import numpy
+
+class Args:
+    jobs = 2
+
+pool = cli.executor_for(Args(), tasks=4)
+assert list(pool.map(abs, [-1, -2, 3])) == [1, 2, 3]
+print(pool._mp_context.get_start_method())
+pool.shutdown()
+"""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or cli.available_cores() < 2,
                     reason="forks on Linux, with two cores")
-@pytest.mark.parametrize("threads, method", [("1", "fork"), ("2", "spawn"), (None, "spawn")])
-def test_workers_are_forked_only_from_a_process_whose_blas_runs_one_thread(monkeypatch, threads, method):
+@pytest.mark.parametrize("chosen, method", [({}, "fork"), ({"OMP_NUM_THREADS": "1"}, "spawn"),
+                                            ({"OPENBLAS_NUM_THREADS": "2"}, "spawn")])
+def test_workers_are_forked_only_from_a_process_whose_blas_is_known_to_run_one_thread(chosen, method):
+    env = {k: v for k, v in os.environ.items() if k not in cli.BLAS_THREAD_VARIABLES}
+    proc = subprocess.run([sys.executable, "-c", WORKERS], env={**env, **chosen}, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [method]
+
+
+def test_workers_are_spawned_from_a_process_that_loaded_numpy_first(monkeypatch):
+    # as in this test run: BLAS may be running several threads, whatever the environment says now
     for v in cli.BLAS_THREAD_VARIABLES:
-        monkeypatch.delenv(v, raising=False)
-    if threads is not None:
-        monkeypatch.setenv("OPENBLAS_NUM_THREADS", threads)
+        monkeypatch.setenv(v, "1")
+    monkeypatch.setattr(cli, "_blas_loaded_with_one_thread", False)
+    cli.one_blas_thread_by_default()
+    assert cli._blas_loaded_with_one_thread is False
 
     class Args:
         jobs = 2
 
     pool = cli.executor_for(Args(), tasks=4)
     try:
-        assert pool._mp_context.get_start_method() == method
-        assert list(pool.map(abs, [-1, -2, 3])) == [1, 2, 3]
+        assert pool._mp_context.get_start_method() == "spawn"
     finally:
         pool.shutdown()
 
