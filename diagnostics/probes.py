@@ -170,12 +170,25 @@ class JacobianProbeResult:
         return to_float64(self.jacobian_mantissa, self.log10_scale, "J")
 
 
+def rescale_limit(dtype):
+    """How many decades from 1 a signal may stray before the probe rescales it.
+
+    A tenth or so of the float's range, so one more layer cannot carry it
+    out of range unless it gains more than the rest (1e278 in float64, 1e34
+    in float32, 6,500 in float16, whose largest number is 65,504).
+    """
+    return _RESCALE_LIMIT.get(np.dtype(dtype).itemsize, 30)
+
+
+_RESCALE_LIMIT = {2: 1, 4: 4}  # float16, float32; 30 for float64 and wider
+
+
 class LogRescaler:
     """Hooks that keep a signal's size as a running log10, rescaling it before it leaves float range.
 
     ``backward_hook`` measures the gradient leaving a layer: ``records``
     gets ``(layer name, log10 of its true norm)``. When the norm strays more
-    than ``limit`` decades from 1 (30 in float64, 4 in float32), the hook
+    than ``rescale_limit(dtype)`` decades from 1, the hook
     divides the gradient by it and adds its log10 to ``log10_scale``, so the
     true gradient is always ``dx * 10 ** log10_scale``. Rescaling only then,
     not after every layer, saves a pass over the gradient per layer and a
@@ -183,9 +196,10 @@ class LogRescaler:
     norm: exact, and finite for a subnormal norm too, where 1 / norm is
     inf. ``nonfinite`` names the first layer whose gradient held a nan or
     inf, as :class:`~diagnostics.recorders.NonFiniteDetector` would.
-    ``forward_hook`` rescales the forward signal by its largest entry when
-    that strays as far (only valid for scale-equivariant networks, where it
-    leaves every Jacobian unchanged).
+    ``forward_hook`` divides the forward signal by its largest entry when
+    that entry strays more than ``rescale_limit(dtype)`` decades from 1 (only
+    valid for scale-equivariant networks, where it leaves every Jacobian
+    unchanged).
     """
 
     def __init__(self, names):
@@ -207,7 +221,7 @@ class LogRescaler:
         else:
             decades = math.log10(norm)
             log10_norm = self.log10_scale + decades
-            if abs(decades) > (30 if dx.dtype.itemsize >= 8 else 4):
+            if abs(decades) > rescale_limit(dx.dtype):
                 # dx / 2**exponent: its norm lands in [0.5, 1) with no rounding at all
                 exponent = math.frexp(norm)[1]
                 np.ldexp(dx, -exponent, out=dx)  # in place: dx is the layer's fresh output
@@ -219,9 +233,9 @@ class LogRescaler:
     @staticmethod
     def forward_hook(layer, x, y):
         m = float(np.abs(y).max()) if y.size else 0.0
-        # only when the signal strays far from 1, as backward_hook: in a
+        # only when the signal strays far from 1, as in backward_hook: in a
         # scale-equivariant network J does not depend on the forward scale
-        if m > 0 and math.isfinite(m) and abs(math.log10(m)) > (30 if y.dtype.itemsize >= 8 else 4):
+        if m > 0 and math.isfinite(m) and abs(math.log10(m)) > rescale_limit(y.dtype):
             return y / y.dtype.type(m)
         return None
 

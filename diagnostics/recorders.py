@@ -99,7 +99,7 @@ class Recorder:
 
 #: (smallest normal, largest finite) number of each float dtype; integers
 #: are summed in float64. Looked up once: probes take a norm per layer.
-_RANGE = {np.dtype(t): (float(np.finfo(t).tiny), float(np.finfo(t).max))
+_RANGE = {t: (float(np.finfo(t).tiny), float(np.finfo(t).max))
           for t in (np.float16, np.float32, np.float64, np.longdouble)}
 
 
@@ -114,7 +114,7 @@ def frobenius_norm(a):
     flat = a.reshape(-1)
     with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
         sq = float(np.dot(flat, flat))
-    tiny, largest = _RANGE.get(flat.dtype, _RANGE[np.dtype(np.float64)])
+    tiny, largest = _RANGE.get(flat.dtype.type, _RANGE[np.float64])  # by type: any byte order
     # a square below the smallest normal number (tiny) is off by up to tiny * eps / 2;
     # n of them stay within the sum's own rounding, sum * eps, while the sum is above n * tiny
     if tiny * flat.size < sq < largest / 4:

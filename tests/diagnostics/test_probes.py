@@ -109,6 +109,16 @@ def test_float32_probe_agrees_with_float64():
     assert r32.log10_mean_abs_grad == pytest.approx(r64.log10_mean_abs_grad, abs=1e-3)
 
 
+@pytest.mark.parametrize("std", [3.0, 0.05])
+def test_float16_probe_rescales_within_its_narrow_range(std):
+    # float16 ends at 65,504: growing 3x per layer (or shrinking 20x) it must be rescaled early
+    nets = [tn.MLP([32] * 6, "relu", weight_init=tn.init.Normal(std=std), bias=False,
+                   rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float16)]
+    r64, r16 = (gradient_probe(n) for n in nets)
+    assert r16.finite and r16.jacobian_mantissa.dtype == np.float16
+    assert r16.log10_mean_abs_grad == pytest.approx(r64.log10_mean_abs_grad, abs=0.01)
+
+
 def test_nonfinite_forward_is_reported_not_propagated():
     # with biases the forward pass cannot be rescaled, so it overflows
     net = tn.MLP([10] * 201, "relu", weight_init=tn.init.Normal(std=30.0), bias=True,
