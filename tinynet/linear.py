@@ -88,10 +88,13 @@ class Linear(Layer):
             self._redraw(self.bias, self.bias_init, rng, "bias_init")
 
     def _redraw(self, param, init, rng, what):
-        if isinstance(init, init_module.Initializer):
-            init.fill_(param.data, rng)
-        else:  # a plain callable: drawn, checked, copied in
+        if not isinstance(init, init_module.Initializer):  # a plain callable: drawn, checked, copied in
             param.data[...] = _drawn(init, param.data.shape, rng, self.dtype, self.label(), what)
+            return
+        try:
+            init.fill_(param.data, rng)
+        except ValueError as e:  # a subclass's draw of the wrong shape: say whose
+            raise ValueError(f"{self.label()}: {what}: {e}") from None
 
     def zero_grad(self):
         self.weight.zero_grad()

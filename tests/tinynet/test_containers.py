@@ -151,6 +151,20 @@ def test_reset_parameters_draws_what_a_new_network_would_in_place():
         net.reset_parameters(3)
 
 
+def test_reset_parameters_names_the_layer_whose_initializer_draws_the_wrong_shape():
+    class Row(tn.init.Initializer):
+        def _sample(self, shape, rng):
+            return rng.standard_normal(shape[-1])
+
+    layer = tn.Linear(3, 2, rng=np.random.default_rng(0))
+    before = layer.weight.data.copy()
+    layer.weight_init = Row()
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 2\): weight_init: Row: returned an array of shape \(3,\), "
+                                         r"expected \(2, 3\)"):
+        layer.reset_parameters(np.random.default_rng(1))
+    np.testing.assert_array_equal(layer.weight.data, before)
+
+
 def test_reset_parameters_of_a_custom_layer_must_be_written():
     class Scale(tn.Layer):
         def __init__(self):

@@ -219,6 +219,25 @@ def test_fill_of_a_strided_view_draws_in_the_views_order():
     np.testing.assert_array_equal(view, init.Normal(std=2.0)((6, 8), rng(5)))
 
 
+def test_fill_of_a_subclass_that_draws_otherwise_goes_through_its_draw():
+    class Clipped(init.Normal):
+        def _sample(self, shape, rng):
+            return np.clip(super()._sample(shape, rng), -0.5, 0.5)
+
+    array = np.zeros((30, 30))
+    Clipped(std=2.0).fill_(array, rng(6))
+    np.testing.assert_array_equal(array, Clipped(std=2.0)((30, 30), rng(6)))
+    assert np.abs(array).max() == 0.5
+
+
+def test_fill_of_an_unaligned_array_draws_what_a_call_returns():
+    raw = np.zeros(10 * 8 + 1, dtype=np.uint8)
+    array = raw[1:].view(np.float64)  # one byte off: not aligned for float64
+    assert not array.flags.aligned
+    init.Normal().fill_(array, rng(7))
+    np.testing.assert_array_equal(array, init.Normal()((10,), rng(7)))
+
+
 def test_fill_refuses_what_it_cannot_write_and_changes_nothing():
     normal = init.Normal()
     with pytest.raises(TypeError, match=r"Normal.fill_: expected a floating-point numpy array, got .*int64"):
@@ -240,6 +259,8 @@ def test_fill_refuses_what_it_cannot_write_and_changes_nothing():
     with pytest.raises(ValueError, match=r"Row: returned an array of shape \(2,\), expected \(2, 2\)"):
         Row().fill_(array, rng())
     np.testing.assert_array_equal(array, 0.0)
+    with pytest.raises(ValueError, match=r"Normal: shape entries must be positive, got \(0, 3\)"):
+        normal.fill_(np.zeros((0, 3)), rng())  # as a call says
 
 
 # ---------------------------------------------------------------- dtype
