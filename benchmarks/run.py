@@ -5,11 +5,12 @@
 Every ratio is the median, over at least ``--runs`` rounds taken in
 alternation (A, B, A, B, ...) after a warm-up, of the per-round ratio, so a
 drift in the machine's speed cancels. Each ratio is taken by its own pair:
-tinynet and the floor alternate, then tinynet and PyTorch. In a cycle of
-three (A, B, C, A, ...) one contender would always run right after PyTorch,
-whose step leaves the caches and the memory allocator in a state that slows
-whatever runs next, by 2-10% here. Times are medians too, but only the
-ratios are targets: absolute times depend on the machine.
+tinynet and the floor alternate, then tinynet and PyTorch, and the order
+within a round flips every round (A, B, B, A, ...). PyTorch's step leaves
+the caches and the memory allocator in a state that slows whatever runs
+next, by 2-10% here: in a cycle (A, B, C, A, ...), or in plain A, B, A, B,
+one contender would always run right after it. Times are medians too, but
+only the ratios are targets: absolute times depend on the machine.
 """
 
 import argparse
@@ -79,7 +80,7 @@ def floor_step(weights, x, dy, grads):
 
 
 def alternate(a, b, runs, min_block=0.02):
-    """Time ``a`` and ``b`` in alternation (A, B, A, B, ...), after a warm-up round.
+    """Time ``a`` and ``b`` in alternation (A, B, B, A, A, B, ...), after a warm-up round.
 
     Returns ``(median_a, median_b, ratio, quartiles)``: the median seconds
     per call of each, the median of the per-round ratios a / b, and that
@@ -98,7 +99,9 @@ def alternate(a, b, runs, min_block=0.02):
         number *= 2
     times = ([], [])
     for round_ in range(runs + 1):
-        for fn, record in zip((a, b), times):
+        # A, B, B, A, A, B, ...: each runs after the other as often as after itself
+        order = zip((a, b), times) if round_ % 2 == 0 else zip((b, a), times[::-1])
+        for fn, record in order:
             t = time.perf_counter()
             for _ in range(number):
                 fn()

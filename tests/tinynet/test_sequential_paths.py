@@ -187,7 +187,17 @@ def test_a_layer_run_by_hand_in_the_middle_gives_what_the_checked_path_gives():
     direct = with_a_look(net)
     assert_same(direct, with_a_look(Checked()))
     # the look mattered: the looked-at layer's weight gradient came from its input
-    assert not np.array_equal(step(net, x, dy)[2 + 2], direct[1 + 2])  # "2.weight" in each list
+    looked_at = direct[1:][2]  # after dx: 0.weight, 0.bias, 2.weight
+    assert not np.array_equal(step(net, x, dy)[2:][2], looked_at)  # after y and dx
+
+
+def test_a_middle_layer_run_by_hand_with_another_batch_checks_its_own_dy():
+    rng = np.random.default_rng(13)
+    net = tn.MLP([3, 4, 4, 2], "tanh", rng=rng)
+    net.forward(rng.standard_normal((2, 3)))
+    net[2].forward(rng.standard_normal((5, 4)))
+    with pytest.raises(ValueError, match=r"Linear\(4 -> 4\): expected dy of shape \(5, 4\)"):
+        net.backward(np.ones((2, 2)))
 
 
 def test_a_subclass_of_a_builtin_activation_is_called_through_its_checks():
