@@ -183,9 +183,8 @@ def executor_for(args, tasks):
     if jobs <= 1:
         return None
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     import threading
+    from concurrent.futures import ProcessPoolExecutor
 
     if _blas_loaded_with_one_thread and threading.active_count() == 1 and sys.platform.startswith("linux"):
         # a fork copies only the thread that calls it, so with no other
