@@ -3,10 +3,11 @@
     python benchmarks/run.py [--threads N] [--runs R] [--skip-lecture] [--skip-scale] [--skip-wide]
 
 Every ratio is the median, over at least ``--runs`` rounds taken in
-alternation (A, B, A, B, ...) after a warm-up, of the per-round ratio, so a
-drift in the machine's speed cancels. Each ratio is taken by its own pair:
-tinynet and the floor alternate, then tinynet and PyTorch, and the order
-within a round flips every round (A, B, B, A, ...). PyTorch's step leaves
+alternation after a warm-up, of the per-round ratio, so a drift in the
+machine's speed cancels. Each ratio of the layer cases is taken by its own
+pair: tinynet and the floor alternate, then tinynet and PyTorch, and the
+order within a round flips every round (A, B, B, A, ...); the lecture's two
+processes simply alternate (A, B, A, B, ...). PyTorch's step leaves
 the caches and the memory allocator in a state that slows whatever runs
 next, by 2-10% here: in a cycle (A, B, C, A, ...), or in plain A, B, A, B,
 one contender would always run right after it. Times are medians too, but
