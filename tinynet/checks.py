@@ -35,3 +35,14 @@ def check_rng(rng, who, hint=""):
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"{who}: rng must be a numpy.random.Generator{hint}, got {type(rng).__name__}")
     return rng
+
+
+def check_bool(owner, name, value):
+    """``value`` if it is a bool (numpy's included), else a TypeError naming ``owner`` and ``name``.
+
+    Strings are refused rather than read: ``bias="False"`` is truthy, and
+    taking it as True would silently build the opposite of what was asked.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+    return bool(value)
