@@ -1,7 +1,10 @@
 """Argument checks shared by tinynet's modules (and by diagnostics).
 
-Each error names who was called and which argument was wrong, so every
-constructor and function words a bad number or generator the same way.
+Every validator takes ``(owner, name, value, *options)`` and returns the
+value in its canonical form, or raises a TypeError (wrong kind) or
+ValueError (right kind, bad value) whose message starts with ``owner`` and
+names ``name``, so every constructor and function words a bad argument the
+same way.
 """
 
 import math
@@ -25,16 +28,31 @@ def check_number(owner, name, value, *, positive=False, nonnegative=False):
     return number
 
 
-def check_rng(rng, who, hint=""):
-    """``rng``, or a fresh unseeded Generator for None; a TypeError naming ``who`` otherwise.
+def check_size(owner, name, value):
+    """``value`` as a positive Python int (bools refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
+    return int(value)
 
-    ``hint`` follows the type's name in the message, e.g. how to make one.
-    """
-    if rng is None:
+
+def check_choice(owner, name, value, allowed):
+    """``value`` if it is one of the strings ``allowed``, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{owner}: {name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_rng(owner, name, value):
+    """``value`` if it is a ``numpy.random.Generator``; a fresh unseeded one for None."""
+    if value is None:
         return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{who}: rng must be a numpy.random.Generator{hint}, got {type(rng).__name__}")
-    return rng
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(f"{owner}: {name} must be a numpy.random.Generator "
+                        f"(e.g. numpy.random.default_rng(seed)), got {type(value).__name__}")
+    return value
 
 
 def check_bool(owner, name, value):

@@ -5,9 +5,9 @@ import copy
 import numpy as np
 
 from .activations import Activation, activation as make_activation
-from .checks import check_rng
+from .checks import check_rng, check_size
 from .layer import Layer, layers_changed
-from .linear import Linear, check_size
+from .linear import Linear
 
 
 class Sequential(Layer):
@@ -161,12 +161,12 @@ class MLP(Sequential):
             raise ValueError(
                 f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}"
             )
-        sizes = [check_size(s, f"sizes[{i}]", "MLP") for i, s in enumerate(sizes)]
+        sizes = [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         if isinstance(activation, str):
             activation = make_activation(activation)
         if not isinstance(activation, Activation):
             raise TypeError(f"MLP: activation must be a tinynet Activation or a name, got {activation!r}")
-        rng = check_rng(rng, "MLP")
+        rng = check_rng("MLP", "rng", rng)
         layers = []
         n = len(sizes) - 1
         for i in range(n):

@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 
-from .checks import check_rng
-from .linear import check_size
+from .checks import check_rng, check_size
 
 
 def spirals(n_samples=300, n_classes=3, noise=0.2, rng=None):
@@ -21,7 +20,7 @@ def spirals(n_samples=300, n_classes=3, noise=0.2, rng=None):
     radians; ``noise`` is the std of the Gaussian jitter added to the angle.
     ``n_samples`` in all, split as evenly as possible between the classes.
     """
-    rng = _check_rng(rng, "spirals")
+    rng = check_rng("spirals", "rng", rng)
     n_samples, n_classes = _check_counts("spirals", n_samples, n_classes)
     noise = _check_nonnegative("spirals", "noise", noise)
     y = _balanced_labels(n_samples, n_classes)
@@ -43,8 +42,8 @@ def moons(n_samples=200, noise=0.1, rng=None):
     centred at (1, 0.5); ``noise`` is the std of Gaussian noise added to
     each coordinate.
     """
-    rng = _check_rng(rng, "moons")
-    n_samples = check_size(n_samples, "n_samples", "moons")
+    rng = check_rng("moons", "rng", rng)
+    n_samples = check_size("moons", "n_samples", n_samples)
     if n_samples < 2:
         raise ValueError(f"moons: n_samples must be at least 2 (one per moon), got {n_samples}")
     noise = _check_nonnegative("moons", "noise", noise)
@@ -68,8 +67,8 @@ def xor(n_samples=200, noise=0.1, rng=None):
     a multiple of 4; ``noise`` is the std of the Gaussian spread of each
     cluster. No linear model can separate the classes.
     """
-    rng = _check_rng(rng, "xor")
-    n_samples = check_size(n_samples, "n_samples", "xor")
+    rng = check_rng("xor", "rng", rng)
+    n_samples = check_size("xor", "n_samples", n_samples)
     noise = _check_nonnegative("xor", "noise", noise)
     corner = np.arange(n_samples) % 4
     bits = np.column_stack([corner >> 1, corner & 1])
@@ -86,9 +85,9 @@ def blobs(n_samples=300, n_classes=3, n_features=2, std=1.0, rng=None):
     cluster around its centre; ``n_samples`` in all, split as evenly as
     possible between the classes.
     """
-    rng = _check_rng(rng, "blobs")
+    rng = check_rng("blobs", "rng", rng)
     n_samples, n_classes = _check_counts("blobs", n_samples, n_classes)
-    n_features = check_size(n_features, "n_features", "blobs")
+    n_features = check_size("blobs", "n_features", n_features)
     std = _check_nonnegative("blobs", "std", std)
     centres = rng.uniform(-10.0, 10.0, size=(n_classes, n_features))
     y = _balanced_labels(n_samples, n_classes)
@@ -103,7 +102,7 @@ def train_test_split(x, y, test_size=0.25, rng=None):
     ``ceil(test_size * n)`` samples) or a number of samples; both parts must
     be non-empty. ``x`` and ``y`` are split along their first axis.
     """
-    rng = _check_rng(rng, "train_test_split")
+    rng = check_rng("train_test_split", "rng", rng)
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"train_test_split: x and y must be arrays of samples, got shapes "
@@ -146,8 +145,8 @@ def _balanced_labels(n_samples, n_classes):
 
 
 def _check_counts(who, n_samples, n_classes):
-    n_samples = check_size(n_samples, "n_samples", who)
-    n_classes = check_size(n_classes, "n_classes", who)
+    n_samples = check_size(who, "n_samples", n_samples)
+    n_classes = check_size(who, "n_classes", n_classes)
     if n_samples < n_classes:
         raise ValueError(f"{who}: n_samples ({n_samples}) must be at least n_classes "
                          f"({n_classes}), so every class has a sample")
@@ -162,6 +161,3 @@ def _check_nonnegative(who, what, value):
         raise ValueError(f"{who}: {what} must be a finite number >= 0, got {value}")
     return value
 
-
-def _check_rng(rng, who):
-    return check_rng(rng, who, hint=" (np.random.default_rng(seed))")

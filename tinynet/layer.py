@@ -181,7 +181,7 @@ class Layer:
         if any(True for _ in self._own_parameters()):
             raise NotImplementedError(
                 f"{self.label()}: has parameters but does not say how to draw them (reset_parameters)")
-        rng = check_rng(rng, self.label())  # one generator for all the layers below
+        rng = check_rng(self.label(), "rng", rng)  # one generator for all the layers below
         for _, child in self.named_children():
             child.reset_parameters(rng)
 

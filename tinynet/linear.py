@@ -3,18 +3,9 @@
 import numpy as np
 
 from . import init as init_module
-from .checks import check_rng
+from .checks import check_rng, check_size
 from .layer import Layer, as_float_array
 from .parameter import Parameter
-
-
-def check_size(value, what, who):
-    """``value`` as a positive int, or a ValueError naming ``who`` and ``what``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{who}: {what} must be a positive integer, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{who}: {what} must be a positive integer, got {value}")
-    return int(value)
 
 
 def resolve_init(init, who):
@@ -57,12 +48,12 @@ class Linear(Layer):
                  bias_init=None, rng=None, dtype=np.float64):
         super().__init__()
         who = f"Linear({in_features} -> {out_features})"
-        self.in_features = check_size(in_features, "in_features", who)
-        self.out_features = check_size(out_features, "out_features", who)
+        self.in_features = check_size(who, "in_features", in_features)
+        self.out_features = check_size(who, "out_features", out_features)
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"{who}: dtype must be a floating type, got {self.dtype}")
-        rng = check_rng(rng, who)
+        rng = check_rng(who, "rng", rng)
         self.weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
         self.weight = Parameter(_drawn(self.weight_init, (self.out_features, self.in_features), rng,
                                        self.dtype, who, "weight_init"))
@@ -82,7 +73,7 @@ class Linear(Layer):
         allocating new arrays (for many fresh networks of one shape, that
         memory traffic costs as much as the drawing).
         """
-        rng = check_rng(rng, self.label())
+        rng = check_rng(self.label(), "rng", rng)
         self._redraw(self.weight, self.weight_init, rng, "weight_init")
         if self.bias is not None:
             self._redraw(self.bias, self.bias_init, rng, "bias_init")

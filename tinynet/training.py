@@ -11,9 +11,8 @@ import sys
 
 import numpy as np
 
-from .checks import check_rng
+from .checks import check_rng, check_size
 from .layer import as_float_array
-from .linear import check_size
 
 CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
@@ -105,9 +104,9 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     """
     x, y = _check_data(x, y, "x", "y")
     n = len(x)
-    epochs = check_size(epochs, "epochs", "fit")
-    batch_size = check_size(batch_size, "batch_size", "fit")
-    rng = check_rng(rng, "fit")
+    epochs = check_size("fit", "epochs", epochs)
+    batch_size = check_size("fit", "batch_size", batch_size)
+    rng = check_rng("fit", "rng", rng)
     for obj, methods, what in ((net, ("forward", "backward"), "net"),
                                (loss, ("forward", "backward"), "loss"),
                                (optimizer, ("zero_grad", "step"), "optimizer")):
@@ -190,7 +189,7 @@ def evaluate(net, loss, x, y, batch_size=None):
     """
     x, y = _check_data(x, y, "x", "y", "evaluate")
     n = len(x)
-    batch_size = n if batch_size is None else check_size(batch_size, "batch_size", "evaluate")
+    batch_size = n if batch_size is None else check_size("evaluate", "batch_size", batch_size)
     labels = _is_labels(y)
     mean_reduced = getattr(loss, "reduction", "mean") != "sum"
     total, correct = 0.0, 0

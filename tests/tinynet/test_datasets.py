@@ -114,7 +114,7 @@ def test_train_test_split_shuffles_and_keeps_pairs():
     (lambda: datasets.blobs(n_features=0), ValueError, "blobs: n_features must be a positive integer, got 0"),
     (lambda: datasets.blobs(std=-1), ValueError, "blobs: std must be a finite number >= 0, got -1.0"),
     (lambda: datasets.blobs(rng=42), TypeError,
-     "blobs: rng must be a numpy.random.Generator (np.random.default_rng(seed)), got int"),
+     "blobs: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got int"),
     (lambda: datasets.train_test_split(np.zeros((5, 2)), np.zeros(4)), ValueError,
      "train_test_split: x has 5 samples but y has 4"),
     (lambda: datasets.train_test_split(np.zeros((5, 2)), np.zeros(5), test_size=1.0), ValueError,

@@ -239,7 +239,7 @@ def fit_args(**overrides):
     (dict(y=np.zeros((20, 1, 1))), ValueError, "fit: expected y of shape (n_samples,) (class labels)"),
     (dict(epochs=0), ValueError, "fit: epochs must be a positive integer, got 0"),
     (dict(batch_size=2.5), TypeError, "fit: batch_size must be a positive integer, got 2.5"),
-    (dict(rng=0), TypeError, "fit: rng must be a numpy.random.Generator, got int"),
+    (dict(rng=0), TypeError, "fit: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got int"),
     (dict(validation=np.zeros((5, 2))), TypeError, "fit: validation must be a pair (x_val, y_val)"),
     (dict(validation=(np.zeros((5, 2)), np.zeros(4, dtype=int))), ValueError,
      "fit: validation x has 5 samples but validation y has 4"),

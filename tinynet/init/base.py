@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..checks import check_number  # noqa: F401  (the initializers import it from here)
+from ..checks import check_choice, check_number  # noqa: F401  (the initializers import them from here)
 
 __all__ = ["Initializer", "compute_fans"]
 
@@ -26,14 +26,6 @@ def keyword_only(hint):
             init(self, **kwargs)
         return wrapper
     return decorate
-
-
-def check_choice(owner, name, value, allowed):
-    """``value`` if it is one of ``allowed``, else a ValueError listing them."""
-    if not isinstance(value, str) or value not in allowed:
-        options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{owner}: {name} must be one of {options}, got {value!r}")
-    return value
 
 
 def check_shape(owner, shape):
