@@ -10,6 +10,7 @@ kept input, and runs its ``backward`` with the same log-rescaling hooks as
 is O(depth x width + width^2).
 """
 
+import copy
 import math
 
 import numpy as np
@@ -29,12 +30,12 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
     network (and the result) is fixed by ``rng``, though it differs from an
     ``MLP`` built from the same ``rng``.
     """
-    act = tn.activation(activation) if isinstance(activation, str) else tn.containers.fresh_copy(activation)
+    act = tn.activation(activation) if isinstance(activation, str) else copy.deepcopy(activation)
     rng = np.random.default_rng() if rng is None else rng
     seeds = rng.integers(0, 2**63, size=depth)
     dtype = np.dtype(dtype)
     bias = bias_init is not None
-    weight_init = tn.linear.resolve_init(weight_init, "stream_probe")
+    weight_init = tn.init.get(weight_init, "stream_probe")
 
     def linear(l):
         return tn.Linear(width, width, bias=bias, weight_init=weight_init, bias_init=bias_init,

@@ -259,7 +259,7 @@ def gradient_probe(net, x=None):
     x = _probe_input(x, [m for m in leaves if isinstance(m, tn.Linear)])
     # the gradient is measured (and rescaled) after each layer with parameters:
     # the lecture's "layer" is a Linear with its activation
-    own = {id(m): [p for _, p in m._own_parameters()] for m in leaves}
+    own = {id(m): list(m.parameters(recurse=False)) for m in leaves}
     measured = [m for m in leaves if own[id(m)]] or leaves
     params = [p for m in leaves for p in own[id(m)]]
     saved = [p.requires_grad for p in params]

@@ -148,15 +148,22 @@ class Layer:
             if isinstance(value, Parameter):
                 yield name, value
 
-    def named_parameters(self, prefix=""):
-        """Yield ``(name, Parameter)`` for every parameter, e.g. ``"0.weight"``."""
+    def named_parameters(self, prefix="", recurse=True):
+        """Yield ``(name, Parameter)`` for every parameter, e.g. ``"0.weight"``.
+
+        With ``recurse=False``, only this layer's own parameters, as in PyTorch.
+        """
+        if not recurse:
+            for name, p in self._own_parameters():
+                yield (f"{prefix}.{name}" if prefix else name), p
+            return
         for mod_name, mod in self.named_modules(prefix):
             for name, p in mod._own_parameters():
                 yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self):
-        """Yield every ``Parameter``."""
-        for _, p in self.named_parameters():
+    def parameters(self, recurse=True):
+        """Yield every ``Parameter`` (only this layer's own with ``recurse=False``)."""
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def num_parameters(self):

@@ -8,15 +8,6 @@ from .layer import Layer, as_float_array
 from .parameter import Parameter
 
 
-def resolve_init(init, who):
-    """An initializer object from an object or a ``from_spec`` string."""
-    if isinstance(init, str):
-        return init_module.from_spec(init)
-    if not callable(init):
-        raise TypeError(f"{who}: an initializer must be callable as init(shape, rng, dtype), got {init!r}")
-    return init
-
-
 def _drawn(init, shape, rng, dtype, who, what):
     """``init(shape, rng, dtype=dtype)``, checked to have ``shape``: a custom initializer may get it wrong."""
     values = np.asarray(init(shape, rng, dtype=dtype))
@@ -54,11 +45,11 @@ class Linear(Layer):
         if self.dtype.kind != "f":
             raise TypeError(f"{who}: dtype must be a floating type, got {self.dtype}")
         rng = check_rng(who, "rng", rng)
-        self.weight_init = init_module.LeCunUniform() if weight_init is None else resolve_init(weight_init, who)
+        self.weight_init = init_module.LeCunUniform() if weight_init is None else init_module.get(weight_init, who)
         self.weight = Parameter(_drawn(self.weight_init, (self.out_features, self.in_features), rng,
                                        self.dtype, who, "weight_init"))
         if bias:
-            self.bias_init = init_module.Zeros() if bias_init is None else resolve_init(bias_init, who)
+            self.bias_init = init_module.Zeros() if bias_init is None else init_module.get(bias_init, who)
             self.bias = Parameter(_drawn(self.bias_init, (self.out_features,), rng, self.dtype, who,
                                          "bias_init"))
         else:

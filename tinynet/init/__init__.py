@@ -12,7 +12,7 @@ from .base import Initializer, compute_fans
 from .basic import Constant, Normal, Ones, Uniform, Zeros
 from .gain import calculate_gain
 from .orthogonal import Orthogonal
-from .spec import available_initializers, from_config, from_spec
+from .spec import available_initializers, from_config, from_spec, get
 from .truncated import TruncatedNormal
 from .variance_scaling import (
     HeNormal, HeUniform, LeCunNormal, LeCunUniform, VarianceScaling, XavierNormal, XavierUniform,
@@ -22,5 +22,5 @@ __all__ = [
     "Initializer", "Normal", "Uniform", "TruncatedNormal", "Constant", "Zeros", "Ones",
     "VarianceScaling", "XavierUniform", "XavierNormal", "HeNormal", "HeUniform",
     "LeCunNormal", "LeCunUniform", "Orthogonal", "calculate_gain", "compute_fans",
-    "from_spec", "from_config", "available_initializers",
+    "from_spec", "from_config", "get", "available_initializers",
 ]

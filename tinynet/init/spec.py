@@ -69,6 +69,19 @@ def from_spec(spec):
         raise ValueError(f"bad initializer spec {spec!r}: {exc}") from exc
 
 
+def get(identifier, owner="init.get"):
+    """An initializer from an initializer object, a plain callable or a ``from_spec`` string.
+
+    As Keras's ``initializers.get``: what layers accept as ``weight_init``.
+    """
+    if isinstance(identifier, str):
+        return from_spec(identifier)
+    if not callable(identifier):
+        raise TypeError(f"{owner}: an initializer must be callable as init(shape, rng, dtype) "
+                        f"or a spec string, got {identifier!r}")
+    return identifier
+
+
 def from_config(name, config):
     """Rebuild an initializer from its ``name`` and ``get_config()`` dict."""
     return _lookup(name, "from_config")(**config)
