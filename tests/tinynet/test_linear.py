@@ -238,5 +238,5 @@ def test_a_custom_initializer_is_called_with_dtype_and_checked_for_shape():
                                          r"expected \(2, 3\)"):
         tn.Linear(3, 2, weight_init=transposed)
     with pytest.raises(TypeError, match=r"Linear\(3 -> 2\): an initializer must be callable as "
-                                        r"init\(shape, rng, dtype\), got 3"):
+                                        r"init\(shape, rng, dtype\) or a spec string, got 3"):
         tn.Linear(3, 2, weight_init=3)
