@@ -23,7 +23,8 @@ _LN10 = math.log(10.0)
 class BlockPrediction:
     """Predicted gradient norms of ``depth`` identical blocks of ``width`` units at initialization.
 
-    ``block`` names the block (e.g. ``"Residual(Linear, relu, alpha=1)"``).
+    ``block`` names the block (e.g. ``"Residual(Linear, relu, alpha=1)"``);
+    ``sigma_w`` is None where the weights' scale cancels (normalization).
     ``per_block_grad_norm_log10[i]``: log10 of the Frobenius norm of the
     gradient after it has passed back through the last i + 1 blocks, the
     probe starting from the identity (norm ``sqrt(start_size)``), mean-field;
@@ -63,7 +64,8 @@ class BlockPrediction:
         typical = self.typical_change_log10
         typical = "n/a" if typical is None else f"{typical:+.2f}"
         sd = "n/a" if self.sd_log10 is None else f"{self.sd_log10:.2f}"
-        return (f"BlockPrediction({self.block}, sigma_w={self.sigma_w:.6g}, depth={self.depth}, "
+        scale = "" if self.sigma_w is None else f", sigma_w={self.sigma_w:.6g}"
+        return (f"BlockPrediction({self.block}{scale}, depth={self.depth}, "
                 f"width={self.width}: change {self.change_log10:+.2f} decades (mean-field), "
                 f"{typical} (typical), sd {sd})")
 
@@ -93,7 +95,8 @@ def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, varian
             typical = start + 0.5 * np.log10(np.asarray(typical_backward, dtype=np.float64))
     if variances is not None:
         sd_log10 = math.sqrt(float(np.sum(variances))) / (2.0 * _LN10)
-    return BlockPrediction(block=block, activation=activation, sigma_w=float(sigma_w), depth=len(gains),
+    return BlockPrediction(block=block, activation=activation,
+                           sigma_w=None if sigma_w is None else float(sigma_w), depth=len(gains),
                            width=width, gains=gains, per_block_grad_norm_log10=mean_field,
                            typical_per_block_grad_norm_log10=typical, sd_log10=sd_log10,
                            start_size=start_size, batch_size=batch_size)
