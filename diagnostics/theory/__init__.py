@@ -3,13 +3,18 @@
 Predicts what the probes measure: per-layer gradient norms of a deep MLP
 (mean-field and typical at finite width), the ordered / critical / chaotic
 regime and the critical initialization, Lyapunov exponents of products of
-random matrices, and the Jacobian spectrum behind dynamical isometry. The
-mathematics is written up in docs/theory.md.
+random matrices, and the Jacobian spectrum behind dynamical isometry; and
+for the remedies (residual blocks, LayerNorm, BatchNorm, dropout) the same
+per-block gradient norms. The mathematics is written up in docs/theory.md
+and docs/remedies.md.
 """
 
+from .batchnorm import batch_norm_gain, predict_batch_norm
+from .blocks import BlockPrediction
 from .criticality import (
     CRITICAL_TOLERANCE, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
 )
+from .dropout import dropout_statistics, predict_dropout
 from .finite_width import expected_log_chi2_mean, expected_log_mean, typical_log_gains
 from .gaussian import gaussian_expectation, gaussian_nodes
 from .isometry import JacobianSpectrum, jacobian_spectrum
@@ -19,7 +24,9 @@ from .lyapunov import (
 )
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_std, weights_kind
+from .normalization import layer_norm_gain, predict_layer_norm
 from .predict import Prediction, predict, predict_lecture
+from .residual import predict_residual, residual_gain
 from .stable import stable_sigma_w, typical_change
 
 __all__ = [
@@ -33,4 +40,6 @@ __all__ = [
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
     "RandomProductPrediction", "predict_random_product",
     "JacobianSpectrum", "jacobian_spectrum",
+    "BlockPrediction", "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
+    "batch_norm_gain", "predict_batch_norm", "dropout_statistics", "predict_dropout",
 ]
