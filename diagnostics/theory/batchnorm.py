@@ -29,7 +29,7 @@ from .blocks import assemble
 
 __all__ = ["batch_norm_gain", "predict_batch_norm"]
 
-_RADIAL_POINTS = 96
+_RADIAL_POINTS = 64
 _ANGULAR_POINTS = 48  # per piece between the kinks of ReLU-like activations
 
 
@@ -39,18 +39,16 @@ def _sphere_pairs(batch_size):
 
     (t1, t2), two orthogonal coordinates of a uniform point on the unit
     sphere in n = B - 1 dimensions, have density proportional to
-    (1 - r^2)^((n - 4) / 2) on the unit disc. With r^2 = 1 - t^2 the radial
-    weight becomes 2 t^(n - 3) dt on [0, 1], smooth for every n >= 3.
+    (1 - r^2)^beta on the unit disc, beta = (n - 4) / 2, so s = r^2 has
+    density (beta + 1) (1 - s)^beta and y = -(beta + 1) log(1 - s) is
+    exponential: Gauss-Laguerre in y is exact in the weight for every n >= 3.
     u1 = sqrt(B - 1) t1 and u2 = sqrt(B - 1) (rho t1 + sqrt(1 - rho^2) t2),
     rho = -1 / (B - 1), the coordinates' correlation.
     """
     n = batch_size - 1
     rho = -1.0 / n
-    x, w = np.polynomial.legendre.leggauss(_RADIAL_POINTS)
-    t, wt = 0.5 * (x + 1.0), 0.5 * w
-    wr = 2.0 * t ** (n - 3)
-    wr /= wr @ wt
-    r = np.sqrt(1.0 - t * t)
+    y, wy = np.polynomial.laguerre.laggauss(_RADIAL_POINTS)
+    r = np.sqrt(-np.expm1(-y / (0.5 * (n - 2))))
     # u1 = 0 at theta = pi/2 (mod pi), u2 = 0 where rho cos + sqrt(1 - rho^2) sin = 0:
     # integrate theta piecewise between those angles, where ReLU's slope jumps
     kink = math.atan2(-rho, math.sqrt(1.0 - rho * rho)) % math.pi
@@ -64,7 +62,7 @@ def _sphere_pairs(batch_size):
     theta, wtheta = np.concatenate(thetas), np.concatenate(wthetas)
     t1 = (r[:, None] * np.cos(theta)[None, :]).ravel()
     t2 = (r[:, None] * np.sin(theta)[None, :]).ravel()
-    weight = ((wr * wt)[:, None] * wtheta[None, :]).ravel()
+    weight = (wy[:, None] * wtheta[None, :]).ravel()
     scale = math.sqrt(n)
     return scale * t1, scale * (rho * t1 + math.sqrt(1.0 - rho * rho) * t2), weight
 
