@@ -14,8 +14,11 @@ from .gradcheck import GradcheckReport, gradcheck
 from .hooks import HandleGroup, RemovableHandle, register_hooks
 from .layer import Layer
 from .linear import Linear
-from .losses import CrossEntropyLoss, Loss, MSELoss
-from .optim import SGD, Adam, Optimizer
+from .clip import clip_grad_norm_, clip_grad_value_
+from .losses import (
+    BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MSELoss, NLLLoss,
+)
+from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter
 from .serialization import ModelFileError, load, save
 from .training import History, NonFiniteLossError, evaluate, fit

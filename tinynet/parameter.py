@@ -35,7 +35,9 @@ class Parameter:
 
     @property
     def grad(self):
-        """The accumulated gradient, an array shaped like ``data``."""
+        """The accumulated gradient, an array shaped like ``data``; None after ``zero_grad(set_to_none=True)``."""
+        if self._grad_is_zero is None:
+            return None
         if self._grad is None:
             self._grad = np.zeros_like(self.data)
         elif self._grad_is_zero:
@@ -45,6 +47,9 @@ class Parameter:
 
     @grad.setter
     def grad(self, value):
+        if value is None:
+            self.zero_grad(set_to_none=True)
+            return
         # a copy: backward writes into this array, and must not write into the caller's
         value = np.array(value, dtype=self.data.dtype, order="C", copy=True)
         if value.shape != self.data.shape:
@@ -64,9 +69,12 @@ class Parameter:
     def size(self):
         return self.data.size
 
-    def zero_grad(self):
-        """Clear the accumulated gradient (it reads as zeros until the next backward)."""
-        self._grad_is_zero = True
+    def zero_grad(self, set_to_none=False):
+        """Clear the accumulated gradient: zeros until the next backward, or None (no gradient)."""
+        if set_to_none:
+            self._grad, self._grad_is_zero = None, None  # None marks "no gradient at all"
+        else:
+            self._grad_is_zero = True
 
     def accumulate(self, g, fresh=False):
         """Add ``g`` into ``grad`` (gradients sum over backward calls).

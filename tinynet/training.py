@@ -1,18 +1,22 @@
 """Training: the minibatch loop `fit`, its History, and evaluate.
 
 Each step is ``pred = net.forward(xb)``, ``loss.forward(pred, yb)``,
-``optimizer.zero_grad()``, ``net.backward(loss.backward())``,
-``optimizer.step()``. Epochs and steps are numbered from 1 everywhere: in
+``optimizer.zero_grad()``, ``net.backward(loss.backward())``, optionally
+``clip_grad_norm_``, then ``optimizer.step()``; an optional scheduler steps
+once after each epoch, as in the usual PyTorch loop. Epochs and steps are numbered from 1 everywhere: in
 messages, in callbacks and on :class:`NonFiniteLossError`.
 """
 
 import math
 import sys
+import warnings
 
 import numpy as np
 
-from .checks import check_rng, check_size
+from .checks import check_number, check_rng, check_size
+from .clip import clip_grad_norm_
 from .layer import as_float_array
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
 CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
@@ -83,8 +87,8 @@ class History:
         return "\n".join(lines)
 
 
-def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=None, callbacks=(),
-        progress=True):
+def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=None, callbacks=None,
+        progress=True, scheduler=None, clip_grad_norm=None):
     """Train ``net`` on ``x: (n, in_features)``, ``y: (n,)`` int labels or ``(n, out_features)`` floats.
 
     Shuffles with ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one
@@ -95,6 +99,17 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     ``on_epoch_end(epoch, logs)`` and ``on_train_end(history)``; the last
     runs however training ends. ``progress`` shows a tqdm bar with the
     running loss when stderr is a terminal.
+
+    ``scheduler`` (a ``tinynet.optim.lr_scheduler`` scheduler of this
+    optimizer) steps once at the end of every epoch; the history then has
+    ``"lr"``, the first group's rate during each epoch. ``clip_grad_norm``
+    is a max norm: after each backward, ``clip_grad_norm_`` scales the
+    gradients down to it before the step, and the history gets
+    ``"grad_norm"``, the mean over the epoch of the norm before clipping.
+    A classification loss on logits (``CrossEntropyLoss``,
+    ``BCEWithLogitsLoss``, ``NLLLoss``) behind a saturating last layer
+    (sigmoid, tanh: ``Activation.saturating``) gets a warning: the loss
+    already squashes, so the network should end in a linear layer.
 
     Returns a :class:`History`. Ctrl-C stops training cleanly and returns
     the history so far with ``interrupted`` set. A nan or inf loss raises
@@ -118,7 +133,15 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
             raise TypeError("fit: validation must be a pair (x_val, y_val)")
         validation = _check_data(*validation, "validation x", "validation y")
-    callbacks = list(callbacks)
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ValueError("fit: scheduler must be a learning-rate scheduler of this optimizer, "
+                         f"got {scheduler!r}")
+    if clip_grad_norm is not None:
+        clip_grad_norm = check_number("fit", "clip_grad_norm", clip_grad_norm, positive=True)
+    if getattr(loss, "reduction", "mean") == "none":
+        raise ValueError("fit: the loss must reduce to a number; got reduction='none'")
+    _warn_if_squashed(net, loss)
+    callbacks = [] if callbacks is None else list(callbacks)
     for cb in callbacks:
         if not any(callable(getattr(cb, m, None)) for m in CALLBACK_METHODS + ("describe_nonfinite",)):
             raise TypeError(f"fit: callback {cb!r} has none of the methods "
@@ -128,6 +151,7 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     keys = ["loss"] + (["accuracy"] if labels else [])
     if validation is not None:
         keys += ["val_" + k for k in keys]
+    keys += (["lr"] if scheduler is not None else []) + (["grad_norm"] if clip_grad_norm else [])
     history = History(keys)
     n_batches = math.ceil(n / batch_size)
     bar = _Progress(epochs * n_batches, progress)
@@ -138,7 +162,9 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
         _call(callbacks, "on_train_begin", net)
         for epoch in range(1, epochs + 1):
             perm = rng.permutation(n)
-            total, correct = 0.0, 0
+            total, correct, norms = 0.0, 0, 0.0
+            if scheduler is not None:
+                lr = scheduler.get_last_lr()[0]
             for step in range(1, n_batches + 1):
                 idx = perm[(step - 1) * batch_size: step * batch_size]
                 xb, yb = x[idx], y[idx]
@@ -149,6 +175,8 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
                                            callbacks, history)
                 optimizer.zero_grad()
                 net.backward(loss.backward())
+                if clip_grad_norm is not None:
+                    norms += clip_grad_norm_(_parameters(net), clip_grad_norm)
                 optimizer.step()
                 global_step += 1
                 total += value * len(idx) if mean_reduced else value
@@ -164,6 +192,11 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
             if validation is not None:
                 val = evaluate(net, loss, *validation, batch_size=batch_size)
                 logs.update({"val_" + k: v for k, v in val.items()})
+            if scheduler is not None:
+                logs["lr"] = lr
+                scheduler.step()
+            if clip_grad_norm is not None:
+                logs["grad_norm"] = norms / n_batches
             history._append(logs)
             _call(callbacks, "on_epoch_end", epoch, dict(logs))
     except KeyboardInterrupt:
@@ -227,6 +260,31 @@ def _nonfinite_error(value, epoch, epochs, step, n_batches, global_step, callbac
         if text:
             message += "\n" + str(text)
     return NonFiniteLossError(message, epoch, step, global_step, value, history)
+
+
+def _parameters(net):
+    params = getattr(net, "parameters", None)
+    if not callable(params):
+        raise TypeError(f"fit: clip_grad_norm needs net.parameters(), {type(net).__name__} has none")
+    return params()
+
+
+def _warn_if_squashed(net, loss):
+    """Warn when a loss that takes logits follows a saturating layer (a sigmoid before the loss's own)."""
+    if not isinstance(loss, (CrossEntropyLoss, BCEWithLogitsLoss, NLLLoss)):
+        return
+    last = net
+    while callable(getattr(last, "named_children", None)):
+        children = list(last.named_children())
+        if not children:
+            break
+        last = children[-1][1]
+    if getattr(last, "saturating", False):
+        warnings.warn(
+            f"fit: {type(loss).__name__} expects unbounded scores (logits), but the network ends "
+            f"in a saturating {type(last).__name__}, which squashes them into a narrow range and "
+            "flattens the gradient; end the network in a Linear layer "
+            "(MLP(..., final_activation=False))", UserWarning, stacklevel=3)
 
 
 def _check_data(x, y, x_name, y_name, who="fit"):

@@ -218,8 +218,8 @@ def test_evaluate_combines_batches_like_one_batch():
     x, y = datasets.blobs(50, 3, rng=np.random.default_rng(0))
     net = classifier(seed=0)
     for reduction in ["mean", "sum"]:
-        whole = tn.evaluate(net, tn.CrossEntropyLoss(reduction), x, y)
-        batched = tn.evaluate(net, tn.CrossEntropyLoss(reduction), x, y, batch_size=7)
+        whole = tn.evaluate(net, tn.CrossEntropyLoss(reduction=reduction), x, y)
+        batched = tn.evaluate(net, tn.CrossEntropyLoss(reduction=reduction), x, y, batch_size=7)
         assert batched["loss"] == pytest.approx(whole["loss"], rel=1e-12)
         assert batched["accuracy"] == whole["accuracy"]
 
