@@ -2,7 +2,7 @@
 
 import math
 
-from .base import Initializer, check_choice, check_number
+from .base import Initializer, check_choice, check_number, check_shape
 from .gain import NONLINEARITIES, calculate_gain
 from .truncated import sample_standard
 
@@ -10,52 +10,79 @@ __all__ = ["VarianceScaling", "XavierUniform", "XavierNormal", "HeNormal", "HeUn
            "LeCunNormal", "LeCunUniform"]
 
 MODES = ("fan_in", "fan_out", "fan_avg")
-DISTRIBUTIONS = ("normal", "truncated_normal", "uniform")
+DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 # std of N(0, 1) truncated to [-2, 2]; dividing by it restores the target variance
 _TRUNCATED_STD = 0.87962566103423978
 
 
 class VarianceScaling(Initializer):
-    """Zero-mean entries with variance ``scale / n``, like Keras ``VarianceScaling``.
+    """Zero-mean entries with variance ``scale / n``, exactly Keras 3's ``VarianceScaling``.
 
     ``mode`` picks n: ``"fan_in"``, ``"fan_out"`` or ``"fan_avg"`` (their
-    mean). ``distribution`` is ``"truncated_normal"`` (cut at 2 std, std
-    corrected for the cut), ``"normal"`` or ``"uniform"`` (U(-sqrt(3 var),
-    sqrt(3 var))). Needs a weight shape of at least 2 dimensions.
+    mean), at least 1. ``distribution`` (any case) is
+    ``"truncated_normal"`` (cut at 2 std, the std divided by 0.8796... so
+    the variance is still scale / n), ``"untruncated_normal"``, or
+    ``"uniform"`` (U(-sqrt(3 scale / n), sqrt(3 scale / n))); as in Keras,
+    ``"normal"`` means ``"truncated_normal"``. Fans are tinynet's (a weight
+    is ``(out, in, *kernel)``, Keras's kernel is ``(in, out)``, so both give
+    a layer the same n); a 1-D shape ``(n,)`` has fan_in = fan_out = n, as
+    in Keras. ``seed`` exists for Keras's configs and must be None: the
+    numbers come from the ``rng`` passed at each call.
 
     Text form: ``variance_scaling[:SCALE[,MODE[,DISTRIBUTION]]]``.
     """
 
     name = "variance_scaling"
     _spec_params = ("scale", "mode", "distribution")
+    _keras_fans = True  # 1-D shapes allowed; the PyTorch-named subclasses need 2 dimensions
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal"):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
         owner = type(self).__name__
         self._scale = check_number(owner, "scale", scale, positive=True)
         self._mode = check_choice(owner, "mode", mode, MODES)
+        if isinstance(distribution, str):
+            distribution = distribution.lower()
+            if distribution == "normal":
+                distribution = "truncated_normal"  # Keras 3 reads "normal" so
         self._distribution = check_choice(owner, "distribution", distribution, DISTRIBUTIONS)
-        self._config = {"scale": self._scale, "mode": mode, "distribution": distribution}
+        if seed is not None:
+            raise ValueError(f"{owner}: seed must be None; tinynet draws from the rng passed "
+                             f"at each call, got seed={seed!r}")
+        self._config = {"scale": self._scale, "mode": mode, "distribution": self._distribution}
+
+    def get_config(self):
+        """Keras's keys: scale, mode, distribution (as Keras stores it) and seed (None)."""
+        if type(self) is VarianceScaling:
+            return {**self._config, "seed": None}
+        return dict(self._config)  # the named cases take their own arguments
 
     def variance(self, shape=None):
-        fan_in, fan_out = self._fans(shape)
+        if shape is None:
+            raise TypeError(f"{type(self).__name__}: the variance depends on the weight shape; pass it")
+        if self._keras_fans and len(check_shape(type(self).__name__, shape)) < 2:
+            dims = check_shape(type(self).__name__, shape)
+            fan_in = fan_out = dims[0] if dims else 1
+        else:
+            fan_in, fan_out = self._fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self._mode]
-        return self._scale / n
+        return self._scale / max(1.0, n)
 
     def _sample(self, shape, rng):
-        std = self.std(shape)
-        if self._distribution == "normal":
-            return rng.normal(0.0, std, shape)
+        variance = self.variance(shape)
+        if self._distribution == "untruncated_normal":
+            return rng.normal(0.0, math.sqrt(variance), shape)
         if self._distribution == "uniform":
-            bound = math.sqrt(3.0) * std
+            bound = math.sqrt(3.0 * variance)
             return rng.uniform(-bound, bound, shape)
         z = sample_standard(-2.0, 2.0, math.prod(shape), rng)
-        return (std / _TRUNCATED_STD * z).reshape(shape)
+        return (math.sqrt(variance) / _TRUNCATED_STD * z).reshape(shape)
 
 
 class _Xavier(VarianceScaling):
     """Shared constructor of the Xavier initializers: scale gain**2 over fan_avg."""
 
     _spec_params = ("gain",)
+    _keras_fans = False
 
     def __init__(self, gain=1.0):
         gain = check_number(type(self).__name__, "gain", gain, positive=True)
@@ -80,13 +107,14 @@ class XavierNormal(_Xavier):
     """
 
     name = "xavier_normal"
-    _kind = "normal"
+    _kind = "untruncated_normal"
 
 
 class _He(VarianceScaling):
     """Shared constructor of the He initializers: scale gain**2 over fan_in or fan_out."""
 
     _spec_params = ("negative_slope", "mode", "nonlinearity")
+    _keras_fans = False
 
     def __init__(self, negative_slope=0.0, mode="fan_in", nonlinearity=None):
         owner = type(self).__name__
@@ -115,7 +143,7 @@ class HeNormal(_He):
     """
 
     name = "he_normal"
-    _kind = "normal"
+    _kind = "untruncated_normal"
 
 
 class HeUniform(_He):
@@ -133,6 +161,7 @@ class _LeCun(VarianceScaling):
     """Shared constructor of the LeCun initializers: scale 1 over fan_in."""
 
     _spec_params = ()
+    _keras_fans = False
 
     def __init__(self):
         super().__init__(1.0, "fan_in", self._kind)
@@ -143,7 +172,7 @@ class LeCunNormal(_LeCun):
     """LeCun normal: N(0, 1 / fan_in), untruncated (Keras truncates). Text form: ``lecun_normal``."""
 
     name = "lecun_normal"
-    _kind = "normal"
+    _kind = "untruncated_normal"
 
 
 class LeCunUniform(_LeCun):
