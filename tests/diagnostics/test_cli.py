@@ -149,7 +149,7 @@ def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):
             "--epochs", "40", "--quiet"]
     assert main(args + ["--init", "normal:0.01", "--json", str(path)]) == 0
     vanishing = json.loads(path.read_text())
-    assert main(args + ["--init", "variance_scaling:1,fan_in,normal", "--json", str(path)]) == 0
+    assert main(args + ["--init", "variance_scaling:1,fan_in,untruncated_normal", "--json", str(path)]) == 0
     critical = json.loads(path.read_text())
     out = capsys.readouterr().out
     assert "untrained: gradient norm changes by" in out and "training accuracy" in out

@@ -36,8 +36,8 @@ def test_deep_tanh_trains_only_when_well_scaled():
     x, y = datasets.moons(200, noise=0.1, rng=np.random.default_rng(0))
     accuracy = {}
     for name, init in [("vanishing", tn.init.Normal(std=0.01)),
-                       ("critical", tn.init.VarianceScaling(1.0, "fan_in", "normal")),
-                       ("exploding", tn.init.VarianceScaling(9.0, "fan_in", "normal"))]:
+                       ("critical", tn.init.VarianceScaling(1.0, "fan_in", "untruncated_normal")),
+                       ("exploding", tn.init.VarianceScaling(9.0, "fan_in", "untruncated_normal"))]:
         net = classifier([2] + [32] * 20 + [2], seed=1, weight_init=init)
         tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.01, momentum=0.9), x, y,
                epochs=100, batch_size=32, rng=np.random.default_rng(2), progress=False)
