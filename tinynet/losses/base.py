@@ -39,13 +39,15 @@ class Loss:
         work = np.promote_types(pred.dtype, np.float32)
         losses, denominator, ctx = self._losses(pred.astype(work, copy=False), target)
         self._ctx = (ctx, pred.dtype, losses.shape, denominator)
-        if self.reduction == "none":
-            return losses.astype(pred.dtype, copy=False)
-        total = losses.sum()
-        if self.reduction == "mean":
-            with np.errstate(invalid="ignore"):  # 0 / 0 when every target is ignored: nan, as PyTorch
-                total = total / denominator
-        return pred.dtype.type(total)
+        # a float16 loss past 65504 becomes inf, honestly: fit reports it as non-finite
+        with np.errstate(over="ignore"):
+            if self.reduction == "none":
+                return losses.astype(pred.dtype, copy=False)
+            total = losses.sum()
+            if self.reduction == "mean":
+                with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 is nan, as in PyTorch
+                    total = total / denominator
+            return pred.dtype.type(total)
 
     def __call__(self, pred, target):
         """The same as ``forward(pred, target)``."""
@@ -85,7 +87,8 @@ class Loss:
                     upstream = upstream / np.asarray(denominator, dtype=np.float64)
             dlosses = np.full(shape, upstream, dtype=work)
         self._ctx = None
-        return self._backward(ctx, dlosses).astype(dtype, copy=False)
+        with np.errstate(over="ignore"):
+            return self._backward(ctx, dlosses).astype(dtype, copy=False)
 
     def _losses(self, pred, target):
         """``(losses, denominator of the mean, ctx)`` for ``pred`` in float32 or wider."""
