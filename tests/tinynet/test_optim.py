@@ -1,18 +1,55 @@
+import copy
+import json
 import re
 
 import numpy as np
 import pytest
 
 import tinynet as tn
+from test_torch_reference import reference
 
+CASES, ARRAYS = reference("optim")
+INPUTS = CASES[0]
+TRAJECTORIES = CASES[1:]
 SHAPES = [(3, 4), (4,)]
-STEPS = 6
 
 
-def grads(seed=0, steps=STEPS):
-    """A fixed sequence of gradients, one list of arrays per step."""
-    rng = np.random.default_rng(seed)
-    return [[rng.standard_normal(s) for s in SHAPES] for _ in range(steps)]
+def reference_run(case):
+    """Run tinynet's optimizer through the fixture's gradients; yields the parameters after each step."""
+    dtype = case["dtype"]
+    params = [tn.Parameter(ARRAYS[f"inputs/start/{i}"].astype(dtype)) for i in range(len(SHAPES))]
+    cls = getattr(tn.optim, case["optimizer"])
+    if "groups" in case:
+        opt = cls([{**g, "params": [params[i] for i in g["params"]]} for g in case["groups"]],
+                  **case["kwargs"])
+    else:
+        opt = cls(params, **case["kwargs"])
+    for k in range(INPUTS["steps"]):
+        opt.zero_grad()
+        for i, p in enumerate(params):
+            if i not in INPUTS["missing"].get(str(k), []):
+                p.accumulate(ARRAYS[f"inputs/grad/{k}/{i}"].astype(dtype))
+        opt.step()
+        yield k, params
+
+
+@pytest.mark.parametrize("case", TRAJECTORIES, ids=[c["name"] for c in TRAJECTORIES])
+def test_matches_pytorch_step_for_step_with_missing_gradients(case):
+    tol = dict(rtol=1e-12, atol=1e-14) if case["dtype"] == "float64" else dict(rtol=1e-6, atol=1e-7)
+    for k, params in reference_run(case):
+        for i, p in enumerate(params):
+            assert p.dtype == case["dtype"]
+            np.testing.assert_allclose(p.data, ARRAYS[f"{case['name']}/param/{i}"][k], **tol,
+                                       err_msg=f"step {k + 1}, parameter {i}")
+
+
+def test_every_optimizer_and_option_is_compared_with_pytorch():
+    compared = {(c["optimizer"], k) for c in TRAJECTORIES for k in c["kwargs"]}
+    assert {("SGD", k) for k in ("momentum", "dampening", "nesterov", "weight_decay", "maximize")} <= compared
+    assert {("Adam", k) for k in ("betas", "eps", "weight_decay", "amsgrad", "maximize")} <= compared
+    assert {("AdamW", "weight_decay"), ("AdamW", "amsgrad")} <= compared
+    assert {("RMSprop", k) for k in ("momentum", "centered", "alpha", "weight_decay", "maximize")} <= compared
+    assert any("groups" in c for c in TRAJECTORIES) and INPUTS["missing"]
 
 
 def start(seed=1, dtype=np.float64):
@@ -20,68 +57,103 @@ def start(seed=1, dtype=np.float64):
     return [tn.Parameter(rng.standard_normal(s).astype(dtype)) for s in SHAPES]
 
 
-def run(opt_class, params, seq, **kw):
-    opt = opt_class(params, **kw)
-    for step_grads in seq:
+def train(opt, params, steps, seed=0):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
         opt.zero_grad()
-        for p, g in zip(params, step_grads):
-            p.accumulate(g.astype(p.dtype))
+        for p in params:
+            p.accumulate(rng.standard_normal(p.shape).astype(p.dtype))
         opt.step()
-    return [p.data for p in params]
+    return rng
 
 
-def sgd_reference(p, seq, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-    """The SGD update written out from its formula, one parameter."""
-    p, buf = p.copy(), None
-    for g in seq:
-        d = g + weight_decay * p
-        if momentum:
-            buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
-            d = d + momentum * buf if nesterov else buf
-        p = p - lr * d
-    return p
-
-
-def adam_reference(p, seq, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    """The Adam update written out from its formula (Kingma and Ba, with PyTorch's L2 decay)."""
-    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
-    for t, g in enumerate(seq, start=1):
-        g = g + weight_decay * p
-        m = betas[0] * m + (1 - betas[0]) * g
-        v = betas[1] * v + (1 - betas[1]) * g ** 2
-        m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
-        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
-    return p
-
-
-SGD_CONFIGS = [
-    dict(lr=0.1),
-    dict(lr=0.1, momentum=0.9),
-    dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
-    dict(lr=0.1, momentum=0.5, dampening=0.3, weight_decay=0.1),
-]
-ADAM_CONFIGS = [
-    dict(),
-    dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6),
-    dict(lr=0.02, weight_decay=0.1),
-    dict(lr=0.01, betas=(0.0, 0.0)),
+MAKERS = [
+    lambda ps: tn.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: tn.Adam(ps, lr=0.01, amsgrad=True),
+    lambda ps: tn.AdamW(ps, lr=0.01),
+    lambda ps: tn.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    lambda ps: tn.SGD([{"params": ps[:1], "lr": 0.5}, {"params": ps[1:], "momentum": 0.3}], lr=0.1),
 ]
 
 
-@pytest.mark.parametrize("kw", SGD_CONFIGS)
-def test_sgd_matches_its_formula(kw):
-    seq, params = grads(), start()
-    expected = [sgd_reference(p.data, [s[i] for s in seq], **kw) for i, p in enumerate(params)]
-    for got, want in zip(run(tn.SGD, params, seq, **kw), expected):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+@pytest.mark.parametrize("make", MAKERS)
+def test_resuming_from_state_dict_continues_bit_for_bit(make):
+    params = start()
+    opt = make(params)
+    rng = train(opt, params, 4)
+    saved = json.loads(json.dumps(opt.state_dict(), default=lambda a: a.tolist()))  # through JSON, as a file
+    saved["state"] = {int(k): {n: np.array(v) if isinstance(v, list) else v for n, v in s.items()}
+                      for k, s in saved["state"].items()}
+    kept = [p.data.copy() for p in params]
+    train(opt, params, 3, seed=1)
+    uninterrupted = [p.data.copy() for p in params]
+
+    resumed_params = [tn.Parameter(k) for k in kept]
+    resumed = make(resumed_params)
+    resumed.load_state_dict(saved)
+    train(resumed, resumed_params, 3, seed=1)
+    for a, b in zip(resumed_params, uninterrupted):
+        np.testing.assert_array_equal(a.data, b)
+    del rng
 
 
-@pytest.mark.parametrize("kw", ADAM_CONFIGS)
-def test_adam_matches_its_formula(kw):
-    seq, params = grads(), start()
-    expected = [adam_reference(p.data, [s[i] for s in seq], **kw) for i, p in enumerate(params)]
-    for got, want in zip(run(tn.Adam, params, seq, **kw), expected):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+def test_state_dict_has_pytorchs_layout():
+    params = start()
+    opt = tn.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.1}], lr=0.01)
+    train(opt, params, 2)
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert [g["lr"] for g in sd["param_groups"]] == [0.01, 0.1]
+    assert sorted(sd["state"]) == [0, 1]
+    assert sd["state"][0]["step"] == 2 and set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    sd["state"][0]["exp_avg"][...] = 0  # a copy: the optimizer's own state is untouched
+    assert opt.state_dict()["state"][0]["exp_avg"].any()
+
+
+def test_load_state_dict_errors():
+    opt = tn.SGD(start(), lr=0.1)
+    other = tn.SGD(start()[:1], lr=0.1)
+    with pytest.raises(ValueError, match=re.escape("SGD.load_state_dict: parameter group 0 has 2 parameters, the loaded one 1")):
+        opt.load_state_dict(other.state_dict())
+    with pytest.raises(ValueError, match="expected a dict with 'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+
+
+def test_zero_grad_sets_gradients_to_none_and_step_skips_them():
+    a, b = start()
+    opt = tn.SGD([a, b], lr=0.1, momentum=0.9, weight_decay=0.5)
+    b_before = b.data.copy()
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+    a.accumulate(np.ones(a.shape))
+    opt.step()  # weight decay and momentum would move b; it has no gradient, so it stays
+    np.testing.assert_array_equal(b.data, b_before)
+    assert b not in opt.state and a in opt.state
+    opt.zero_grad(set_to_none=False)
+    assert not a.grad.any() and not b.grad.any()
+    with pytest.raises(TypeError, match="SGD.zero_grad: set_to_none must be True or False, got 'no'"):
+        opt.zero_grad(set_to_none="no")
+
+
+@pytest.mark.parametrize("make", [lambda ps: tn.Adam(ps, lr=1e-3), lambda ps: tn.RMSprop(ps, lr=1e-3),
+                                  lambda ps: tn.SGD(ps, lr=1e-3, momentum=0.9)])
+def test_float16_parameters_step_in_float32(make):
+    # a float16 square of 1000 overflows, and eps=1e-8 underflows to 0: Adam in float16 writes -inf
+    data = np.array([0.5, -0.25, 1.0], dtype=np.float16)
+    grads = [np.array([1000.0, -3e-5, 0.0], dtype=np.float16), np.array([-2000.0, 1.0, 0.0], dtype=np.float16)]
+    half, single = tn.Parameter(data.copy()), tn.Parameter(data.astype(np.float32))
+    opt_half, opt_single = make([half]), make([single])
+    for g in grads:
+        for opt, p in ((opt_half, half), (opt_single, single)):
+            opt.zero_grad()
+            p.accumulate(g.astype(p.dtype))
+            opt.step()
+        # the same float32 arithmetic, rounded into float16 after each step
+        assert half.dtype == np.float16 and np.all(np.isfinite(half.data))
+        np.testing.assert_array_equal(half.data, single.data.astype(np.float16))
+        single.data[...] = half.data
+    assert all(v.dtype == np.float32 for s in opt_half.state.values() for v in s.values()
+               if isinstance(v, np.ndarray))
 
 
 def test_sgd_momentum_by_hand():
@@ -103,31 +175,6 @@ def test_adam_first_step_moves_each_entry_by_lr():
     np.testing.assert_allclose(p.data, [0.99, 1.01, 0.99], rtol=1e-9)
 
 
-@pytest.mark.parametrize("opt_class, kw", [(tn.SGD, c) for c in SGD_CONFIGS]
-                         + [(tn.Adam, c) for c in ADAM_CONFIGS])
-def test_matches_pytorch(opt_class, kw):
-    torch = pytest.importorskip("torch")
-    seq, params = grads(seed=4), start(seed=5)
-    tparams = [torch.tensor(p.data.copy(), requires_grad=True) for p in params]
-    topt = getattr(torch.optim, opt_class.__name__)(tparams, **kw)
-    for step_grads in seq:
-        topt.zero_grad()
-        for tp, g in zip(tparams, step_grads):
-            tp.grad = torch.tensor(g)
-        topt.step()
-    for got, tp in zip(run(opt_class, params, seq, **kw), tparams):
-        np.testing.assert_allclose(got, tp.detach().numpy(), rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("opt_class, kw", [(tn.SGD, SGD_CONFIGS[2]), (tn.Adam, ADAM_CONFIGS[2])])
-def test_float32_stays_float32(opt_class, kw):
-    params = start(dtype=np.float32)
-    for data in run(opt_class, params, grads(), **kw):
-        assert data.dtype == np.float32
-    for p in params:
-        assert p.grad.dtype == np.float32
-
-
 def test_updates_in_place_and_skips_frozen_parameters():
     a, b = start()
     b.requires_grad = False
@@ -138,24 +185,28 @@ def test_updates_in_place_and_skips_frozen_parameters():
     opt.step()
     assert a.data is a_data  # a layer holding the array sees the update
     np.testing.assert_array_equal(b.data, b_before)
-    opt.zero_grad()
-    assert not a.grad.any() and not b.grad.any()
 
 
 def test_tied_parameter_is_updated_once():
     p = tn.Parameter(np.array([1.0]))
     opt = tn.SGD([p, p], lr=0.5)
-    assert len(opt.params) == 1
+    assert len(opt.param_groups[0]["params"]) == 1
     p.accumulate(np.array([1.0]))
     opt.step()
     assert p.data[0] == 0.5
 
 
-def test_accepts_a_network_parameters_generator():
+def test_param_groups_and_add_param_group():
     net = tn.MLP([2, 3, 1], "tanh", rng=np.random.default_rng(0))
     opt = tn.Adam(net.parameters(), lr=0.1)
-    assert len(opt.params) == 4
-    assert repr(opt).startswith("Adam(4 parameters, lr=0.1")
+    assert len(opt.param_groups[0]["params"]) == 4
+    assert opt.param_groups[0]["betas"] == (0.9, 0.999) and opt.defaults["lr"] == 0.1
+    extra = tn.Parameter(np.zeros(2))
+    opt.add_param_group({"params": [extra], "lr": 0.5})
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    with pytest.raises(ValueError, match="Adam: some parameters appear in more than one parameter group"):
+        opt.add_param_group({"params": [extra]})
+    assert "Parameter Group 1: 1 parameters" in repr(opt)
 
 
 @pytest.mark.parametrize("make, error, message", [
@@ -167,8 +218,10 @@ def test_accepts_a_network_parameters_generator():
      "SGD: Nesterov momentum requires a momentum and zero dampening, got momentum=0.0"),
     (lambda ps: tn.SGD(ps, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
      "SGD: Nesterov momentum requires a momentum and zero dampening, got momentum=0.9, dampening=0.1"),
+    (lambda ps: tn.SGD(ps, lr=0.1, nesterov="yes"), TypeError, "SGD: nesterov must be True or False, got 'yes'"),
     (lambda ps: tn.SGD(ps, lr="fast"), TypeError, "SGD: learning rate must be a number, got 'fast'"),
     (lambda ps: tn.SGD(ps, lr=float("nan")), ValueError, "SGD: invalid learning rate: nan"),
+    (lambda ps: tn.SGD([{"params": ps, "lr": -2}]), ValueError, "SGD: invalid learning rate: -2"),
     (lambda ps: tn.Adam(ps, lr=-0.1), ValueError, "Adam: invalid learning rate: -0.1"),
     (lambda ps: tn.Adam(ps, betas=(1.0, 0.999)), ValueError,
      "Adam: invalid beta parameter at index 0: 1.0"),
@@ -176,12 +229,25 @@ def test_accepts_a_network_parameters_generator():
      "Adam: invalid beta parameter at index 1: -0.1"),
     (lambda ps: tn.Adam(ps, betas=0.9), ValueError, "Adam: betas must be a pair (beta1, beta2), got 0.9"),
     (lambda ps: tn.Adam(ps, eps=-1e-8), ValueError, "Adam: invalid epsilon value: -1e-08"),
-    (lambda ps: tn.Adam(ps, weight_decay=-1), ValueError, "Adam: invalid weight_decay value: -1"),
+    (lambda ps: tn.AdamW(ps, weight_decay=-1), ValueError, "AdamW: invalid weight_decay value: -1"),
+    (lambda ps: tn.Adam(ps, amsgrad=1), TypeError, "Adam: amsgrad must be True or False, got 1"),
+    (lambda ps: tn.RMSprop(ps, alpha=-0.9), ValueError, "RMSprop: invalid alpha value: -0.9"),
     (lambda ps: tn.SGD([], lr=0.1), ValueError, "SGD: optimizer got an empty parameter list"),
     (lambda ps: tn.SGD(ps[0], lr=0.1), TypeError, "SGD: params must be an iterable of Parameters"),
+    (lambda ps: tn.SGD([{"lr": 0.1}]), TypeError, "SGD: a parameter group must be a dict with a 'params' entry"),
     (lambda ps: tn.Adam([ps[0], np.zeros(3)], lr=0.1), TypeError,
      "Adam: params[1] is not a tinynet Parameter, got ndarray"),
 ])
 def test_bad_arguments(make, error, message):
     with pytest.raises(error, match=re.escape(message)):
         make(start())
+
+
+def test_state_dict_round_trips_through_deepcopy():
+    params = start()
+    opt = tn.RMSprop(params, lr=0.01, centered=True)
+    train(opt, params, 2)
+    sd = copy.deepcopy(opt.state_dict())
+    fresh = tn.RMSprop(start(), lr=0.5)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["lr"] == 0.01 and fresh.param_groups[0]["centered"] is True
