@@ -336,6 +336,7 @@ MOMENTS = [
     ("kaiming_normal_", (256, 128), {"nonlinearity": "tanh", "a": 0.5}),
     ("orthogonal_", (128, 256), {"gain": 1.5}),
 ]
+QUANTILES = [0.01, 0.1, 0.5, 0.9, 0.99]
 ERRORS = [
     ("xavier_uniform_", (5,), {}), ("xavier_normal_", (), {}), ("kaiming_uniform_", (5,), {}),
     ("kaiming_normal_", (4, 3), {"mode": "fan_avg"}), ("kaiming_uniform_", (4, 3), {"nonlinearity": "swish"}),
@@ -357,7 +358,8 @@ def initializers():
         v = n(w).ravel()
         case = {"name": f"moments/{fn}/{shape}/{sorted(kwargs.items())}", "function": fn,
                 "shape": list(shape), "kwargs": kwargs, "count": v.size, "mean": float(v.mean()),
-                "var": float(v.var()), "min": float(v.min()), "max": float(v.max())}
+                "var": float(v.var()), "min": float(v.min()), "max": float(v.max()),
+                "quantiles": [float(q) for q in np.quantile(v, QUANTILES)]}
         if fn == "orthogonal_":
             m = n(w).reshape(shape[0], -1)
             case["gram_diagonal"] = float(np.mean(np.diag(m @ m.T)))  # rows orthogonal, norm gain
