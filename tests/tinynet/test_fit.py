@@ -1,6 +1,7 @@
 import io
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -265,3 +266,65 @@ def test_progress_bar_on_a_terminal_shows_epoch_and_running_loss(monkeypatch):
     small_run(epochs=2, progress=True)
     shown = terminal.getvalue()
     assert "epoch 2/2" in shown and "loss=" in shown and "acc=" in shown and "8/8" in shown
+
+
+def test_scheduler_steps_once_per_epoch_and_the_history_records_the_rate():
+    x, y = datasets.spirals(60, 3, rng=np.random.default_rng(0))
+    net = classifier()
+    opt = tn.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    sched = tn.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=5, batch_size=16,
+                     rng=np.random.default_rng(0), progress=False, scheduler=sched)
+    assert history["lr"] == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert sched.last_epoch == 5 and opt.param_groups[0]["lr"] == 0.025
+    with pytest.raises(ValueError, match="fit: scheduler must be a learning-rate scheduler of this optimizer"):
+        tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.1), x, y, epochs=1, batch_size=16,
+               progress=False, scheduler=sched)
+
+
+def test_clip_grad_norm_clips_every_step_before_the_optimizer():
+    x, y = datasets.spirals(60, 3, rng=np.random.default_rng(0))
+
+    class Spy:  # the gradient norm the optimizer sees, recorded at each step
+        def __init__(self, opt):
+            self.norms, self.step = [], opt.step
+            opt.step = self
+
+        def __call__(self):
+            grads = [p.grad.ravel() for p in net.parameters()]
+            self.norms.append(float(np.linalg.norm(np.concatenate(grads))))
+            self.step()
+
+    net = classifier(weight_init="normal:3")
+    opt = tn.SGD(net.parameters(), lr=0.01)
+    spy = Spy(opt)
+    history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=2, batch_size=16,
+                     rng=np.random.default_rng(0), progress=False, clip_grad_norm=0.5)
+    assert len(spy.norms) == 8 and max(spy.norms) <= 0.5
+    assert all(g > 0.5 for g in history["grad_norm"])  # the norms before clipping, averaged per epoch
+
+
+def test_warns_once_when_a_classification_loss_follows_a_squashing_layer():
+    x, y = datasets.spirals(30, 3, rng=np.random.default_rng(0))
+    squashed = tn.MLP([2, 8, 3], "tanh", final_activation=True, rng=np.random.default_rng(0))
+    with pytest.warns(UserWarning, match="fit: CrossEntropyLoss expects unbounded scores .logits., but the "
+                                         "network ends in a saturating Tanh") as record:
+        tn.fit(squashed, tn.CrossEntropyLoss(), tn.SGD(squashed.parameters(), lr=0.1), x, y, epochs=2,
+               batch_size=8, progress=False)
+    assert len(record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a linear last layer, or a regression loss: no warning
+        net = classifier()
+        tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.1), x, y, epochs=1, batch_size=8,
+               progress=False, callbacks=None)
+        onehot = np.eye(3)[y]
+        tn.fit(squashed, tn.MSELoss(), tn.SGD(squashed.parameters(), lr=0.1), x, onehot, epochs=1,
+               batch_size=8, progress=False)
+
+
+def test_fit_refuses_an_unreduced_loss():
+    x, y = datasets.spirals(30, 3, rng=np.random.default_rng(0))
+    net = classifier()
+    with pytest.raises(ValueError, match="fit: the loss must reduce to a number; got reduction='none'"):
+        tn.fit(net, tn.CrossEntropyLoss(reduction="none"), tn.SGD(net.parameters(), lr=0.1), x, y,
+               epochs=1, batch_size=8, progress=False)
