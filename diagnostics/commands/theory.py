@@ -89,7 +89,7 @@ def run_critical(args):
 
 
 def _spec(sigma_w):
-    return f"variance_scaling:{sigma_w ** 2:.10g},fan_in,normal"
+    return f"variance_scaling:{sigma_w ** 2:.10g},fan_in,untruncated_normal"
 
 
 def _measured_changes(act, sigma_w, sigma_b, depth, width, repeats, seed):

@@ -154,4 +154,4 @@ def critical_init(activation, sigma_b=0.0, **kwargs):
     Keyword arguments go to ``critical_sigma_w``; ``NoCriticalPoint`` passes through.
     """
     sigma_w = critical_sigma_w(activation, sigma_b, **kwargs)
-    return tinynet.init.VarianceScaling(scale=sigma_w * sigma_w, mode="fan_in", distribution="normal")
+    return tinynet.init.VarianceScaling(scale=sigma_w * sigma_w, mode="fan_in", distribution="untruncated_normal")

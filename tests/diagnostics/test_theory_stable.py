@@ -26,7 +26,7 @@ def test_the_probe_confirms_it():
     changes = {}
     for label, sw in (("critical", math.sqrt(2)), ("stable", theory.stable_sigma_w("relu", depth, width))):
         rng = np.random.default_rng(1)
-        init = tn.init.VarianceScaling(scale=sw ** 2, mode="fan_in", distribution="normal")
+        init = tn.init.VarianceScaling(scale=sw ** 2, mode="fan_in", distribution="untruncated_normal")
         measured = []
         for _ in range(20):
             net = tn.MLP([width] * (depth + 1), "relu", weight_init=init, bias=False, rng=rng)
