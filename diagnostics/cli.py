@@ -1,8 +1,13 @@
-"""The command line: ``python -m diagnostics COMMAND ...``.
+"""The command line, ``python -m diagnostics COMMAND ...``: its options, and one function per command.
 
-Each command is a function ``run(args) -> exit status`` registered with its
-arguments in :data:`COMMANDS`. Bad options get one line on stderr and exit
-status 2; a failed output write, exit status 1; never a traceback.
+Each command reads its options, runs an experiment (``diagnostics.experiments``),
+prints what ``diagnostics.report`` makes of the result, and writes the JSON
+and the figure (``diagnostics.plot``) the user asked for. To add a command,
+write ``NAME_options(p)`` and ``NAME(args) -> exit status`` and add a line
+to ``COMMANDS``. Nothing imports this module but ``__main__``.
+
+Exit status: 0 done; 1 a failed write, or training that diverged; 2 a bad
+option, in one line on stderr; 130 Ctrl-C, in one line. Never a traceback.
 """
 
 import argparse
@@ -10,6 +15,12 @@ import json
 import os
 import sys
 import tempfile
+
+import numpy as np
+
+import tinynet as tn
+
+from . import experiments, parallel, plot, report
 
 PROG = "python -m diagnostics"
 
@@ -24,219 +35,350 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------------
-# shared options and helpers
+# option types
 # ---------------------------------------------------------------------------
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _int_at_least(low, expected):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
+        return value
+    return parse
 
 
-def _nonnegative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_nonnegative_int = _int_at_least(0, "an integer >= 0")
 
 
-def _finite_float(text, low, strict, expected):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if not (value > low if strict else value >= low) or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
-    return value
+def _float_above(low, strict, expected):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not (value > low if strict else value >= low) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+    return parse
 
 
-def _positive_float(text):
-    return _finite_float(text, 0.0, True, "a positive number")
+_positive_float = _float_above(0.0, True, "a positive number")
+_nonnegative_float = _float_above(0.0, False, "a number >= 0")
 
 
-def _nonnegative_float(text):
-    return _finite_float(text, 0.0, False, "a number >= 0")
-
-
-def add_activation(p):
-    """The ``--activation NAME`` option (required), listing the names."""
-    import tinynet as tn
-
+def _activation(p):
     p.add_argument("--activation", required=True, metavar="NAME",
                    help="activation name: " + ", ".join(tn.available_activations()))
 
 
-def add_init(p, example):
-    """The ``--init SPEC`` option (required)."""
+def _init(p, example):
     p.add_argument("--init", required=True, metavar="SPEC",
                    help=f"weight initializer as tinynet.init.from_spec reads it, e.g. {example}")
 
 
-def add_common(p, plot=True, quiet=True):
-    """Options most commands share."""
+def _network(p, repeats, repeats_help):
+    p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
+    p.add_argument("--width", type=_positive_int, default=100, help="width of every layer (default 100)")
+    p.add_argument("--repeats", type=_positive_int, default=repeats, help=f"{repeats_help} (default {repeats})")
+    _bias(p)
+
+
+def _bias(p):
+    p.add_argument("--bias-std", type=_nonnegative_float, default=None, metavar="S",
+                   help="give the layers biases drawn from N(0, S^2) (default: no bias)")
+
+
+def _outputs(p, plot=True, quiet=True):
     p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of every random draw (default 0)")
-    p.add_argument("--json", metavar="PATH", help="also write the results to PATH as JSON")
+    p.add_argument("--json", metavar="PATH", help="also write the results to PATH (.json; - for stdout, "
+                                                  "the printed report then going to stderr)")
     if plot:
-        p.add_argument("--plot", metavar="PATH",
-                       help="write a PNG figure to PATH (needs matplotlib: the 'plot' extra)")
+        p.add_argument("--plot", metavar="PATH", help="write a figure to PATH (.png, .pdf, .svg...; "
+                                                      "needs matplotlib)")
     if quiet:
         p.add_argument("--quiet", action="store_true",
                        help="no progress bar (it is off anyway when stderr is not a terminal)")
 
 
-def add_dtype(p):
+def _dtype(p):
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="floating type of the networks (default float64)")
 
 
-def add_jobs(p):
+def _jobs(p):
     p.add_argument("--jobs", type=_positive_int, default=None, metavar="N",
                    help="run configurations in N worker processes (default: one per available core; "
                         "1 runs them in this process); results are identical for any N")
 
 
-def write_json(path, data):
-    """Write ``data`` to ``path`` atomically: a failure leaves any old file intact."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
+# ---------------------------------------------------------------------------
+# output files: checked before any work, written whole, errors naming the user's path
+# ---------------------------------------------------------------------------
 
 def check_outputs(args):
-    """Fail before any work if an output cannot be written or plotting is unavailable."""
-    for opt in ("json", "plot"):
+    """Fail before any work if an output cannot be written, or plotting is unavailable."""
+    for opt, allowed in (("json", ["json"]), ("plot", None)):
         path = getattr(args, opt, None)
-        if path is not None:
-            directory = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(directory):
-                raise UsageError(f"--{opt}: directory {directory!r} does not exist")
-            if os.path.isdir(path):
-                raise UsageError(f"--{opt}: {path!r} is a directory; give a file name")
-    if getattr(args, "plot", None):
-        from .plot import require_matplotlib
+        if path is None or (opt == "json" and path == "-"):
+            continue
+        if opt == "plot":
+            try:
+                plot.require_matplotlib()
+            except ImportError as e:
+                raise UsageError(f"--plot: {e}") from None
+            allowed = plot.supported_formats()
+        ext = os.path.splitext(path)[1].lstrip(".").lower()
+        if os.path.isdir(path):
+            raise UsageError(f"--{opt}: {path!r} is a directory; give a file name")
+        if ext not in allowed:
+            raise UsageError(f"--{opt}: {path!r} should end in ." + ", .".join(allowed[:8])
+                             + (" ..." if len(allowed) > 8 else ""))
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise UsageError(f"--{opt}: the directory of {path!r} does not exist")
+        if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+            raise UsageError(f"--{opt}: {path!r} is not writable")
 
+
+def _out(args):
+    """Where the printed report goes: stderr when the JSON goes to stdout."""
+    return sys.stderr if getattr(args, "json", None) == "-" else sys.stdout
+
+
+def say(args, text=""):
+    print(text, file=_out(args))
+
+
+def write_json(args, data):
+    """Write ``data`` to ``--json`` (stdout for ``-``), replacing any old file whole."""
+    if args.json is None:
+        return
+    text = json.dumps(data, indent=1) + "\n"
+    if args.json == "-":
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(os.path.abspath(args.json))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
         try:
-            require_matplotlib()
-        except ImportError as e:
-            raise UsageError(f"--plot: {e}") from None
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            plot._usual_mode(tmp, args.json)
+            os.replace(tmp, args.json)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise OSError(f"--json: cannot write {args.json!r}: {e.strerror or e}") from None
+    say(args, f"wrote {args.json}")
 
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def available_cores():
-    """The cores this process may run on."""
+def write_plot(args, draw, *what, **kw):
+    """Draw the figure to ``--plot``, if given; errors name the user's path."""
+    if not getattr(args, "plot", None):
+        return
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        draw(*what, args.plot, **kw)
+    except OSError as e:
+        raise OSError(f"--plot: cannot write {args.plot!r}: {e.strerror or e}") from None
+    say(args, f"wrote {args.plot}")
 
 
-#: Set by one_blas_thread_by_default when it saw BLAS told to run one thread
-#: before numpy loaded it: then this process's BLAS is known to run one.
-_blas_loaded_with_one_thread = False
-
-
-def one_blas_thread_by_default():
-    """Tell BLAS to run one thread unless the user chose a number; call before numpy is imported.
-
-    BLAS reads the setting once, when numpy loads it. The command line's
-    matrices are small (100 wide), where BLAS threads cost more than they
-    give, and its sweeps run a process per core instead.
-    """
-    global _blas_loaded_with_one_thread
-    if not any(v in os.environ for v in BLAS_THREAD_VARIABLES):
-        os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})
-    # every variable, since which one a BLAS reads depends on the BLAS
-    _blas_loaded_with_one_thread = ("numpy" not in sys.modules
-                                    and all(os.environ.get(v) == "1" for v in BLAS_THREAD_VARIABLES))
-
-
-def executor_for(args, tasks):
-    """A process pool for ``tasks`` tasks per ``--jobs`` (default: a worker per core), or None.
-
-    None means: run in this process. Each worker runs BLAS on one thread:
-    several processes each running a multithreaded BLAS on the same cores
-    make small matrix products many times slower. When this process's BLAS
-    is known to run one thread (``python -m diagnostics`` sees to it, see
-    ``one_blas_thread_by_default``), no other thread runs here and the
-    system forks, workers are forked from it, ready at once; otherwise they
-    start fresh ("spawn"), told to run one thread, and import what they
-    need (about a third of a second each).
-    """
-    jobs = getattr(args, "jobs", 1)
-    jobs = min(available_cores() if jobs is None else jobs, tasks)
-    if jobs <= 1:
-        return None
-    import multiprocessing
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    if _blas_loaded_with_one_thread and threading.active_count() == 1 and sys.platform.startswith("linux"):
-        # a fork copies only the thread that calls it, so with no other
-        # thread nothing is left half done; the pool forks every worker
-        # before it starts a thread of its own
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
-    saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARIABLES}
-    os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})
-    try:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        # start the workers now, while the environment says one thread
-        list(pool.map(_noop, range(jobs)))
-    finally:
-        for v, value in saved.items():
-            if value is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = value
-    return pool
-
-
-def _noop(_):
-    return None
-
-
-def progress_on(args):
+def _progress(args):
     return not getattr(args, "quiet", False)
 
 
 # ---------------------------------------------------------------------------
-# commands
+# the commands
 # ---------------------------------------------------------------------------
 
-COMMANDS = {}
+def lecture(args):
+    """Run the lecture's experiments on real tinynet networks, through hooks, and print its tables.
+
+    The lecture (see docs/tutorial-numerical-stability.md) multiplies 100
+    random 4x4 matrices at two scales, then measures the gradient of a
+    50-layer MLP at initialization for 13 activations and weight scales.
+    """
+    tasks = experiments.lecture_tasks(args.dtype)
+    with parallel.pool(args.jobs, len(tasks)) as executor:
+        result = experiments.run_lecture(args.seed, args.dtype, executor, _progress(args))
+    say(args, report.lecture_text(result))
+    write_json(args, report.lecture_json(result))
+    write_plot(args, plot.gradient_curves, result.experiments,
+               title="The lecture's 13 networks: the gradient's norm, layer by layer")
+    return 0
 
 
-def command(name, help):
-    """Register ``run(args)`` under ``name``; its ``arguments(p)`` adds the options."""
-    def register(run):
-        COMMANDS[name] = (help, run)
-        return run
-    return register
+def lecture_options(p):
+    _dtype(p)
+    _jobs(p)
+    _outputs(p)
+
+
+def probe(args):
+    """Probe freshly initialized MLPs (no training): mean |J| and the gradient's norm at every layer.
+
+    A network whose weights would take more than 512 MB is probed one layer
+    at a time, so memory stays O(depth x width) at any depth.
+    """
+    tn.activation(args.activation)  # fail early, with the list of known names
+    init = tn.init.from_spec(args.init)
+    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
+                                     repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
+    (result,) = experiments.run_tasks([("gradient", config)], args.seed, progress=_progress(args))
+    say(args, report.probe_text(result, config, init, args.seed, args.per_layer))
+    write_json(args, {"seed": args.seed, "dtype": args.dtype, "experiments": [report.experiment_json(result)]})
+    write_plot(args, plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, "
+                                                            f"{args.depth} layers of {args.width}")
+    return 0
+
+
+def probe_options(p):
+    _activation(p)
+    _init(p, "normal:0.1, xavier_uniform, he_normal")
+    _network(p, 10, "fresh networks averaged over")
+    p.add_argument("--per-layer", action="store_true", help="also print the gradient's norm after every layer")
+    _outputs(p)
+    _dtype(p)
+
+
+def matrices(args):
+    """Multiply n random k x k matrices with N(0, scale^2) entries and print the product."""
+    (m,) = experiments.run_tasks([("matrices", (args.scale, args.k, args.n, "float64"))], args.seed)
+    say(args, report.product_text(m, args.seed))
+    write_json(args, {"seed": args.seed, "matrices": [report.matrix_json(m)]})
+    write_plot(args, plot.matrix_products, [m], title=f"Product of {m.n} random {m.k}x{m.k} matrices")
+    return 0
+
+
+def matrices_options(p):
+    p.add_argument("--scale", type=_positive_float, required=True, help="std of the entries")
+    p.add_argument("-k", type=_positive_int, default=4, help="matrix size (default 4)")
+    p.add_argument("-n", type=_positive_int, default=100, help="number of factors (default 100)")
+    _outputs(p, quiet=False)
+
+
+def critical(args):
+    """Which weight scale keeps this activation's gradients stable, and does the probe agree?
+
+    Prints the mean-field critical sigma_w (the gradient's gain per layer
+    chi_1 = 1: the mean gradient of an infinitely wide network is kept)
+    and, for the given depth and width, the sigma_w at which a real
+    network's typical gradient is kept; the weight std each means at that
+    fan-in; the regime of the lecture's scales; then probes fresh networks
+    at both scales and prints predicted against measured.
+    """
+    result = experiments.check_scales(args.activation, args.bias_std, args.fan_in, args.depth, args.repeats,
+                                      args.seed)
+    say(args, report.critical_text(result))
+    write_json(args, report.critical_json(result, args.seed))
+    return 0
+
+
+def critical_options(p):
+    _activation(p)
+    _bias(p)
+    p.add_argument("--fan-in", type=_positive_int, default=100, metavar="K",
+                   help="fan-in, the width of every layer, for the weight std and the probe (default 100)")
+    p.add_argument("--depth", type=_nonnegative_int, default=50,
+                   help="depth for the finite-network answer and the probe; 0 skips both (default 50)")
+    p.add_argument("--repeats", type=_positive_int, default=10, help="networks probed (default 10)")
+    _outputs(p, plot=False, quiet=False)
+
+
+def spectrum(args):
+    """Measure the singular values of J for fresh MLPs and compare their spread with the theory.
+
+    A network is well conditioned when all singular values are close: the
+    spread (the std of their log10) is 0 for a perfect isometry. The
+    prediction is the free-probability value of var/mean^2 of the
+    eigenvalues of J J^T (Pennington, Schoenholz and Ganguli 2017).
+    """
+    init = tn.init.from_spec(args.init)
+    tn.activation(args.activation)
+    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
+                                     repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
+    result = experiments.measure_spectra(config, args.seed)
+    say(args, report.spectrum_text(result, init, args.seed))
+    write_json(args, report.spectrum_json(result, args.seed))
+    finite = [s for s in result.spectra if s is not None and s.resolved.any()]
+    if finite:
+        write_plot(args, plot.spectrum_histogram, finite, measured=result.log10_normalized_variance,
+                   predicted=result.predicted_log10_normalized_variance,
+                   title=f"Singular values of J: {args.activation}, {init!r}, depth {args.depth}")
+    elif args.plot:
+        say(args, f"no figure written to {args.plot}: no network has a singular value to draw")
+    return 0
+
+
+def spectrum_options(p):
+    _activation(p)
+    _init(p, "orthogonal")
+    _network(p, 3, "networks measured")
+    _outputs(p, quiet=False)
+    _dtype(p)
+
+
+def train(args):
+    """Build an MLP, print the probe's verdict for it untrained, train it, print the accuracy.
+
+    The network is DEPTH hidden layers of WIDTH units with the activation
+    after each, and a linear output layer; it is trained with cross-entropy
+    and SGD (momentum 0.9) or Adam. Watch whether a network the probe calls
+    vanishing or exploding trains.
+    """
+    init = tn.init.from_spec(args.init)
+    tn.activation(args.activation)
+    result = experiments.train_and_probe(
+        args.activation, init, args.dataset, args.depth, args.width, args.epochs, args.batch_size,
+        args.optimizer, args.lr, args.seed, progress=_progress(args))
+    if result.history.interrupted:
+        return 130  # fit has said so, in one line
+    say(args, report.train_text(result, init, args))
+    write_json(args, report.train_json(result, args.seed))
+    write_plot(args, result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} hidden "
+                                                f"layers of {args.width}", chance_loss=float(np.log(result.n_classes)))
+    return 0
+
+
+def train_options(p):
+    p.add_argument("--dataset", choices=sorted(experiments.DATASETS), default="spirals",
+                   help="toy data set (default spirals)")
+    p.add_argument("--depth", type=_positive_int, default=2, help="number of hidden layers (default 2)")
+    p.add_argument("--width", type=_positive_int, default=64, help="units per hidden layer (default 64)")
+    _activation(p)
+    _init(p, "he_normal")
+    p.add_argument("--epochs", type=_positive_int, default=100, help="passes over the data (default 100)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+                   help="SGD with momentum 0.9, or Adam (default sgd)")
+    p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
+    _outputs(p)
+
+
+#: name: (run, options, one-line help). The order is the order of --help.
+COMMANDS = {
+    "lecture": (lecture, lecture_options, "reproduce every experiment of the lecture"),
+    "probe": (probe, probe_options, "probe the gradient of one MLP configuration"),
+    "matrices": (matrices, matrices_options, "the product of random matrices (the lecture's first experiment)"),
+    "critical": (critical, critical_options, "the initialization that keeps gradients stable, checked by the probe"),
+    "spectrum": (spectrum, spectrum_options, "singular values of the input-output Jacobian (dynamical isometry)"),
+    "train": (train, train_options, "probe an MLP at initialization, then train it on toy data"),
+}
 
 
 def build_parser():
-    from . import commands  # noqa: F401  (registers the commands)
-
+    """The argparse parser of every command."""
     parser = _Parser(prog=PROG, description="Numerical-stability diagnostics for tinynet networks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (help_text, run) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=run.__doc__)
-        run.arguments(p)
+    for name, (run, options, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=run.__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        options(p)
         p.set_defaults(run=run)
     return parser
 
@@ -280,4 +422,3 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-

@@ -8,8 +8,9 @@ recorded step, and ``plot(path)`` draws how each layer evolved.
 
 import numpy as np
 
+from .plot import training
 from .recorders import ActivationStatsRecorder, GradientNormRecorder
-from .table import Table
+from .report import Table
 
 
 class TrainingMonitor:
@@ -83,35 +84,12 @@ class TrainingMonitor:
     def __str__(self):
         return str(self.table())
 
-    def plot(self, path, title=None):
-        """Write a PNG: loss, per-layer weight-gradient norm and activation std over training.
+    def plot(self, path, title=None, chance_loss=None):
+        """Write a figure: loss, per-layer weight-gradient norm and activation std over training.
 
         Norms and stds are drawn as log10 (an exact zero at -300), since
-        across a deep network they span many decades.
+        across a deep network they span many decades; the layers are told
+        apart by colour, with a colour bar. ``chance_loss``, if given, is
+        drawn as the loss of a uniform guess.
         """
-        from .plot import require_matplotlib
-
-        plt = require_matplotlib()
-        steps = [h["step"] for h in self.history]
-        fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-        axes[0].plot(steps, [h["loss"] for h in self.history])
-        axes[0].set_title("loss")
-        grad = np.array([h["weight_grad_norm"] for h in self.history], dtype=float)
-        std = np.array([h["activation_std"] for h in self.history], dtype=float)
-        cmap = plt.get_cmap("viridis")
-        for i in range(grad.shape[1] if grad.ndim == 2 else 0):
-            axes[1].plot(steps, np.log10(np.maximum(grad[:, i], 1e-300)), color=cmap(i / max(1, grad.shape[1] - 1)),
-                         linewidth=1)
-        axes[1].set_title("log10 |weight gradient| per layer (dark: input side)")
-        for i in range(std.shape[1] if std.ndim == 2 else 0):
-            axes[2].plot(steps, np.log10(np.maximum(std[:, i], 1e-300)),
-                         color=cmap(i / max(1, std.shape[1] - 1)), linewidth=1)
-        axes[2].set_title("log10 activation std per layer (dark: input side)")
-        for ax in axes:
-            ax.set_xlabel("training step")
-            ax.grid(alpha=0.3)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        training(self.history, path, title=title, chance_loss=chance_loss)

@@ -1,6 +1,18 @@
-"""Figures: per-layer log10 gradient norm against depth (matplotlib, the ``plot`` extra)."""
+"""Figures (matplotlib, the ``plot`` extra): every figure the command line draws.
 
-INSTALL_HINT = "plotting needs matplotlib: pip install 'tinynet[plot]' (or pip install matplotlib)"
+Each figure has a title that wraps to fit, labelled axes, a legend or
+colour bar for every encoding, and the theory's predictions drawn dashed
+with markers over the solid measurements, so both stay visible.
+"""
+
+import os
+import tempfile
+import textwrap
+
+import numpy as np
+
+INSTALL_HINT = ("plotting needs matplotlib: pip install matplotlib "
+                "(or, from tinynet's source directory, pip install '.[plot]')")
 
 
 def require_matplotlib():
@@ -15,41 +27,199 @@ def require_matplotlib():
     return plt
 
 
-def plot_gradient_curves(results, path, title=None):
-    """Write a PNG: log10 gradient norm against layers passed back, one panel per activation.
+def supported_formats():
+    """The file extensions matplotlib can write (``png``, ``pdf``, ``svg``, ...)."""
+    from matplotlib.figure import Figure
 
-    ``results`` are ExperimentResults; a configuration's predicted curves,
-    where present in ``result.extra`` (``predicted_per_layer_grad_norm_log10``
-    and ``typical_per_layer_grad_norm_log10``), are drawn dashed and dotted
-    in the same colour as the measured one.
+    return sorted(Figure().canvas.get_supported_filetypes())
+
+
+def _title(fig, title, width_inches):
+    if title:
+        # about 11 characters an inch at this size: wrap rather than run off the figure
+        fig.suptitle(textwrap.fill(title, max(30, int(width_inches * 11))))
+
+
+def _save(fig, path):
+    """Write the figure to ``path`` in the format its extension names, replacing any old file whole."""
+    plt = require_matplotlib()
+    fig.tight_layout()
+    directory = os.path.dirname(os.path.abspath(path))
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + ext)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, format=ext)
+        _usual_mode(tmp, path)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def _usual_mode(tmp, path):
+    # mkstemp makes files only their owner can read; give the file the mode an
+    # ordinary open() would: the old file's, or 0o666 less the umask
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
+STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),
+              "mean-field": dict(linestyle="--", marker="o"),
+              "typical": dict(linestyle=":", marker="s")}
+
+
+def _style_legend(ax, kinds):
+    """A second legend for the line styles (the first is for the colours)."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="0.3", linewidth=1.5 if k == "measured" else 1, markersize=4,
+                      **STYLE_NOTE[k], label=k if k == "measured" else f"{k} (predicted)") for k in kinds]
+    first = ax.get_legend()
+    ax.legend(handles=handles, fontsize=7, loc="lower left", title="line", title_fontsize=7)
+    if first is not None:
+        ax.add_artist(first)
+
+
+def gradient_curves(results, path, title=None):
+    """log10 of the gradient's Frobenius norm against layers passed back, one panel per activation.
+
+    ``results`` are ``ExperimentResult``\\ s: measured solid, the theory's
+    mean-field dashed with circles and typical dotted with squares, in the
+    configuration's colour.
     """
     plt = require_matplotlib()
     activations = list(dict.fromkeys(r.activation for r in results))
-    fig, axes = plt.subplots(1, len(activations), figsize=(5.2 * len(activations), 4.2),
-                             squeeze=False, sharey=False)
+    width = 5.2 * len(activations)
+    fig, axes = plt.subplots(1, len(activations), figsize=(width, 4.6), squeeze=False)
     for ax, act in zip(axes[0], activations):
         for i, r in enumerate(x for x in results if x.activation == act):
-            if not r.per_layer_grad_norm_log10:
-                continue
             color = f"C{i}"
             label = r.init if r.scale is None else f"{r.init} {r.scale:g}"
-            layers = range(1, len(r.per_layer_grad_norm_log10) + 1)
-            ax.plot(layers, r.per_layer_grad_norm_log10, color=color, label=label)
-            for key, style in (("predicted_per_layer_grad_norm_log10", "--"),
-                               ("typical_per_layer_grad_norm_log10", ":")):
-                curve = r.extra.get(key)
-                if curve:
-                    ax.plot(layers, curve, style, color=color, linewidth=1)
+            depth = len(r.per_layer_grad_norm_log10) or (r.depth if r.prediction else 0)
+            layers = np.arange(1, depth + 1)
+            every = max(1, depth // 8)
+            if r.per_layer_grad_norm_log10:
+                ax.plot(layers, r.per_layer_grad_norm_log10, color=color, linewidth=1.8, label=label)
+            else:
+                label += f" ({r.verdict}: not drawn)"
+                ax.plot([], [], color=color, label=label)
+            if r.prediction is not None:
+                for kind, curve in (("mean-field", r.prediction.per_layer_grad_norm_log10),
+                                    ("typical", r.prediction.typical_per_layer_grad_norm_log10)):
+                    y = np.asarray(curve, dtype=float)
+                    y[~np.isfinite(y)] = np.nan  # a gain of exactly 0: nothing to draw
+                    ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every,
+                            zorder=3, **STYLE_NOTE[kind])
         ax.set_title(act)
         ax.set_xlabel("layers passed back from the output")
-        ax.set_ylabel("log10 ||gradient||")
+        ax.set_ylabel("log10 of the gradient's Frobenius norm")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if any(r.extra.get("predicted_per_layer_grad_norm_log10") for r in results):
-        fig.text(0.01, 0.01, "solid: measured   dashed: mean-field   dotted: typical (finite width)",
-                 fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        ax.legend(fontsize=7, loc="upper left", title="weights", title_fontsize=7)
+        _style_legend(ax, ["measured", "mean-field", "typical"] if any(r.prediction for r in results)
+                      else ["measured"])
+    _title(fig, title, width)
+    _save(fig, path)
+
+
+def matrix_products(results, path, title=None):
+    """log10 of a product's norm after each factor, measured, beside the Lyapunov exponent's line."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    for i, m in enumerate(results):
+        steps = np.arange(0, m.n + 1)
+        start = 0.5 * np.log10(m.k)  # the identity the product starts from
+        ax.plot(steps, np.concatenate([[start], m.per_step_log10_norm]), color=f"C{i}", linewidth=1.8,
+                label=f"scale {m.scale:g}")
+        if m.prediction is not None:
+            ax.plot(steps, start + m.prediction.lyapunov_log10_per_step * steps, color=f"C{i}",
+                    markevery=max(1, m.n // 8), markersize=3.5, linewidth=1, zorder=3, **STYLE_NOTE["mean-field"])
+    ax.set_xlabel("matrices multiplied")
+    ax.set_ylabel("log10 of the product's Frobenius norm")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", title="entries N(0, scale^2)", title_fontsize=8)
+    from matplotlib.lines import Line2D
+
+    first = ax.get_legend()
+    ax.legend(handles=[Line2D([], [], color="0.3", label="measured"),
+                       Line2D([], [], color="0.3", linewidth=1, markersize=3.5, **STYLE_NOTE["mean-field"],
+                              label="Lyapunov rate (predicted)")],
+              fontsize=7, loc="lower left", title="line", title_fontsize=7)
+    ax.add_artist(first)
+    _title(fig, title, 5.6)
+    _save(fig, path)
+
+
+def spectrum_histogram(spectra, path, title=None, measured=None, predicted=None):
+    """Histogram of the resolved log10 singular values of J over all networks.
+
+    ``measured`` and ``predicted`` (log10 var/mean^2 of J J^T's eigenvalues)
+    go in the legend, where they can be compared.
+    """
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(6, 4.4))
+    values = np.concatenate([s.log10_singular_values[s.resolved] for s in spectra])
+    values = values[np.isfinite(values)]
+    label = f"{len(spectra)} network{'s' if len(spectra) != 1 else ''}, {values.size} singular values"
+    ax.hist(values, bins=40, color="C0", label=label)
+    from matplotlib.lines import Line2D
+
+    handles = [ax.patches[0]] if ax.patches else []
+    for name, v in (("measured", measured), ("predicted", predicted)):
+        if v is not None and np.isfinite(v):
+            handles.append(Line2D([], [], linestyle="none", label=f"log10 var/mean² of J Jᵀ, {name}: {v:.2f}"))
+    ax.legend(handles=handles, fontsize=8)
+    ax.set_xlabel("log10 singular value of J")
+    ax.set_ylabel("count (singular values)")
+    ax.grid(alpha=0.3)
+    _title(fig, title, 6)
+    _save(fig, path)
+
+
+def training(history, path, title=None, chance_loss=None):
+    """A ``TrainingMonitor``'s history: loss, and per layer the weight gradient's norm and the activations' std.
+
+    The layers are told apart by colour, with a colour bar from the input
+    side to the output side; ``chance_loss`` (the loss of a uniform guess,
+    ln(classes) for cross-entropy) is drawn as a dashed line.
+    """
+    plt = require_matplotlib()
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    steps = [h["step"] for h in history]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    axes[0].plot(steps, [h["loss"] for h in history], color="C0", label="training loss")
+    if chance_loss is not None:
+        axes[0].axhline(chance_loss, color="0.4", linestyle="--", linewidth=1,
+                        label=f"chance: a uniform guess, {chance_loss:.2f}")
+    axes[0].set_title("loss (cross-entropy)")
+    axes[0].set_ylabel("loss")
+    axes[0].legend(fontsize=8)
+    cmap = plt.get_cmap("viridis")
+    panels = ((axes[1], "weight_grad_norm", "log10 of each layer's weight-gradient norm"),
+              (axes[2], "activation_std", "log10 of each activation's output std"))
+    for ax, key, label in panels:
+        values = np.array([h[key] for h in history], dtype=float)
+        n = values.shape[1] if values.ndim == 2 else 0
+        norm = Normalize(vmin=1, vmax=max(n, 2))
+        for i in range(n):
+            # an exact zero is drawn at -300, the bottom of what can be told apart
+            ax.plot(steps, np.log10(np.maximum(values[:, i], 1e-300)), color=cmap(norm(i + 1)), linewidth=1)
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel("log10")
+        if n:
+            bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+            bar.set_label("layer (1: input side)")
+    for ax in axes:
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    _title(fig, title, 15)
+    _save(fig, path)

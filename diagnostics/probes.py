@@ -16,8 +16,8 @@ import numpy as np
 
 import tinynet as tn
 
-from .recorders import NonFiniteDetector, frobenius_norm
-from .table import float_from_log10
+from .numerics import float_from_log10, frobenius_norm, to_float64
+from .recorders import NonFiniteDetector
 
 _LOG10_2 = math.log10(2.0)
 
@@ -31,20 +31,6 @@ def is_scale_equivariant(layer):
     if isinstance(layer, tn.Linear):
         return layer.bias is None
     return isinstance(layer, tn.Activation) and layer.positively_homogeneous
-
-
-def to_float64(mantissa, log10_scale, what):
-    """``mantissa * 10 ** log10_scale`` as float64, or OverflowError if it over- or underflows."""
-    m = mantissa.astype(np.float64)
-    top = float(np.max(np.abs(m)))
-    if top == 0:
-        return m
-    exponent = math.log10(top) + log10_scale
-    if not -290 < exponent < 300:  # leave room for the spread of the entries below the largest
-        raise OverflowError(f"{what}'s largest entry is near 1e{exponent:+.0f}, beyond float64's range")
-    # two steps, so that neither factor overflows on its own
-    half = log10_scale / 2
-    return m * 10.0 ** half * 10.0 ** (log10_scale - half)
 
 
 # ---------------------------------------------------------------------------
@@ -61,7 +47,7 @@ class MatrixProductResult:
     mantissa: np.ndarray  # Y / 10**log10_scale, entries of order one
     log10_scale: float
     per_step_log10_norm: np.ndarray  # log10 ||W_i ... W_1||_F for i = 1..n
-    extra: dict = field(default_factory=dict)  # e.g. the theory's prediction, added by callers
+    prediction: object = None  # the theory's RandomProductPrediction, where a caller added it
 
     @property
     def measured_log10_per_step(self):

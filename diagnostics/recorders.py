@@ -12,7 +12,8 @@ import numpy as np
 
 import tinynet as tn
 
-from .table import Table
+from .numerics import frobenius_norm
+from .report import Table
 
 #: A saturating activation's unit counts as saturated where its slope is below
 #: this fraction of its slope at 0 (sigmoid: |z| > 6; tanh: |z| > 3).
@@ -95,36 +96,6 @@ class Recorder:
 
     def __str__(self):
         return str(self.table)
-
-
-#: (smallest normal, largest finite) number of each float dtype; integers
-#: are summed in float64. Looked up once: probes take a norm per layer.
-_RANGE = {t: (float(np.finfo(t).tiny), float(np.finfo(t).max))
-          for t in (np.float16, np.float32, np.float64, np.longdouble)}
-
-
-def frobenius_norm(a):
-    """The Frobenius norm, finite for any finite entries.
-
-    One BLAS dot product when the squares stay in range (nearly always);
-    otherwise the entries are divided by the largest first, since squaring
-    them would overflow above 1e154 or underflow below 1e-154 (in float32:
-    1e19 and 1e-19).
-    """
-    flat = a.reshape(-1)
-    with np.errstate(over="ignore", under="ignore"):  # out of range is handled below
-        sq = float(np.dot(flat, flat))
-    tiny, largest = _RANGE.get(flat.dtype.type, _RANGE[np.float64])  # by type: any byte order
-    # a square below the smallest normal number (tiny) is off by up to tiny * eps / 2;
-    # n of them stay within the sum's own rounding, sum * eps, while the sum is above n * tiny
-    if tiny * flat.size < sq < largest / 4:
-        return math.sqrt(sq)
-    top = float(np.max(np.abs(flat))) if flat.size else 0.0
-    if top == 0 or not math.isfinite(top):
-        return top
-    scaled = flat / flat.dtype.type(top) if flat.dtype.itemsize >= 8 else flat.astype(np.float64) / top
-    return top * math.sqrt(float(np.dot(scaled, scaled)))
-
 
 
 class GradientNormRecorder(Recorder):

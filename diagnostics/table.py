@@ -1,13 +1,23 @@
-"""Table: rows of results that print as aligned columns."""
+"""Table: rows of results that print as aligned columns, and how one number prints.
+
+A value that cannot be computed prints as ``-`` (the table's legend says
+why), never as ``nan`` or ``inf``; a magnitude below float range as
+``0 (below 1e-300)``; a depth scale that never ends as ``unbounded``.
+"""
 
 import math
+
+from .numerics import SMALLEST_LOG10
+
+BELOW = f"0 (below 1e{SMALLEST_LOG10:+.0f})"
 
 
 class Table:
     """A list of row dicts with fixed columns; ``str(table)`` lines them up.
 
     ``formats`` maps a column to a format spec (``".3g"``) or a function of
-    the value; a missing value prints as ``-``.
+    the value; a missing value, or a float that is not finite, prints as
+    ``-`` unless the column's function says otherwise.
     """
 
     def __init__(self, columns, rows=(), formats=None, title=None):
@@ -34,11 +44,11 @@ class Table:
         return self.rows[i]
 
     def _cell(self, column, value):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "-"
         fmt = self.formats.get(column)
         if callable(fmt):
             return fmt(value)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return "-"
         if fmt:
             return format(value, fmt)
         if isinstance(value, float):
@@ -53,7 +63,7 @@ class Table:
             # text columns read best left-aligned, numbers right-aligned
             out = []
             for i, item in enumerate(items):
-                numeric = item[:1] in "-+.0123456789" and item != "-"
+                numeric = item[:1] in "-+.0123456789<" and item != "-"
                 out.append(item.rjust(widths[i]) if numeric else item.ljust(widths[i]))
             return "  ".join(out).rstrip()
 
@@ -68,14 +78,14 @@ class Table:
 def format_log10(log10_value, digits=2):
     """Write ``10 ** log10_value`` in scientific notation, beyond float range too.
 
-    ``format_log10(750.3)`` is ``"2.0e+750"``; ``-inf`` is ``"0"``.
+    ``format_log10(750.3)`` is ``"2.0e+750"``; a magnitude below 1e-300
+    (``-inf`` included: exactly 0) is ``"0 (below 1e-300)"``; None, nan
+    and +inf, which no measurement gives, are ``"-"``.
     """
-    if log10_value is None or math.isnan(log10_value):
-        return "nan"
-    if log10_value == -math.inf:
-        return "0"
-    if log10_value == math.inf:
-        return "inf"
+    if log10_value is None or math.isnan(log10_value) or log10_value == math.inf:
+        return "-"
+    if log10_value < SMALLEST_LOG10:
+        return BELOW
     exponent = math.floor(log10_value)
     mantissa = 10 ** (log10_value - exponent)
     if round(mantissa, digits - 1) >= 10:  # 9.99 rounds up into the next decade
@@ -84,8 +94,49 @@ def format_log10(log10_value, digits=2):
     return f"{mantissa:.{digits - 1}f}e{exponent:+03d}"
 
 
-def float_from_log10(log10_value):
-    """``10 ** log10_value`` as a float; 0.0 for -inf, None where it lies beyond float64's range."""
-    if log10_value is None or not -300 < log10_value < 300:
-        return 0.0 if log10_value == -math.inf else None
-    return 10.0 ** log10_value
+def log10_format(spec):
+    """A column format for log10 values: ``spec`` for numbers, ``< -300`` for a magnitude of 0, else ``-``."""
+    def fmt(value):
+        if value is None or math.isnan(value) or value == math.inf:
+            return "-"
+        if value < SMALLEST_LOG10:
+            return f"<{SMALLEST_LOG10:.0f}"
+        return format(value, spec)
+    return fmt
+
+
+def decades_format(spec):
+    """A column format for changes in decades: ``-`` where there is none (a gradient already 0, a nan)."""
+    def fmt(value):
+        return "-" if value is None or not math.isfinite(value) else format(value, spec)
+    return fmt
+
+
+def format_depth_scale(layers):
+    """Layers over which the squared gradient norm changes by e: ``unbounded`` at a critical scale."""
+    if layers is None or math.isnan(layers):
+        return "-"
+    return "unbounded" if layers == math.inf else f"{layers:.3g}"
+
+
+def format_decades(decades, spec="+.2f"):
+    """A change in decades, or why it has none: the gradient was already 0 (-inf), or non-finite."""
+    if decades is None or math.isnan(decades):
+        return "- (not finite)"
+    if decades == -math.inf:
+        return f"all of it (the gradient becomes {BELOW})"
+    return format(decades, spec)
+
+
+def format_regime(r):
+    """A theory ``Regime`` in one line, in words first: ``ordered (gain per layer chi_1 = 0.5, ...)``."""
+    return (f"{r.name} (gain per layer chi_1 = {r.chi:.4g}, depth scale {format_depth_scale(r.depth_scale)}"
+            f"{'' if r.depth_scale == math.inf else ' layers'}, sigma_w = {r.sigma_w:.6g}, "
+            f"sigma_b = {r.sigma_b:.6g})")
+
+
+def with_spread(value, sd, spec=".2f"):
+    """``value ± sd`` where the theory gives a spread between networks, else ``value``."""
+    if value is None or not math.isfinite(value):
+        return log10_format(spec)(value)
+    return format(value, spec) if sd is None else f"{value:{spec}} ± {sd:.2f}"

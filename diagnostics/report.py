@@ -1,0 +1,416 @@
+"""Reporting: every table, note and JSON record the diagnostics print or write.
+
+Numbers arrive as results of ``diagnostics.experiments`` (typed fields,
+magnitudes as log10) and leave as text a student can read: a value that
+cannot be computed prints as ``-`` with the reason in the legend below the
+table, never as ``nan`` or ``inf``; a magnitude below float range prints
+as ``0 (below 1e-300)``, a depth scale that never ends as ``unbounded``.
+Each legend is a few lines of words, with the symbols after them, and
+points to docs/theory.md for the rest.
+"""
+
+import math
+
+import numpy as np
+
+from .numerics import SMALLEST_LOG10, finite_or_none, float_from_log10
+from .table import (
+    BELOW, Table, decades_format, format_decades, format_depth_scale, format_log10, format_regime, log10_format, with_spread,
+)
+
+THEORY = "docs/theory.md"
+
+
+# ---------------------------------------------------------------------------
+# the lecture's tables
+# ---------------------------------------------------------------------------
+
+def experiment_table(results, title=None):
+    """The per-configuration table: measured, then predicted, then the verdict.
+
+    ``mean|J|`` and ``log10`` are measured (log10 of the mean over the
+    networks of mean |J|); ``typical`` and ``mean-field`` predict ``log10``
+    (one network; the mean over infinitely wide ones); ``regime`` is the
+    theory's.
+    """
+    columns = ["activation", "init", "scale", "mean|J|", "log10", "typical", "mean-field",
+               "decades/layer", "regime", "verdict"]
+    table = Table(columns, title=title,
+                  formats={"mean|J|": format_log10, "log10": log10_format(".2f"),
+                           "typical": lambda v: v if isinstance(v, str) else log10_format(".2f")(v),
+                           "mean-field": log10_format(".2f"), "decades/layer": decades_format("+.3f"),
+                           "scale": "g"})
+    for r in results:
+        p = r.prediction
+        table.append({
+            "activation": r.activation, "init": r.init, "scale": r.scale,
+            "mean|J|": r.log10_mean_abs_grad, "log10": r.log10_mean_abs_grad,
+            "typical": None if p is None else with_spread(p.typical_log10_mean_abs_grad, p.log10_grad_norm_sd),
+            "mean-field": None if p is None else p.log10_mean_abs_grad,
+            "decades/layer": r.decades_per_layer, "regime": None if p is None else p.regime,
+            "verdict": r.verdict})
+    return table
+
+
+EXPERIMENT_LEGEND = (
+    "legend     mean|J|: the Jacobian's mean absolute entry; decades/layer: how fast the gradient's norm\n"
+    "           changes, per layer; typical and mean-field predict log10 for one network and for the mean\n"
+    "           of infinitely wide ones; regime: ordered, critical or chaotic as the gradient's gain per\n"
+    "           layer is below, at or above 1; verdict: its norm shrinks or grows over 10x (or neither)\n"
+    f"           from output to input. More: {THEORY}")
+
+
+def experiment_notes(results):
+    """Lines under the table: each ``-`` and each non-finite verdict with its reason."""
+    lines = []
+    for r in results:
+        name = f"{r.activation} {r.init}" + ("" if r.scale is None else f" {r.scale:g}")
+        if r.nonfinite:
+            lines.append(f"{name}: {r.verdict}: {r.nonfinite}")
+        if r.prediction is None and r.prediction_note:
+            lines.append(f"{name}: no prediction: {r.prediction_note}")
+        if r.log10_mean_abs_grad is not None and r.log10_mean_abs_grad < SMALLEST_LOG10:
+            lines.append(f"{name}: the gradient vanishes to {BELOW}, so its change per layer is not a number")
+        if r.streamed:
+            lines.append(f"{name}: too large to hold ({r.depth} x {r.width}^2 weights), so probed one layer "
+                         "at a time (diagnostics.deep.stream_probe)")
+    return lines
+
+
+def per_layer_table(result):
+    """``probe --per-layer``: the gradient's norm after every layer, measured and predicted."""
+    curve = result.per_layer_grad_norm_log10
+    with np.errstate(invalid="ignore"):  # -inf - -inf: a gradient already 0
+        gains = np.diff(np.concatenate([[0.5 * np.log10(result.width)], curve]))
+    p = result.prediction
+    typical = p.typical_per_layer_grad_norm_log10 if p else [None] * len(curve)
+    mean_field = p.per_layer_grad_norm_log10 if p else [None] * len(curve)
+    table = Table(["layers back", "layer", "log10 norm", "gain", "typical", "mean-field"],
+                  formats={"log10 norm": log10_format(".3f"), "gain": decades_format("+.3f"),
+                           "typical": log10_format(".3f"), "mean-field": log10_format(".3f")})
+    for i, (c, g, t, m) in enumerate(zip(curve, gains, typical, mean_field)):
+        table.append({"layers back": i + 1, "layer": result.depth - i, "log10 norm": c,
+                      "gain": float(g), "typical": t, "mean-field": m})
+    return table
+
+
+PER_LAYER_LEGEND = (
+    "layers back counts from the output, layer from the input; log10 norm: the gradient's Frobenius\n"
+    "norm after that layer, measured; gain: its change there, in decades; typical and mean-field: the\n"
+    "predicted log10 norm")
+
+
+def matrices_table(results):
+    """Measured size of each product, beside the theory's typical value and growth rate."""
+    table = Table(["scale", "k", "n", "mean|entry|", "log10", "typical", "decades/step", "Lyapunov"],
+                  formats={"mean|entry|": format_log10, "log10": log10_format(".2f"),
+                           "typical": log10_format(".2f"), "scale": "g", "decades/step": log10_format("+.4f"),
+                           "Lyapunov": log10_format("+.4f")})
+    for m in results:
+        table.append({"scale": m.scale, "k": m.k, "n": m.n, "mean|entry|": m.log10_mean_abs,
+                      "log10": m.log10_mean_abs, "decades/step": m.measured_log10_per_step,
+                      "typical": None if m.prediction is None else m.prediction.typical_log10_mean_abs,
+                      "Lyapunov": None if m.prediction is None else m.prediction.lyapunov_log10_per_step})
+    return table
+
+
+MATRICES_LEGEND = (
+    "legend     mean|entry| of the product, its log10, and decades/step: how fast log10 of its norm grows;\n"
+    "           typical predicts log10 for one product (- until enough factors are multiplied for it to\n"
+    "           hold), Lyapunov the exact growth rate.\n"
+    f"           More: {THEORY}#7-products-of-random-matrices-lyapunov-exponents")
+
+
+def lecture_text(result):
+    """Everything ``lecture`` prints, as one string."""
+    cfg = result.experiments[0]
+    parts = [
+        f"The lecture's experiments on tinynet networks (seed {result.seed}, {result.dtype})",
+        "",
+        f"1. Products of {result.matrices[0].n} random {result.matrices[0].k}x{result.matrices[0].k} "
+        "matrices with N(0, scale^2) entries",
+        str(matrices_table(result.matrices)),
+        MATRICES_LEGEND,
+        "",
+        f"2. Gradient of a {cfg.depth}-layer MLP at initialization (width {cfg.width}, no bias, input of ones),",
+        f"   mean |J| of its input-output Jacobian J, averaged over {cfg.repeats} fresh networks",
+        str(experiment_table(result.experiments)),
+        *experiment_notes(result.experiments),
+        EXPERIMENT_LEGEND,
+        FIGURE_VERSUS_TABLE,
+    ]
+    return "\n".join(parts)
+
+
+#: Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity.
+FIGURE_VERSUS_TABLE = ("figure     --plot draws log10 of the gradient's Frobenius norm, layer by layer: at width 100\n"
+                       "           it lies about 2 decades above log10 mean|J|")
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+
+def json_safe(obj):
+    """Replace infinities and nan (not valid JSON) by None, recursively; numpy numbers become floats."""
+    if isinstance(obj, (float, np.floating)):
+        return finite_or_none(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def experiment_json(r):
+    """The JSON record of an ``ExperimentResult``: its fields, with the prediction's beside them."""
+    d = {"activation": r.activation, "init": r.init, "scale": r.scale, "depth": r.depth, "width": r.width,
+         "repeats": r.repeats, "log10_mean_abs_grad": r.log10_mean_abs_grad,
+         "per_layer_grad_norm_log10": r.per_layer_grad_norm_log10,
+         "repeat_log10_mean_abs_grad": r.repeat_log10_mean_abs_grad,
+         "decades_per_layer": r.decades_per_layer, "verdict": r.verdict, "nonfinite": r.nonfinite,
+         "mean_abs_grad": float_from_log10(r.log10_mean_abs_grad)}
+    if r.streamed:
+        d["streamed"] = True
+    p = r.prediction
+    if p is None:
+        d["prediction_note"] = r.prediction_note
+    else:
+        d.update({"sigma_w": p.sigma_w, "predicted_log10_mean_abs_grad": p.log10_mean_abs_grad,
+                  "typical_log10_mean_abs_grad": p.typical_log10_mean_abs_grad,
+                  "predicted_per_layer_grad_norm_log10": p.per_layer_grad_norm_log10,
+                  "typical_per_layer_grad_norm_log10": p.typical_per_layer_grad_norm_log10,
+                  "regime": p.regime, "chi_1": p.chi_1})
+        if p.log10_grad_norm_sd is not None:
+            d["log10_grad_norm_sd"] = p.log10_grad_norm_sd
+    return json_safe(d)
+
+
+def matrix_json(m):
+    """The JSON record of a ``MatrixProductResult``, with the theory's prediction."""
+    p = m.prediction
+    return json_safe({"scale": m.scale, "k": m.k, "n": m.n, "log10_mean_abs": m.log10_mean_abs,
+                      "per_step_log10_norm": m.per_step_log10_norm,
+                      "lyapunov_log10_per_step": None if p is None else p.lyapunov_log10_per_step,
+                      "measured_log10_per_step": m.measured_log10_per_step,
+                      "typical_log10_mean_abs": None if p is None else p.typical_log10_mean_abs,
+                      "rank_one_margin": None if p is None else p.rank_one_margin})
+
+
+def lecture_json(result):
+    """The JSON document of ``lecture``: seed, dtype, the matrix products and the 13 experiments."""
+    return {"seed": result.seed, "dtype": result.dtype,
+            "matrices": [matrix_json(m) for m in result.matrices],
+            "experiments": [experiment_json(e) for e in result.experiments]}
+
+
+# ---------------------------------------------------------------------------
+# probe and matrices
+# ---------------------------------------------------------------------------
+
+def probe_text(result, config, init, seed, per_layer=False):
+    """Everything ``probe`` prints: the one-row table, its notes and legend, and the per-layer table."""
+    bias = "no bias" if config.bias_std is None else f"bias std {config.bias_std:g}"
+    parts = [f"{config.depth}-layer MLP, width {config.width}, {config.activation}, weights {init!r}, {bias}; "
+             f"{config.repeats} repeats, seed {seed}, {config.dtype}",
+             str(experiment_table([result])), *experiment_notes([result])]
+    if per_layer and result.per_layer_grad_norm_log10:
+        parts += ["", str(per_layer_table(result)), PER_LAYER_LEGEND]
+    parts += ["", EXPERIMENT_LEGEND, FIGURE_VERSUS_TABLE]
+    return "\n".join(parts)
+
+
+def product_text(m, seed):
+    """``matrices``: the product itself, entry by entry (beyond float range too), then its table row."""
+    lines = [f"Product of {m.n} random {m.k}x{m.k} matrices with N(0, {m.scale:g}^2) entries (seed {seed}):"]
+    for row in m.mantissa:
+        lines.append("  " + "  ".join(_format_entry(v, m.log10_scale) for v in row))
+    lines += [str(matrices_table([m])), MATRICES_LEGEND]
+    return "\n".join(lines)
+
+
+def _format_entry(mantissa, log10_scale):
+    if mantissa == 0:
+        return "0".rjust(9)
+    text = format_log10(math.log10(abs(float(mantissa))) + log10_scale)
+    return f"{'-' if mantissa < 0 else ''}{text}".rjust(9)
+
+
+# ---------------------------------------------------------------------------
+# critical
+# ---------------------------------------------------------------------------
+
+def critical_text(result):
+    """Everything ``critical`` prints."""
+    lines = list(result.missing)
+    width = result.fan_in
+    for c in result.candidates:
+        lines.append(f"{c.label + ':':<22} sigma_w = {c.sigma_w:.6g} (sigma_w^2 = {c.sigma_w ** 2:.6g}), weight "
+                     f"std {c.sigma_w / math.sqrt(width):.6g} at fan-in {width}; "
+                     f"init spec {c.init_spec}")
+        if c.sensitivity is not None:
+            low, high = (format_decades(v) for v in c.sensitivity)
+            lines.append(f"  sensitivity: sigma_w 1% lower or higher moves the typical change over "
+                         f"{result.depth} layers by {low} / {high} decades")
+    lines += ["", f"The lecture's scales (weights N(0, scale^2), so sigma_w = scale * sqrt({width})), "
+                  f"bias std {result.sigma_b:g}:"]
+    table = Table(["scale", "sigma_w", "gain", "regime", "depth scale"],
+                  formats={"scale": "g", "sigma_w": ".4g", "gain": ".4g", "depth scale": format_depth_scale})
+    for scale, r in result.lecture_scales:
+        table.append({"scale": scale, "sigma_w": r.sigma_w, "gain": r.chi, "regime": r.name,
+                      "depth scale": r.depth_scale})
+    lines += [str(table), CRITICAL_LEGEND]
+    probed = [c for c in result.candidates if c.measured_changes is not None]
+    if probed:
+        lines += ["", f"Probe: {result.repeats} fresh networks of {result.depth} layers of {width}; decades "
+                      "by which the gradient's norm changes from output to input"]
+        probe = Table(["sigma_w", "", "predicted", "measured", "range", "verdict"],
+                      formats={"sigma_w": ".6g", "predicted": log10_format("+.2f"),
+                               "measured": log10_format("+.2f")})
+        for c in probed:
+            finite = [v for v in c.measured_changes if v is not None]
+            span = f"{min(finite):+.2f} .. {max(finite):+.2f}" if finite else None
+            probe.append({"sigma_w": c.sigma_w, "": c.label, "predicted": c.predicted_change,
+                          "measured": c.measured_median, "range": span, "verdict": c.verdict})
+        lines += [str(probe), "predicted: the typical network's change; measured: the median over the "
+                              "networks, and their range"]
+    return "\n".join(lines)
+
+
+CRITICAL_LEGEND = (
+    "gain: how much a layer deep in the network multiplies the gradient's squared norm (chi_1);\n"
+    "depth scale: the layers over which that changes it by a factor e (unbounded when the gain is 1)\n"
+    f"(terms and formulas: {THEORY}#3-the-fixed-point-ordered-critical-chaotic)")
+
+
+def critical_json(result, seed):
+    """The JSON document of ``critical``."""
+    d = {"seed": seed, "activation": result.activation, "sigma_b": result.sigma_b, "fan_in": result.fan_in,
+         "depth": result.depth, "no_critical_point": result.missing,
+         "candidates": [{"label": c.label, "sigma_w": c.sigma_w, "predicted_change": c.predicted_change,
+                         "sensitivity": c.sensitivity, "measured_changes": c.measured_changes,
+                         "measured_median": c.measured_median} for c in result.candidates],
+         "lecture_scales": [{"scale": s, "sigma_w": r.sigma_w, "chi_1": r.chi, "regime": r.name,
+                             "depth_scale": r.depth_scale} for s, r in result.lecture_scales]}
+    for c in result.candidates:
+        key = "critical_sigma_w" if c.label.startswith("mean-field") else "stable_sigma_w"
+        d[key] = c.sigma_w
+    return json_safe(d)
+
+
+# ---------------------------------------------------------------------------
+# spectrum
+# ---------------------------------------------------------------------------
+
+def spectrum_text(result, init, seed):
+    """Everything ``spectrum`` prints."""
+    cfg = result.config
+    table = Table(["network", "log10 max", "log10 median", "log10 min", "spread", "resolved"],
+                  formats={"log10 max": log10_format(".2f"), "log10 median": log10_format(".2f"),
+                           "log10 min": log10_format(".2f"), "spread": ".2f"})
+    zero = False
+    for i, s in enumerate(result.spectra):
+        if s is None:
+            table.append({"network": i + 1, "resolved": "non-finite"})
+            continue
+        resolved = s.log10_singular_values[s.resolved]
+        zero = zero or not resolved.size
+        table.append({"network": i + 1, "log10 max": s.log10_max if resolved.size else -math.inf,
+                      "log10 median": s.log10_median if resolved.size else -math.inf,
+                      "log10 min": float(resolved[-1]) if resolved.size else -math.inf,
+                      "spread": s.spread, "resolved": f"{int(s.resolved.sum())}/{len(s.resolved)}"})
+    lines = [f"{cfg.depth}-layer MLP, width {cfg.width}, {cfg.activation}, weights {init!r}; "
+             f"{cfg.repeats} networks, seed {seed}", str(table), *result.failures]
+    if zero:
+        lines.append(f"<{SMALLEST_LOG10:.0f}: the singular values are 0 (J is exactly zero): no signal reaches "
+                     "the output")
+    finite = [s for s in result.spectra if s is not None]
+    measured = result.log10_normalized_variance
+    if not finite:
+        measured_text = "not measured (no network stayed finite)"
+    elif measured is None:
+        measured_text = "not measured (J is exactly zero in every network: no signal reaches the output)"
+    else:
+        measured_text = f"measured {_log10_var(measured)} (median over networks)"
+    what = f"\nSpread of the {cfg.width} eigenvalues of J J^T, log10 var/mean^2"
+    predicted = result.predicted_log10_normalized_variance
+    if predicted is None:
+        lines.append(f"{what}: {measured_text}; no prediction: {result.prediction_note}")
+    else:
+        lines.append(f"{what}: {measured_text}, predicted {_log10_var(predicted)}")
+        if cfg.width > 1 and predicted > result.largest:
+            lines.append(f"the prediction (infinite width) exceeds log10({cfg.width} - 1) = {result.largest:.2f}, "
+                         f"the largest var/mean^2 of {cfg.width} values >= 0\n(one non-zero, the rest 0): "
+                         f"no network of width {cfg.width} can reach it")
+    lines.append(SPECTRUM_LEGEND)
+    return "\n".join(lines)
+
+
+def _log10_var(value):
+    return "-inf (all equal: a perfect isometry)" if value == -math.inf else f"{value:.2f}"
+
+
+SPECTRUM_LEGEND = (
+    "log10 max, median, min: of J's singular values (min and median: of those an SVD can tell from\n"
+    "rounding, within 15 decades of the largest in float64, 7 in float32; resolved counts them);\n"
+    "spread: the std of their log10, 0 for a perfect isometry; var/mean^2 counts the unresolved as 0\n"
+    f"(terms and formulas: {THEORY}#8-dynamical-isometry)")
+
+
+def spectrum_json(result, seed):
+    """The JSON document of ``spectrum``."""
+    cfg = result.config
+    return json_safe({
+        "seed": seed, "activation": cfg.activation, "init": cfg.init, "depth": cfg.depth, "width": cfg.width,
+        "log10_singular_values": [None if s is None else s.log10_singular_values for s in result.spectra],
+        "log10_normalized_variance": result.log10_normalized_variance,
+        "per_network_log10_normalized_variance": [None if s is None else s.log10_normalized_variance
+                                                  for s in result.spectra],
+        "predicted_log10_normalized_variance": result.predicted_log10_normalized_variance,
+        "largest_log10_normalized_variance": result.largest})
+
+
+# ---------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------
+
+def train_text(result, init, args):
+    """Everything ``train`` prints: the untrained probe's verdict, the theory's regime, then the training."""
+    probe, width = result.probe, args.width
+    lines = [f"{args.depth} hidden layers of {width}, {args.activation}, weights {init!r}; "
+             f"{args.dataset} ({result.n_points} points), seed {args.seed}"]
+    if not probe.finite:
+        where = probe.nonfinite
+        lines.append(f"untrained: the {where['pass']} pass became non-finite at layer {where['layer']} "
+                     f"({where['type']}): non-finite")
+    elif result.change == -math.inf:
+        lines.append(f"untrained: the gradient vanishes: it is {BELOW} at the input: vanishing")
+    else:
+        lines.append(f"untrained: gradient norm changes by {result.change:+.2f} decades from output to input: "
+                     f"{result.verdict}")
+    gains = [g for g in result.hidden_gains if g is not None and math.isfinite(g)]
+    if gains:
+        lines.append(f"  per hidden {width} -> {width} layer: {np.mean(gains):+.2f} decades "
+                     f"(mean of {len(gains)}; range {min(gains):+.2f} .. {max(gains):+.2f})")
+    elif result.hidden_gains:
+        lines.append(f"  per hidden {width} -> {width} layer: - (the gradient is already 0 there)")
+    if result.regime is None:
+        lines.append(f"theory, for the hidden layers: no prediction: {result.regime_note}")
+    else:
+        r = result.regime
+        lines.append(f"theory, for the hidden layers: {format_regime(r)}")
+        gain = "all of it (the gain is 0)" if r.chi == 0 else f"{0.5 * math.log10(r.chi):+.2f} decades"
+        lines.append(f"  deep in the network, the gradient's norm changes by {gain} per layer (0.5 log10 chi_1)")
+    h = result.history
+    lines.append(f"after {h.epochs} epochs: loss {h['loss'][-1]:.4f}, training accuracy "
+                 f"{h['accuracy'][-1]:.3f} (chance: {1 / result.n_classes:.3f})")
+    return "\n".join(lines)
+
+
+def train_json(result, seed):
+    """The JSON document of ``train``."""
+    return json_safe({"seed": seed, "verdict": result.verdict, "decades": result.change, "decades_per_hidden_layer": result.hidden_gains,
+                      "history": result.history.history, "monitor": result.monitor.history,
+                      "interrupted": result.history.interrupted})
