@@ -333,12 +333,13 @@ def train(args):
     """
     init = tn.init.from_spec(args.init)
     tn.activation(args.activation)
-    result = experiments.train_and_probe(
-        args.activation, init, args.dataset, args.depth, args.width, args.epochs, args.batch_size,
-        args.optimizer, args.lr, args.seed, progress=_progress(args))
+    result = experiments.probe_before_training(args.activation, init, args.dataset, args.depth, args.width,
+                                               args.seed)
+    say(args, report.train_text_before(result, init, args))
+    experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args))
     if result.history.interrupted:
         return 130  # fit has said so, in one line
-    say(args, report.train_text(result, init, args))
+    say(args, report.train_text_after(result))
     write_json(args, report.train_json(result, args.seed))
     write_plot(args, result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} hidden "
                                                 f"layers of {args.width}", chance_loss=float(np.log(result.n_classes)))

@@ -462,20 +462,23 @@ class TrainResult:
     ``change`` is the decades by which the gradient norm changes from output
     to input (-inf: it vanished to exactly 0; None: non-finite, see
     ``probe.nonfinite``); ``hidden_gains`` the decades per hidden
-    ``width -> width`` layer; ``regime`` the theory's (None, with
-    ``regime_note``, where it has none).
+    ``width -> width`` layer (None where the gradient was already 0);
+    ``regime`` the theory's (None, with ``regime_note``, where it has none).
+    ``history`` and ``monitor`` are None until :func:`train` has run.
     """
 
     net: object
-    n_points: int
+    x: np.ndarray
+    y: np.ndarray
+    rng: np.random.Generator
     n_classes: int
     probe: object
     change: float
     hidden_gains: list
     regime: object
     regime_note: str
-    history: object
-    monitor: object
+    history: object = None
+    monitor: object = None
 
     @property
     def verdict(self):
@@ -483,13 +486,10 @@ class TrainResult:
         return verdict(self.change)
 
 
-def train_and_probe(activation, init, dataset="spirals", depth=2, width=64, epochs=100, batch_size=32,
-                    optimizer="sgd", lr=0.01, seed=0, progress=False):
-    """Build an MLP, probe it untrained, then train it with cross-entropy on a toy data set."""
-    from .monitor import TrainingMonitor
-
+def probe_before_training(activation, init, dataset="spirals", depth=2, width=64, seed=0):
+    """Draw a toy data set and an MLP from ``default_rng(seed)``, and probe the MLP untrained."""
     act = tn.activation(activation)
-    init = tn.init.get(init, "train_and_probe")
+    init = tn.init.get(init, "probe_before_training")
     rng = np.random.default_rng(seed)
     x, y = getattr(tn.datasets, dataset)(rng=rng)
     sizes = [x.shape[1]] + [width] * depth + [DATASETS[dataset]]
@@ -506,12 +506,21 @@ def train_and_probe(activation, init, dataset="spirals", depth=2, width=64, epoc
         regime, note = theory.regime(act, theory.sigma_w_from_init(init, fan_in=width)), None
     except (ValueError, TypeError, OverflowError) as e:
         regime, note = None, str(e)  # e.g. an initializer with a non-zero mean
+    return TrainResult(net, x, y, rng, DATASETS[dataset], probe, change, hidden, regime, note)
+
+
+def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False):
+    """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``."""
+    from .monitor import TrainingMonitor
+
+    net = result.net
     opt = (tn.optim.SGD(net.parameters(), lr=lr, momentum=0.9) if optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=lr))
-    monitor = TrainingMonitor(net, every=10)
+    result.monitor = TrainingMonitor(net, every=10)
     # a diverging run overflows on its way to nan; fit stops there and says where,
     # so numpy's warnings along the way would only repeat it less clearly
     with np.errstate(over="ignore", invalid="ignore"):
-        history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=epochs, batch_size=batch_size,
-                         rng=rng, callbacks=[monitor], progress=progress)
-    return TrainResult(net, len(x), DATASETS[dataset], probe, change, hidden, regime, note, history, monitor)
+        result.history = tn.fit(net, tn.CrossEntropyLoss(), opt, result.x, result.y, epochs=epochs,
+                                batch_size=batch_size, rng=result.rng, callbacks=[result.monitor],
+                                progress=progress)
+    return result

@@ -103,9 +103,10 @@ def pool(jobs, tasks):
 
 
 def _stop(executor):
-    executor.shutdown(wait=False, cancel_futures=True)
-    # Python 3.14 has executor.terminate_workers(); before it, the pool's own processes
+    # Python 3.14 has executor.terminate_workers(); before it, the pool's own
+    # processes, taken before shutdown forgets them
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
     for p in processes:
         p.terminate()
     for p in processes:

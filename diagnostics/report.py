@@ -291,7 +291,7 @@ def critical_json(result, seed):
          "depth": result.depth, "no_critical_point": result.missing,
          "candidates": [{"label": c.label, "sigma_w": c.sigma_w, "predicted_change": c.predicted_change,
                          "sensitivity": c.sensitivity, "measured_changes": c.measured_changes,
-                         "measured_median": c.measured_median} for c in result.candidates],
+                         "measured_median": c.measured_median, "verdict": c.verdict} for c in result.candidates],
          "lecture_scales": [{"scale": s, "sigma_w": r.sigma_w, "chi_1": r.chi, "regime": r.name,
                              "depth_scale": r.depth_scale} for s, r in result.lecture_scales]}
     for c in result.candidates:
@@ -376,11 +376,11 @@ def spectrum_json(result, seed):
 # train
 # ---------------------------------------------------------------------------
 
-def train_text(result, init, args):
-    """Everything ``train`` prints: the untrained probe's verdict, the theory's regime, then the training."""
+def train_text_before(result, init, args):
+    """What ``train`` prints before training: the untrained probe's verdict and the theory's regime."""
     probe, width = result.probe, args.width
     lines = [f"{args.depth} hidden layers of {width}, {args.activation}, weights {init!r}; "
-             f"{args.dataset} ({result.n_points} points), seed {args.seed}"]
+             f"{args.dataset} ({len(result.x)} points), seed {args.seed}"]
     if not probe.finite:
         where = probe.nonfinite
         lines.append(f"untrained: the {where['pass']} pass became non-finite at layer {where['layer']} "
@@ -403,10 +403,14 @@ def train_text(result, init, args):
         lines.append(f"theory, for the hidden layers: {format_regime(r)}")
         gain = "all of it (the gain is 0)" if r.chi == 0 else f"{0.5 * math.log10(r.chi):+.2f} decades"
         lines.append(f"  deep in the network, the gradient's norm changes by {gain} per layer (0.5 log10 chi_1)")
-    h = result.history
-    lines.append(f"after {h.epochs} epochs: loss {h['loss'][-1]:.4f}, training accuracy "
-                 f"{h['accuracy'][-1]:.3f} (chance: {1 / result.n_classes:.3f})")
     return "\n".join(lines)
+
+
+def train_text_after(result):
+    """What ``train`` prints after training: loss and accuracy, beside chance."""
+    h = result.history
+    return (f"after {h.epochs} epochs: loss {h['loss'][-1]:.4f}, training accuracy {h['accuracy'][-1]:.3f} "
+            f"(chance: {1 / result.n_classes:.3f})")
 
 
 def train_json(result, seed):

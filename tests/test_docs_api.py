@@ -14,8 +14,9 @@ API = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 # modules whose public names must all be documented; for the diagnostics modules
 # (which import helpers such as ``dataclass``) only names defined in the package count
 MODULES = ["tinynet", "tinynet.init", "diagnostics.recorders", "diagnostics.probes",
-           "diagnostics.deep", "diagnostics.lecture", "diagnostics.table", "diagnostics.monitor",
-           "diagnostics.spectrum", "diagnostics.theory"]
+           "diagnostics.deep", "diagnostics.experiments", "diagnostics.table", "diagnostics.monitor",
+           "diagnostics.spectrum", "diagnostics.theory", "diagnostics.numerics", "diagnostics.report",
+           "diagnostics.parallel", "diagnostics.plot"]
 
 
 def public_names(module_name):

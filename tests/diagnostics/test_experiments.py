@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from diagnostics import lecture as lec
+from diagnostics import experiments as ex
+from diagnostics import report
+from diagnostics.numerics import log10_mean
 
 
-def test_lecture_configs_are_the_thirteen_of_experiments_md():
-    configs = lec.lecture_configs()
+def test_lecture_configs_are_the_lectures_thirteen():
+    configs = ex.lecture_configs()
     assert len(configs) == 13
     assert [(c.activation, c.init_name, c.scale) for c in configs[:5]] == [
         ("relu", "normal", 0.1), ("relu", "normal", 0.2), ("relu", "normal", 0.4),
@@ -20,24 +22,24 @@ def test_lecture_configs_are_the_thirteen_of_experiments_md():
 
 
 def test_config_builds_the_lecture_network():
-    net = lec.ProbeConfig("relu", "normal:0.1", depth=3, width=4).build(np.random.default_rng(0))
+    net = ex.ProbeConfig("relu", "normal:0.1", depth=3, width=4).build(np.random.default_rng(0))
     assert isinstance(net, tn.MLP) and len(net) == 6
     assert all(isinstance(m, tn.ReLU) for m in list(net)[1::2])  # the last layer too
     assert all(m.bias is None for m in list(net)[::2])
 
 
 def test_log10_mean_is_the_log_of_the_arithmetic_mean():
-    assert lec.log10_mean([0.0, 1.0]) == pytest.approx(math.log10(5.5))
-    assert lec.log10_mean([1000.0, 1000.0]) == pytest.approx(1000.0)  # beyond float range
-    assert lec.log10_mean([-math.inf, 0.0]) == pytest.approx(math.log10(0.5))
-    np.testing.assert_allclose(lec.log10_mean([[0.0, 2.0], [0.0, 2.0]]), [0.0, 2.0])
+    assert log10_mean([0.0, 1.0]) == pytest.approx(math.log10(5.5))
+    assert log10_mean([1000.0, 1000.0]) == pytest.approx(1000.0)  # beyond float range
+    assert log10_mean([-math.inf, 0.0]) == pytest.approx(math.log10(0.5))
+    np.testing.assert_allclose(log10_mean([[0.0, 2.0], [0.0, 2.0]]), [0.0, 2.0])
 
 
 def test_synthetic_gradient_averages_the_repeats_like_the_lecture():
     from diagnostics.probes import gradient_probe
 
-    config = lec.ProbeConfig("tanh", "normal:0.15", depth=6, width=12, repeats=4)
-    result = lec.synthetic_gradient(config, np.random.default_rng(5))
+    config = ex.ProbeConfig("tanh", "normal:0.15", depth=6, width=12, repeats=4)
+    result = ex.synthetic_gradient(config, np.random.default_rng(5))
     rng = np.random.default_rng(5)
     means = [np.abs(gradient_probe(config.build(rng)).jacobian).mean() for _ in range(4)]
     assert result.log10_mean_abs_grad == pytest.approx(math.log10(np.mean(means)), abs=1e-12)
@@ -48,44 +50,44 @@ def test_synthetic_gradient_averages_the_repeats_like_the_lecture():
 @pytest.mark.parametrize("decades, expected", [(-1.5, "vanishing"), (0.5, "stable"), (-0.99, "stable"),
                                                (3.0, "exploding"), (math.nan, "non-finite")])
 def test_verdict_thresholds(decades, expected):
-    assert lec.verdict(decades) == expected
+    assert ex.verdict(decades) == expected
 
 
 def test_nonfinite_forward_becomes_a_verdict_not_a_nan():
-    config = lec.ProbeConfig("relu", "normal:30", depth=250, width=10, repeats=2, bias_std=1.0)
-    result = lec.synthetic_gradient(config, np.random.default_rng(0))
+    config = ex.ProbeConfig("relu", "normal:30", depth=250, width=10, repeats=2, bias_std=1.0)
+    result = ex.synthetic_gradient(config, np.random.default_rng(0))
     assert result.verdict == "non-finite" and result.log10_mean_abs_grad is None
     assert "forward pass became non-finite at layer" in result.nonfinite
-    assert result.to_json()["mean_abs_grad"] is None
+    assert report.experiment_json(result)["mean_abs_grad"] is None
 
 
 def small_sweep():
-    return [lec.ProbeConfig(a, i, depth=8, width=16, repeats=3)
+    return [ex.ProbeConfig(a, i, depth=8, width=16, repeats=3)
             for a in ("relu", "tanh") for i in ("normal:0.2", "xavier_uniform")]
 
 
 def test_sweep_is_the_same_serially_and_with_two_processes():
-    serial = lec.sweep(small_sweep(), seed=7)
+    serial = ex.sweep(small_sweep(), seed=7)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        parallel = lec.sweep(small_sweep(), seed=7, executor=pool)
-    assert [r.to_json() for r in serial] == [r.to_json() for r in parallel]
-    other_seed = lec.sweep(small_sweep(), seed=8)
+        parallel = ex.sweep(small_sweep(), seed=7, executor=pool)
+    assert [report.experiment_json(r) for r in serial] == [report.experiment_json(r) for r in parallel]
+    other_seed = ex.sweep(small_sweep(), seed=8)
     assert serial[0].log10_mean_abs_grad != other_seed[0].log10_mean_abs_grad
 
 
 def test_sweep_on_a_local_dask_cluster():
     distributed = pytest.importorskip("distributed")
-    serial = lec.sweep(small_sweep(), seed=7)
+    serial = ex.sweep(small_sweep(), seed=7)
     with distributed.Client(processes=True, n_workers=2, threads_per_worker=1,
                             dashboard_address=None) as client:
-        dask = lec.sweep(small_sweep(), seed=7, executor=client.get_executor())
-    assert [r.to_json() for r in serial] == [r.to_json() for r in dask]
+        dask = ex.sweep(small_sweep(), seed=7, executor=client.get_executor())
+    assert [report.experiment_json(r) for r in serial] == [report.experiment_json(r) for r in dask]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_every_lecture_configuration_is_finite_in_both_dtypes(dtype):
-    configs = lec.lecture_configs(repeats=2, dtype=dtype)
-    results = lec.sweep(configs, seed=0)
+    configs = ex.lecture_configs(repeats=2, dtype=dtype)
+    results = ex.sweep(configs, seed=0)
     assert all(math.isfinite(r.log10_mean_abs_grad) for r in results)
     assert all(len(r.per_layer_grad_norm_log10) == 50 for r in results)
 
@@ -93,34 +95,36 @@ def test_every_lecture_configuration_is_finite_in_both_dtypes(dtype):
 def test_predict_config_knows_orthogonal_weights():
     # a linear network of orthogonal layers has an orthogonal J: its entries are those
     # of a random orthogonal matrix, mean|J| = sqrt(2 / pi) / sqrt(width) at any depth
-    extra = lec.predict_config(lec.ProbeConfig("identity", "orthogonal", depth=200, width=100))
-    assert extra["typical_log10_mean_abs_grad"] == pytest.approx(math.log10(math.sqrt(2 / math.pi) / 10), abs=0.01)
+    prediction, note = ex.predict_config(ex.ProbeConfig("identity", "orthogonal", depth=200, width=100))
+    assert note is None
+    assert prediction.typical_log10_mean_abs_grad == pytest.approx(math.log10(math.sqrt(2 / math.pi) / 10), abs=0.01)
 
 
 def test_predict_config_of_extreme_stds():
-    assert lec.ProbeConfig("relu", "normal:1e200").scale == 1e200
-    assert lec.ProbeConfig("relu", "normal:1e-200").scale == 1e-200
-    assert "beyond float64's range" in lec.predict_config(lec.ProbeConfig("relu", "normal:1e200"))["prediction_note"]
+    assert ex.ProbeConfig("relu", "normal:1e200").scale == 1e200
+    assert ex.ProbeConfig("relu", "normal:1e-200").scale == 1e-200
+    prediction, note = ex.predict_config(ex.ProbeConfig("relu", "normal:1e200"))
+    assert prediction is None and "beyond float64's range" in note
 
 
 def test_a_short_product_gets_no_rank_one_prediction_and_its_rate_counts_from_the_identity():
     children = np.random.SeedSequence(0).spawn(2)
-    short = lec._run_task(("matrices", (0.1, 100, 10, "float64"), children[0]))
-    assert short.extra["rank_one_margin"] < lec.RANK_ONE_MARGIN
-    assert short.extra["typical_log10_mean_abs"] is None
-    one = lec._run_task(("matrices", (1.0, 4, 1, "float64"), children[1]))
+    short = ex.random_product(0.1, 100, 10, "float64", np.random.default_rng(children[0]))
+    assert short.prediction.rank_one_margin < ex.RANK_ONE_MARGIN
+    assert short.prediction.typical_log10_mean_abs is None
+    one = ex.random_product(1.0, 4, 1, "float64", np.random.default_rng(children[1]))
     # one factor: the growth from the identity's norm sqrt(4), not ||W_1|| itself
     expected = one.per_step_log10_norm[0] - 0.5 * np.log10(4)
     assert one.measured_log10_per_step == pytest.approx(expected)
-    long_ = lec._run_task(("matrices", (1.0, 4, 100, "float64"), children[1]))
-    assert long_.extra["typical_log10_mean_abs"] is not None
+    long_ = ex.random_product(1.0, 4, 100, "float64", np.random.default_rng(children[1]))
+    assert long_.prediction.typical_log10_mean_abs is not None
 
 
 def test_repeats_reuse_one_network_with_the_numbers_of_fresh_ones():
     from diagnostics.probes import gradient_probe
 
-    config = lec.ProbeConfig("tanh", "normal:0.15", depth=6, width=8, repeats=3, bias_std=0.1)
-    result = lec.synthetic_gradient(config, np.random.default_rng(4))
+    config = ex.ProbeConfig("tanh", "normal:0.15", depth=6, width=8, repeats=3, bias_std=0.1)
+    result = ex.synthetic_gradient(config, np.random.default_rng(4))
     rng = np.random.default_rng(4)
     fresh = [gradient_probe(config.build(rng)).log10_mean_abs_grad for _ in range(3)]
     assert result.repeat_log10_mean_abs_grad == fresh
