@@ -22,6 +22,7 @@ import tinynet as tn
 
 from . import theory
 from .deep import stream_probe
+from .monitor import TrainingMonitor
 from .numerics import float_from_log10, log10_mean
 from .probes import gradient_probe, matrix_product
 from .spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
@@ -63,10 +64,16 @@ class ProbeConfig:
     def build(self, rng):
         """A fresh network of this configuration, weights drawn from ``rng``."""
         bias = self.bias_std is not None
-        return tn.MLP([self.width] * (self.depth + 1), tn.activation(self.activation),
-                      weight_init=tn.init.from_spec(self.init), bias=bias,
-                      bias_init=tn.init.Normal(std=self.bias_std) if bias else None,
-                      final_activation=True, rng=rng, dtype=np.dtype(self.dtype))
+        try:
+            with np.errstate(over="raise"):  # a draw beyond the dtype's range is a bad option, not inf
+                return tn.MLP([self.width] * (self.depth + 1), tn.activation(self.activation),
+                              weight_init=tn.init.from_spec(self.init), bias=bias,
+                              bias_init=tn.init.Normal(std=self.bias_std) if bias else None,
+                              final_activation=True, rng=rng, dtype=np.dtype(self.dtype))
+        except FloatingPointError:
+            biases = "" if self.bias_std is None else f" or biases of std {self.bias_std:g}"
+            raise ValueError(f"weights {tn.init.from_spec(self.init)!r}{biases} overflow {self.dtype} "
+                             f"(largest {float(np.finfo(self.dtype).max):.3g})") from None
 
     @property
     def streamed(self):
@@ -511,8 +518,6 @@ def probe_before_training(activation, init, dataset="spirals", depth=2, width=64
 
 def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False):
     """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``."""
-    from .monitor import TrainingMonitor
-
     net = result.net
     opt = (tn.optim.SGD(net.parameters(), lr=lr, momentum=0.9) if optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=lr))

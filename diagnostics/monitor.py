@@ -10,7 +10,7 @@ import numpy as np
 
 from .plot import training
 from .recorders import ActivationStatsRecorder, GradientNormRecorder
-from .report import Table
+from .table import Table
 
 
 class TrainingMonitor:

@@ -13,7 +13,7 @@ import numpy as np
 import tinynet as tn
 
 from .numerics import frobenius_norm
-from .report import Table
+from .table import Table
 
 #: A saturating activation's unit counts as saturated where its slope is below
 #: this fraction of its slope at 0 (sigmoid: |z| > 6; tanh: |z| > 3).

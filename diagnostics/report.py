@@ -349,7 +349,7 @@ def spectrum_text(result, init, seed):
 
 
 def _log10_var(value):
-    return "-inf (all equal: a perfect isometry)" if value == -math.inf else f"{value:.2f}"
+    return "- (var/mean^2 is 0: all equal, a perfect isometry)" if value == -math.inf else f"{value:.2f}"
 
 
 SPECTRUM_LEGEND = (

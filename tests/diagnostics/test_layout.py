@@ -1,0 +1,70 @@
+"""The path from argv to output goes one way: no import circle, and nothing imports the command line."""
+
+import ast
+import pathlib
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "diagnostics"
+
+
+def imports():
+    """{module: set of diagnostics modules it imports, anywhere in the file}, theory as one module."""
+    graph = {}
+    for path in PACKAGE.glob("*.py"):
+        name = path.stem
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diagnostics."):
+                found.add(node.module.split(".")[1])
+        graph[name] = found - {name}
+    return graph
+
+
+def cycle(graph):
+    """One import circle as a list of modules, or None."""
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+            if nxt not in state:
+                found = visit(nxt, path + [nxt])
+                if found:
+                    return found
+        state[node] = "done"
+        return None
+
+    for start in sorted(graph):
+        if start not in state:
+            found = visit(start, [start])
+            if found:
+                return found
+    return None
+
+
+def test_nothing_imports_the_command_line_but_main():
+    importers = sorted(m for m, deps in imports().items() if "cli" in deps)
+    assert importers == ["__main__"]
+
+
+def test_no_import_circle():
+    assert cycle(imports()) is None
+
+
+def test_the_circle_check_can_fail():
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_layers_point_one_way():
+    graph = imports()
+    # experiments compute, report and plot present: neither side imports the other's upstream
+    assert not graph["report"] & {"experiments", "plot", "parallel"}
+    assert not graph["experiments"] & {"report", "plot", "parallel"}
+    assert not graph["numerics"]
