@@ -21,6 +21,7 @@ from .losses import (
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter
 from .serialization import ModelFileError, load, save
+from .summary import ModelSummary, SummaryRow, summary
 from .training import History, NonFiniteLossError, evaluate, fit
 
 __version__ = "0.1.0"

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+import tinynet as tn
+
+
+def net():
+    rng = np.random.default_rng(0)
+    return tn.Sequential(tn.Linear(784, 50, rng=rng), tn.ReLU(),
+                         tn.Sequential(tn.Linear(50, 50, bias=False, rng=rng), tn.Tanh()),
+                         tn.Linear(50, 10, rng=rng))
+
+
+def test_summary_lists_each_layer_with_its_output_shape_and_parameters(capsys):
+    model = net()
+    s = tn.summary(model, (16, 784))
+    assert str(s) in capsys.readouterr().out
+    leaves = [r for r in s.rows if not r.is_container]
+    assert [(r.type, r.output_shape, r.params) for r in leaves] == [
+        ("Linear", (16, 50), 784 * 50 + 50), ("ReLU", (16, 50), 0), ("Linear", (16, 50), 2500),
+        ("Tanh", (16, 50), 0), ("Linear", (16, 10), 510)]
+    assert [(r.depth, r.index) for r in s.rows] == [(0, 0), (1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (1, 4)]
+    assert s.total_params == model.num_parameters() == 39250 + 2500 + 510
+    assert "Total params: 42,260" in str(s) and "├─Linear: 1-1" in str(s) and "│    ├─Tanh: 2-2" in str(s)
+
+
+def test_frozen_parameters_are_not_trainable_and_the_hooks_are_gone():
+    model = net()
+    model[0].weight.requires_grad = False
+    s = tn.summary(model, (1, 784), verbose=0)
+    assert s.trainable_params == s.total_params - 784 * 50
+    assert "Non-trainable params: 39,200" in str(s)
+    x = np.ones((2, 784))
+    calls = []
+    model[0].register_forward_hook(lambda layer, x, y: calls.append(1))
+    model.forward(x)
+    assert calls == [1]  # only the hook registered after the summary
+
+
+@pytest.mark.parametrize("size, error, message", [
+    (784, TypeError, "input_size must be a tuple of sizes including the batch"),
+    ((), TypeError, "input_size must be a tuple"),
+    ((0, 784), ValueError, "input_size"),
+    ((1, 783), ValueError, "Linear(784 -> 50)"),
+])
+def test_bad_input_sizes_are_named(size, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        tn.summary(net(), size, verbose=0)

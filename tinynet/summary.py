@@ -1,0 +1,92 @@
+"""``summary(net, input_size)``: each layer, its output shape and parameter count, as torchinfo prints them."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .checks import check_size
+from .layer import Layer
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One layer of a :class:`ModelSummary`: ``depth`` 0 is the network itself."""
+
+    name: str
+    type: str
+    depth: int
+    index: int
+    output_shape: tuple
+    params: int  # the layer's own parameters (a container's are its children's)
+    is_container: bool
+
+
+class ModelSummary:
+    """What :func:`summary` found; ``str()`` is the table, ``total_params`` and ``trainable_params`` the totals."""
+
+    def __init__(self, rows, total_params, trainable_params):
+        self.rows = rows
+        self.total_params = total_params
+        self.trainable_params = trainable_params
+
+    def __str__(self):
+        width = max([len("Layer (type:depth-idx)")] + [len(self._label(r)) for r in self.rows]) + 3
+        rule = "=" * (width + 26 + 10)
+        lines = [rule, f"{'Layer (type:depth-idx)':<{width}}{'Output Shape':<26}Param #", rule]
+        for r in self.rows:
+            params = "--" if r.is_container or not r.params else f"{r.params:,}"
+            lines.append(f"{self._label(r):<{width}}{str(list(r.output_shape)):<26}{params}")
+        lines += [rule, f"Total params: {self.total_params:,}", f"Trainable params: {self.trainable_params:,}",
+                  f"Non-trainable params: {self.total_params - self.trainable_params:,}", rule]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _label(r):
+        if r.depth == 0:
+            return r.type
+        return "│    " * (r.depth - 1) + f"├─{r.type}: {r.depth}-{r.index}"
+
+    __repr__ = __str__
+
+
+def summary(net, input_size, verbose=1):
+    """Run ``net`` forward on zeros of shape ``input_size`` and return (and print) a :class:`ModelSummary`.
+
+    ``input_size`` includes the batch dimension, as in torchinfo:
+    ``summary(net, (1, 784))`` for a ``Linear(784 -> ...)`` first layer.
+    Output shapes come from forward hooks on every layer; the hooks are
+    removed after, and no gradient is computed. ``verbose=0`` does not print.
+    """
+    if not isinstance(net, Layer):
+        raise TypeError(f"summary: net must be a tinynet Layer, got {type(net).__name__}")
+    if isinstance(input_size, (int, np.integer)) or not isinstance(input_size, (tuple, list)) or not input_size:
+        raise TypeError(f"summary: input_size must be a tuple of sizes including the batch, e.g. (1, 784); "
+                        f"got {input_size!r}")
+    shape = tuple(check_size("summary", "input_size", s) for s in input_size)
+    if verbose not in (0, 1):
+        raise ValueError(f"summary: verbose must be 0 or 1, got {verbose!r}")
+    params = list(net.parameters())
+    dtype = params[0].data.dtype if params else np.float64
+    shapes = {}
+
+    def record(layer, x, y):
+        shapes[id(layer)] = tuple(y.shape)
+
+    handles = [m.register_forward_hook(record) for m in net.modules()]
+    try:
+        net.forward(np.zeros(shape, dtype=dtype))
+    finally:
+        for h in handles:
+            h.remove()
+    rows, counters = [], {}
+    for name, m in net.named_modules():
+        depth = 0 if name == "" else name.count(".") + 1
+        parent = name.rpartition(".")[0]
+        counters[parent] = counters.get(parent, 0) + (depth > 0)
+        own = sum(p.size for p in m.parameters(recurse=False))
+        rows.append(SummaryRow(name, type(m).__name__, depth, counters[parent], shapes.get(id(m), ()), own,
+                               m.is_container))
+    result = ModelSummary(rows, sum(p.size for p in params), sum(p.size for p in params if p.requires_grad))
+    if verbose:
+        print(result)
+    return result
