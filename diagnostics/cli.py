@@ -247,16 +247,23 @@ def probe_options(p):
 
 
 def matrices(args):
-    """Multiply n random k x k matrices with N(0, scale^2) entries and print the product."""
-    (m,) = experiments.run_tasks([("matrices", (args.scale, args.k, args.n, "float64"))], args.seed)
-    say(args, report.product_text(m, args.seed))
-    write_json(args, {"seed": args.seed, "matrices": [report.matrix_json(m)]})
-    write_plot(args, plot.matrix_products, [m], title=f"Product of {m.n} random {m.k}x{m.k} matrices")
+    """Multiply n random k x k matrices with N(0, scale^2) entries and print the product, for each scale.
+
+    Product i draws from child i of SeedSequence(seed), so ``--scale 0.5
+    0.7`` gives the lecture's two products.
+    """
+    tasks = [("matrices", (scale, args.k, args.n, "float64")) for scale in args.scale]
+    products = experiments.run_tasks(tasks, args.seed)
+    say(args, "\n\n".join(report.product_text(m, args.seed) for m in products))
+    write_json(args, {"seed": args.seed, "matrices": [report.matrix_json(m) for m in products]})
+    write_plot(args, plot.matrix_products, products,
+               title=f"Products of {args.n} random {args.k}x{args.k} matrices")
     return 0
 
 
 def matrices_options(p):
-    p.add_argument("--scale", type=_positive_float, required=True, help="std of the entries")
+    p.add_argument("--scale", type=_positive_float, required=True, nargs="+",
+                   help="std of the entries; several give several products")
     p.add_argument("-k", type=_positive_int, default=4, help="matrix size (default 4)")
     p.add_argument("-n", type=_positive_int, default=100, help="number of factors (default 100)")
     _outputs(p, quiet=False)

@@ -40,10 +40,13 @@ def _title(fig, title, width_inches):
         fig.suptitle(textwrap.fill(title, max(30, int(width_inches * 11))))
 
 
-def _save(fig, path):
-    """Write the figure to ``path`` in the format its extension names, replacing any old file whole."""
+def _save(fig, path, bottom=0.0):
+    """Write the figure to ``path`` in the format its extension names, replacing any old file whole.
+
+    ``bottom``: the fraction of the height kept free for a legend of the whole figure.
+    """
     plt = require_matplotlib()
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     directory = os.path.dirname(os.path.abspath(path))
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + ext)
@@ -76,16 +79,12 @@ STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),
               "typical": dict(linestyle=":", marker="s")}
 
 
-def _style_legend(ax, kinds):
-    """A second legend for the line styles (the first is for the colours)."""
+def _style_handles(kinds):
+    """Legend entries for the line styles (colours have a legend of their own)."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color="0.3", linewidth=1.5 if k == "measured" else 1, markersize=4,
-                      **STYLE_NOTE[k], label=k if k == "measured" else f"{k} (predicted)") for k in kinds]
-    first = ax.get_legend()
-    ax.legend(handles=handles, fontsize=7, loc="lower left", title="line", title_fontsize=7)
-    if first is not None:
-        ax.add_artist(first)
+    return [Line2D([], [], color="0.3", linewidth=1.8 if k == "measured" else 1, markersize=4,
+                   **STYLE_NOTE[k], label=k if k == "measured" else f"{k} (predicted)") for k in kinds]
 
 
 def gradient_curves(results, path, title=None):
@@ -98,7 +97,7 @@ def gradient_curves(results, path, title=None):
     plt = require_matplotlib()
     activations = list(dict.fromkeys(r.activation for r in results))
     width = 5.2 * len(activations)
-    fig, axes = plt.subplots(1, len(activations), figsize=(width, 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(activations), figsize=(width, 5.2), squeeze=False)
     for ax, act in zip(axes[0], activations):
         for i, r in enumerate(x for x in results if x.activation == act):
             color = f"C{i}"
@@ -122,17 +121,18 @@ def gradient_curves(results, path, title=None):
         ax.set_xlabel("layers passed back from the output")
         ax.set_ylabel("log10 of the gradient's Frobenius norm")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left", title="weights", title_fontsize=7)
-        _style_legend(ax, ["measured", "mean-field", "typical"] if any(r.prediction for r in results)
-                      else ["measured"])
+        ax.legend(fontsize=7, loc="best", title="weights", title_fontsize=7)
+    kinds = ["measured", "mean-field", "typical"] if any(r.prediction for r in results) else ["measured"]
+    fig.legend(handles=_style_handles(kinds), loc="lower center", ncol=len(kinds), fontsize=8,
+               title="line (same colour: same weights)", title_fontsize=8)
     _title(fig, title, width)
-    _save(fig, path)
+    _save(fig, path, bottom=0.13)
 
 
 def matrix_products(results, path, title=None):
     """log10 of a product's norm after each factor, measured, beside the Lyapunov exponent's line."""
     plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    fig, ax = plt.subplots(figsize=(5.6, 4.8))
     for i, m in enumerate(results):
         steps = np.arange(0, m.n + 1)
         start = 0.5 * np.log10(m.k)  # the identity the product starts from
@@ -144,17 +144,12 @@ def matrix_products(results, path, title=None):
     ax.set_xlabel("matrices multiplied")
     ax.set_ylabel("log10 of the product's Frobenius norm")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", title="entries N(0, scale^2)", title_fontsize=8)
-    from matplotlib.lines import Line2D
-
-    first = ax.get_legend()
-    ax.legend(handles=[Line2D([], [], color="0.3", label="measured"),
-                       Line2D([], [], color="0.3", linewidth=1, markersize=3.5, **STYLE_NOTE["mean-field"],
-                              label="Lyapunov rate (predicted)")],
-              fontsize=7, loc="lower left", title="line", title_fontsize=7)
-    ax.add_artist(first)
+    ax.legend(fontsize=8, loc="best", title="entries N(0, scale^2)", title_fontsize=8)
+    styles = _style_handles(["measured", "mean-field"])
+    styles[1].set_label("Lyapunov rate (predicted)")
+    fig.legend(handles=styles, loc="lower center", ncol=2, fontsize=8)
     _title(fig, title, 5.6)
-    _save(fig, path)
+    _save(fig, path, bottom=0.1)
 
 
 def spectrum_histogram(spectra, path, title=None, measured=None, predicted=None):

@@ -1,9 +1,7 @@
 """Remake the figures in docs/figures/: ``python docs/make_figures.py`` from the repository root.
 
 Each figure comes from the command line shown next to it (``--plot PATH``),
-so a figure in the docs is exactly what a reader's own command draws. The
-``matrices`` command has no ``--plot``; its figure is drawn here from the
-same computation (the same seed gives the same matrices).
+so a figure in the docs is exactly what a reader's own command draws.
 """
 
 import os
@@ -16,6 +14,7 @@ FIGURES = os.path.join(HERE, "figures")
 
 COMMANDS = [
     ("lecture.png", ["lecture"]),
+    ("matrices.png", ["matrices", "--scale", "0.5", "0.7"]),
     ("probe-relu-0.1.png", ["probe", "--activation", "relu", "--init", "normal:0.1"]),
     ("probe-relu-0.8-depth1000.png",
      ["probe", "--activation", "relu", "--init", "normal:0.8", "--depth", "1000", "--repeats", "1"]),
@@ -27,7 +26,7 @@ COMMANDS = [
 ]
 
 # commands without a progress bar have no --quiet
-SILENT = {"spectrum"}
+SILENT = {"spectrum", "matrices"}
 
 
 def run_commands(env):
@@ -39,35 +38,11 @@ def run_commands(env):
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def matrices_figure(path, seed=0):
-    """log10 of the product's norm after each factor, as ``matrices --scale S --seed 0`` computes it."""
-    sys.path.insert(0, ROOT)
-    from diagnostics import lecture as lec
-    from diagnostics.plot import require_matplotlib
-
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.2, 4.2))
-    for scale in (0.5, 0.7):
-        (m,) = lec.run_tasks([("matrices", (scale, 4, 100, "float64"))], seed)
-        ax.plot(range(1, m.n + 1), m.per_step_log10_norm, label=f"scale {scale:g}")
-    ax.set_xlabel("matrices multiplied")
-    ax.set_ylabel("log10 ||product||")
-    ax.set_title("Products of random 4x4 matrices")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    print("wrote", os.path.relpath(path, ROOT))
-
-
 def main():
     os.makedirs(FIGURES, exist_ok=True)
     # the networks are small (100 x 100): one BLAS thread is faster than several
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     run_commands(env)
-    os.environ.update(env)
-    matrices_figure(os.path.join(FIGURES, "matrices.png"))
 
 
 if __name__ == "__main__":
