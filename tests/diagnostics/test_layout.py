@@ -68,3 +68,13 @@ def test_the_layers_point_one_way():
     assert not graph["report"] & {"experiments", "plot", "parallel"}
     assert not graph["experiments"] & {"report", "plot", "parallel"}
     assert not graph["numerics"]
+
+
+def test_the_repository_describes_the_lecture_itself():
+    root = PACKAGE.parent
+    files = [p for d in ("diagnostics", "tinynet", "docs", "tests", "benchmarks") for p in (root / d).rglob("*")
+             if p.suffix in (".py", ".md")] + [root / "README.md"]
+    this = pathlib.Path(__file__).resolve()
+    outside = [str(p.relative_to(root)) for p in files if p.resolve() != this
+               and ("EXPERIMENTS" + ".md" in p.read_text() or "../" + "shared" in p.read_text())]
+    assert outside == []
