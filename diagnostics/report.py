@@ -115,9 +115,9 @@ def matrices_table(results):
 
 
 MATRICES_LEGEND = (
-    "legend     mean|entry| of the product, its log10, and decades/step: how fast log10 of its norm grows;\n"
-    "           typical predicts log10 for one product (- until enough factors are multiplied for it to\n"
-    "           hold), Lyapunov the exact growth rate.\n"
+    "legend     mean|entry| of the product, its log10, and decades/step: how fast log10 of its norm\n"
+    "           grows; typical predicts log10 for one product (- until enough factors are multiplied\n"
+    "           for it to hold), Lyapunov the exact growth rate.\n"
     f"           More: {THEORY}#7-products-of-random-matrices-lyapunov-exponents")
 
 
