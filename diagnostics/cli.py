@@ -11,6 +11,7 @@ option, in one line on stderr; 130 Ctrl-C, in one line. Never a traceback.
 """
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -135,8 +136,9 @@ def check_outputs(args):
         if os.path.isdir(path):
             raise UsageError(f"--{opt}: {path!r} is a directory; give a file name")
         if ext not in allowed:
-            raise UsageError(f"--{opt}: {path!r} should end in ." + ", .".join(allowed[:8])
-                             + (" ..." if len(allowed) > 8 else ""))
+            common = [e for e in ("json", "png", "pdf", "svg") if e in allowed]
+            others = " or another format matplotlib writes" if opt == "plot" else ""
+            raise UsageError(f"--{opt}: {path!r} should end in ." + ", .".join(common) + others)
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise UsageError(f"--{opt}: the directory of {path!r} does not exist")
@@ -384,7 +386,7 @@ def build_parser():
     parser = _Parser(prog=PROG, description="Numerical-stability diagnostics for tinynet networks.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (run, options, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=run.__doc__,
+        p = sub.add_parser(name, help=help_text, description=inspect.cleandoc(run.__doc__),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         options(p)
         p.set_defaults(run=run)
