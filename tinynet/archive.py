@@ -117,4 +117,4 @@ def read_array(archive, member):
             raise FileProblem(f"member {member.info.filename!r} ends early")
     order = "F" if member.fortran_order else "C"
     array = flat.reshape(member.shape, order=order)
-    return np.ascontiguousarray(array, dtype=member.dtype.newbyteorder("="))
+    return np.asarray(array, dtype=member.dtype.newbyteorder("="), order="C")

@@ -35,7 +35,7 @@ _TEMP_PREFIX, _TEMP_SUFFIX = ".tinynet-save-", ".tmp"
 #: What a state dict may hold: floating arrays, and int64 for counters (as PyTorch's
 #: ``num_batches_tracked``).
 STATE_DTYPES = architecture.FLOAT_DTYPES + (np.dtype("int64"),)
-_STATE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
+_STATE_NAME = re.compile(r"(?!__)[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _HEADER_KEYS = {"format", "version", "tinynet_version", "model", "state_dict"}
 
 
@@ -148,7 +148,7 @@ def _check_state_name(owner, name):
         raise TypeError(f"{owner}: state dict keys should be strings, got {name!r:.40}")
     if not _STATE_NAME.fullmatch(name):
         raise ValueError(f"{owner}: state dict key {name!r:.60} is not a name such as '0.weight' "
-                         "(letters, digits, '_', '.' and '-', at most 200, not starting with '.' or '-')")
+                         "(letters, digits, '_', '.' and '-', at most 200, not starting with '.', '-' or '__')")
 
 
 def _check_not_shared(net):
@@ -300,7 +300,7 @@ def _write_npz(f, arrays):
     """What ``numpy.savez`` writes (uncompressed members ``name.npy``), with no pickles."""
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, a in arrays.items():
-            a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
+            a = np.asarray(a, dtype=a.dtype.newbyteorder("="), order="C")
             with archive.open(name + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, a, allow_pickle=False)
 

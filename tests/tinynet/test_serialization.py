@@ -1,13 +1,17 @@
+import io
 import json
 import os
 import re
+import time
+import tracemalloc
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.serialization import ARCHITECTURE_KEY
+from tinynet.serialization import ARCHITECTURE_KEY, TEMP_PATTERN
 
 
 def networks():
@@ -116,7 +120,7 @@ BAD_FILES = {
         "has no __architecture__ entry"),
     "single npy": (lambda p: np.save(open(p, "wb"), np.arange(3.0)), "single .npy array"),
     "pickled object array": (lambda p: np.savez(p, **{ARCHITECTURE_KEY: np.array([{}], dtype=object)}),
-                             "Object arrays cannot be loaded when allow_pickle=False"),
+                             "member '__architecture__.npy' holds object, not plain numbers"),
     "architecture not json": (
         lambda p: np.savez(p, **{ARCHITECTURE_KEY: np.frombuffer(b"{nope", np.uint8)}),
         "__architecture__ is not valid JSON"),
@@ -127,25 +131,25 @@ BAD_FILES = {
     "future version": (lambda p: rewrite(p, header=lambda h: h.update(version=2)),
                        "unknown format version 2; this tinynet reads version 1"),
     "wrong shape": (lambda p: rewrite(p, arrays={"2.weight": np.zeros((8, 7))}),
-                    "parameter '2.weight' should be float64 of shape (8, 8), the file has float64 of "
+                    "array '2.weight' should be float64 of shape (8, 8), the file has float64 of "
                     "shape (8, 7)"),
     "wrong dtype": (lambda p: rewrite(p, arrays={"2.bias": np.zeros(8, np.float32)}),
-                    "parameter '2.bias' should be float64 of shape (8,), the file has float32"),
+                    "array '2.bias' should be float64 of shape (8,), the file has float32"),
     "integer array": (lambda p: rewrite(p, arrays={"2.bias": np.zeros(8, np.int64)}),
-                      "parameter '2.bias' has dtype int64, not a floating type"),
-    "missing array": (lambda p: rewrite(p, drop=["4.bias"]), "missing parameter arrays ['4.bias']"),
-    "extra array": (lambda p: rewrite(p, arrays={"9.weight": np.zeros(3)}), "unexpected arrays ['9.weight']"),
+                      "array '2.bias' should be float64 of shape (8,), the file has int64"),
+    "missing array": (lambda p: rewrite(p, drop=["4.bias"]), "missing arrays ['4.bias'] for what its header describes"),
+    "extra array": (lambda p: rewrite(p, arrays={"9.weight": np.zeros(3)}), "unexpected members ['9.weight']"),
     "unknown layer": (lambda p: rewrite(p, header=set_layer_type),
-                      "unknown layer type 'Conv2d'; this tinynet knows Linear, Sequential, MLP"),
+                      "the network has the unknown layer type 'Conv2d'; this tinynet knows Linear, Sequential, MLP"),
     "unknown activation": (
         lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(name="swoosh")),
         "unknown activation 'swoosh'"),
     "bad sizes": (lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, -8, 8, 2])),
-                  "MLP: sizes[1] must be a positive integer, got -8"),
+                  "the network (MLP): sizes entry 1 should be a positive integer, got -8"),
     "unknown key": (lambda p: rewrite(p, header=lambda h: h["model"].update(dropout=0.5)),
-                    "the architecture entry model.dropout is not understood by this tinynet"),
+                    "the network (MLP): the entry 'dropout' is not understood by this tinynet"),
     "wrong type of value": (lambda p: rewrite(p, header=lambda h: h["model"].update(bias=1)),
-                            "MLP entry 'bias' should be true or false, got 1"),
+                            "the network (MLP): bias should be true or false, got 1"),
 }
 
 
@@ -219,13 +223,16 @@ def test_unsaveable_network_fails_before_writing(tmp_path, case):
 def test_failure_in_the_middle_of_writing_keeps_the_old_file(tmp_path, monkeypatch):
     path = saved(tmp_path)
     before = path.read_bytes()
-    real_savez = np.savez
+    real_write = np.lib.format.write_array
+    written = []
 
-    def savez_then_fail(file, **arrays):
-        real_savez(file, **dict(list(arrays.items())[:2]))  # part of the data reaches the disk
-        raise OSError("No space left on device")
+    def write_then_fail(file, array, **kwargs):
+        if len(written) == 2:  # part of the data has reached the disk
+            raise OSError("No space left on device")
+        written.append(array)
+        real_write(file, array, **kwargs)
 
-    monkeypatch.setattr(np, "savez", savez_then_fail)
+    monkeypatch.setattr(np.lib.format, "write_array", write_then_fail)
     with pytest.raises(OSError, match="No space left on device"):
         tn.save(networks()["nested"], path)
     assert path.read_bytes() == before
@@ -236,15 +243,54 @@ def test_interrupt_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
     path = saved(tmp_path)
     before = path.read_bytes()
 
-    def interrupted(file, **arrays):
-        file.write(b"PK\x03\x04 partial")
+    def interrupted(file, array, **kwargs):
+        file.write(b"\x93NUMPY partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", interrupted)
+    monkeypatch.setattr(np.lib.format, "write_array", interrupted)
     with pytest.raises(KeyboardInterrupt):
         tn.save(networks()["mlp"], path)
     assert path.read_bytes() == before
     assert files_in(tmp_path) == ["model.npz"]
+
+
+def test_the_temporary_file_has_the_documented_name(tmp_path, monkeypatch):
+    real_write = np.lib.format.write_array
+    seen = []
+
+    def write_and_look(file, array, **kwargs):
+        seen.append(files_in(tmp_path))
+        real_write(file, array, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_and_look)
+    tn.save(networks()["mlp"], tmp_path / "m.npz")
+    pattern = re.escape(TEMP_PATTERN).replace("XXXXXXXX", ".{8}")
+    assert len(seen[0]) == 1 and re.fullmatch(pattern, seen[0][0])
+    assert files_in(tmp_path) == ["m.npz"]
+
+
+def test_a_name_as_long_as_the_file_system_allows(tmp_path):
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    path = tmp_path / ("m" * (longest - 4) + ".npz")
+    net = networks()["mlp"]
+    tn.save(net, path)
+    assert repr(tn.load(path)) == repr(net)
+    with pytest.raises(OSError):  # one character more is the file system's refusal, as for open()
+        tn.save(net, tmp_path / ("m" * (longest - 3) + ".npz"))
+    assert files_in(tmp_path) == [path.name]
+
+
+def test_save_through_a_symlink_writes_its_target(tmp_path):
+    (tmp_path / "models").mkdir()
+    target = saved(tmp_path / "models")
+    link = tmp_path / "latest.npz"
+    link.symlink_to(target)
+    net = networks()["nested"]
+    tn.save(net, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert repr(tn.load(target)) == repr(net)
+    assert files_in(tmp_path / "models") == ["model.npz"] and files_in(tmp_path) == ["latest.npz",
+                                                                                  "models"]
 
 
 def test_save_into_a_missing_directory_writes_nothing(tmp_path):
@@ -253,9 +299,21 @@ def test_save_into_a_missing_directory_writes_nothing(tmp_path):
     assert files_in(tmp_path) == []
 
 
-def test_save_needs_a_layer(tmp_path):
-    with pytest.raises(TypeError, match="save: expected a tinynet Layer, got dict"):
-        tn.save({"weight": np.zeros(3)}, tmp_path / "m.npz")
+@pytest.mark.parametrize("obj", [[np.zeros(3)], np.zeros(3), "net"])
+def test_save_needs_a_layer_or_a_state_dict(tmp_path, obj):
+    with pytest.raises(TypeError, match="save: expected a tinynet Layer or a state dict"):
+        tn.save(obj, tmp_path / "m.npz")
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("function", [tn.save, tn.load])
+def test_path_must_be_a_path(tmp_path, function):
+    args = (networks()["mlp"], 3) if function is tn.save else (3,)
+    with pytest.raises(TypeError, match=r"(save|load): path must be a str or os.PathLike, got int"):
+        function(*args)
+    args = args[:-1] + (str(tmp_path / "a\0b"),)
+    with pytest.raises(ValueError, match="path must not contain a NUL character"):
+        function(*args)
 
 
 def test_loaded_network_trains_like_the_original(tmp_path):
@@ -268,3 +326,289 @@ def test_loaded_network_trains_like_the_original(tmp_path):
         model.backward(model.forward(x))
     for (_, p), (_, q) in zip(net.named_parameters(), back.named_parameters()):
         np.testing.assert_array_equal(p.grad, q.grad)
+
+
+# ---- files made to deceive: every one is refused from its headers alone ----------------
+def npy(array):
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array)
+    return buffer.getvalue()
+
+
+def npy_header(shape, dtype="<f8"):
+    """A .npy header declaring ``shape`` with no data after it."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False,
+                                                  "shape": shape})
+    return buffer.getvalue()
+
+
+def header_bytes(model):
+    head = {"format": "tinynet-model", "version": 1, "tinynet_version": "0.1.0", "model": model}
+    return npy(np.frombuffer(json.dumps(head).encode(), np.uint8))
+
+
+def write_zip(path, members, method=zipfile.ZIP_STORED):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of a duplicate name, which is the point
+        with zipfile.ZipFile(path, "w", method) as z:
+            for name, data in members:
+                z.writestr(name, data)
+
+
+def members_of(path):
+    with zipfile.ZipFile(path) as z:
+        return [(i.filename, z.read(i)) for i in z.infolist()]
+
+
+def flip_flag(path, bit, signature=b"PK\x01\x02", flag_offset=8):
+    """Set a flag bit of the first member's zip entry (central directory by default)."""
+    raw = bytearray(path.read_bytes())
+    at = raw.index(signature) + flag_offset
+    raw[at] |= bit
+    path.write_bytes(bytes(raw))
+
+
+def wide_mlp(p):
+    """A few KB that declare an MLP 40,000,000 wide, each array header matching it."""
+    model = {"type": "MLP", "sizes": [3, 40_000_000, 2], "activation": {
+        "type": "activation", "name": "tanh", "config": {}}, "bias": True,
+        "final_activation": False, "dtype": "float64"}
+    shapes = {"0.weight": (40_000_000, 3), "0.bias": (40_000_000,), "2.weight": (2, 40_000_000),
+              "2.bias": (2,)}
+    write_zip(p, [(ARCHITECTURE_KEY + ".npy", header_bytes(model))] +
+              [(n + ".npy", npy_header(s)) for n, s in shapes.items()])
+
+
+def deflate_bomb(p):
+    """Deflated members, one of which inflates from about 20 KB to 20 MB."""
+    members = dict(members_of(p))
+    members["0.weight.npy"] = npy_header((2_500_000, 1)) + bytes(20_000_000)
+    write_zip(p, members.items(), zipfile.ZIP_DEFLATED)
+
+
+def huge_declared_shape(p):
+    members = dict(members_of(p))
+    members["0.bias.npy"] = npy_header((10**10,)) + bytes(64)
+    write_zip(p, members.items())
+
+
+def duplicate_member(p):
+    members = members_of(p)
+    write_zip(p, members + [("0.bias.npy", npy(np.ones(8)))])
+
+
+def declare_in_json(key, value):
+    return lambda p: rewrite(p, header=lambda h: h.update({key: value}))
+
+
+def json_member(text):
+    return lambda p: write_zip(p, [(ARCHITECTURE_KEY + ".npy",
+                                    npy(np.frombuffer(text.encode(), np.uint8)))])
+
+
+DECEIVING_FILES = {
+    "encrypted flag": (lambda p: flip_flag(p, 0x01), "is encrypted (zip flags 0x0001)"),
+    "strong encryption flag": (lambda p: flip_flag(p, 0x40), "is encrypted (zip flags 0x0040)"),
+    "patched-data flag": (lambda p: flip_flag(p, 0x20), "of an unsupported kind (zip flags 0x0020)"),
+    "compressed members": (lambda p: write_zip(p, members_of(p), zipfile.ZIP_DEFLATED),
+                           "is compressed (zip method 8)"),
+    "deflate bomb": (deflate_bomb, "is compressed (zip method 8)"),
+    "duplicate member": (duplicate_member, "member '0.bias.npy' appears twice"),
+    "MLP 40,000,000 wide": (wide_mlp, "member '0.weight.npy' declares float64 of shape (40000000, 3) "
+                                      "(960000000 bytes) but holds 0 bytes of data"),
+    "shape of 1e10 entries": (huge_declared_shape, "member '0.bias.npy' declares float64 of shape "
+                                                   "(10000000000,) (80000000000 bytes) but holds 64"),
+    "width grown in the header": (
+        lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, 40_000_000, 8, 2])),
+        "array '0.weight' should be float64 of shape (40000000, 3), the file has float64 of "
+        "shape (8, 3)"),
+    "longdouble dtype declared": (lambda p: rewrite(p, header=lambda h: h["model"].update(
+        dtype="float128")), "dtype should be one of float16, float32, float64, got 'float128'"),
+    "duplicate json key": (json_member('{"format": "tinynet-model", "format": "x"}'),
+                           "a key appears twice in one object"),
+    "nan in json": (json_member('{"format": "tinynet-model", "version": NaN}'),
+                    "NaN is not a number a tinynet file holds"),
+    "deeply nested json": (json_member("[" * 100_000 + "]" * 100_000), "is not valid JSON"),
+    "deeply nested layers": (json_member('{"format": "tinynet-model", "version": 1, "model": ' +
+                                         '{"type": "Sequential", "layers": [' * 5000),
+                             "is not valid JSON (maximum recursion depth exceeded"),
+    "model and state dict": (declare_in_json("state_dict", {}),
+                             "should describe either a model or a state dict"),
+    "unknown header entry": (declare_in_json("compression", "lz4"),
+                             "the header entry 'compression' is not understood"),
+    "bool as a width": (lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, True, 8, 2])),
+                        "sizes entry 1 should be a positive integer, got True"),
+    "bad activation config": (lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(
+        config={"negative_slope": 0.1})), "activation 'tanh' takes no settings; got negative_slope"),
+    "activation left out": (lambda p: rewrite(p, header=lambda h: h["model"].update(activation=None)),
+                            "layer '1' should be a layer's description (a JSON object), got None"),
+    "array in Fortran order with a lying header": (
+        lambda p: write_zip(p, [(n, d[:-8] if n == "0.bias.npy" else d) for n, d in members_of(p)]),
+        "member '0.bias.npy' declares float64 of shape (8,) (64 bytes) but holds 56"),
+}
+
+
+@pytest.mark.parametrize("case", list(DECEIVING_FILES))
+def test_deceiving_files_are_refused_quickly_in_little_memory(tmp_path, case):
+    make, problem = DECEIVING_FILES[case]
+    path = saved(tmp_path)
+    make(path)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(tn.ModelFileError) as info:
+            tn.load(path)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert problem in info.value.problem
+    assert peak < 4_000_000 and seconds < 2.0  # the 40,000,000-wide MLP once took 1.9 GB, 28 s
+
+
+def test_a_flipped_bit_anywhere_is_refused_or_harmless(tmp_path):
+    path = saved(tmp_path, net=tn.MLP([2, 3, 1], "relu", rng=np.random.default_rng(0)))
+    good = path.read_bytes()
+    reference = tn.load(path)
+    positions = np.random.default_rng(0).choice(len(good), size=min(len(good), 150), replace=False)
+    refused = 0
+    for i in sorted(positions):
+        damaged = bytearray(good)
+        damaged[i] ^= 1 << int(i % 8)
+        path.write_bytes(bytes(damaged))
+        try:
+            net = tn.load(path)
+        except tn.ModelFileError:
+            refused += 1
+            continue
+        # a bit of a timestamp or an unused field: what loads is the network saved
+        assert repr(net) == repr(reference)
+        for (_, p), (_, q) in zip(net.named_parameters(), reference.named_parameters()):
+            assert p.data.tobytes() == q.data.tobytes() and p.dtype == q.dtype
+    assert refused > len(positions) // 2  # the data and its headers are most of the file
+
+
+def test_every_truncation_is_refused(tmp_path):
+    path = saved(tmp_path, net=tn.MLP([2, 3, 1], "relu", rng=np.random.default_rng(0)))
+    good = path.read_bytes()
+    for n in range(0, len(good), 17):
+        path.write_bytes(good[:n])
+        with pytest.raises(tn.ModelFileError):
+            tn.load(path)
+
+
+# ---- save refuses what load would refuse ---------------------------------------------
+class Float32Init(tn.init.Normal):
+    """An initializer that ignores the dtype it is asked for."""
+
+    def __call__(self, shape, rng, dtype=np.float64):
+        return super().__call__(shape, rng, dtype=np.float32)
+
+
+REFUSED_BY_SAVE = {
+    "longdouble network": (
+        lambda: tn.MLP([3, 4, 2], "tanh", dtype=np.longdouble, rng=np.random.default_rng(0)),
+        TypeError, f"save: the network (MLP): dtype should be one of float16, float32, float64, "
+                   f"got '{np.dtype(np.longdouble).name}'"),
+    "float32 array in a float64 Linear": (
+        lambda: tn.Sequential(tn.Linear(3, 2, weight_init=Float32Init(), rng=np.random.default_rng(0))),
+        TypeError, "save: parameter '0.weight' is float32 of shape (2, 3), but its layer "
+                   "Linear(3 -> 2) holds float64 of shape (2, 3), and load would refuse the file"),
+    "array of another shape": (
+        lambda: with_data(tn.Linear(3, 2), "bias", np.zeros(5)),
+        ValueError, "save: parameter 'bias' is float64 of shape (5,), but its layer Linear(3 -> 2) "
+                    "holds float64 of shape (2,)"),
+    "a parameter the description has not": (
+        lambda: with_data(tn.Linear(3, 2), "scale", tn.Parameter(np.ones(2))),
+        TypeError, "save: the array 'scale' is not part of its layer's description; save the "
+                   "network's state_dict() instead"),
+    "custom layer": (
+        lambda: tn.Sequential(tn.Linear(3, 2), Doubler()),
+        TypeError, "save: cannot save layer '1', Doubler(): tinynet can rebuild only Linear, "
+                   "Sequential, MLP and registered activations; save its weights with "
+                   "tinynet.save(net.state_dict(), path) instead"),
+}
+
+
+def with_data(layer, name, value):
+    if isinstance(value, tn.Parameter):
+        setattr(layer, name, value)
+    else:
+        getattr(layer, name).data = value
+    return layer
+
+
+@pytest.mark.parametrize("case", list(REFUSED_BY_SAVE))
+def test_save_refuses_before_writing_what_load_would_refuse(tmp_path, case):
+    make, error, message = REFUSED_BY_SAVE[case]
+    with pytest.raises(error) as info:
+        tn.save(make(), tmp_path / "m.npz")
+    assert str(info.value).startswith(message)
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_every_dtype_save_writes_loads(tmp_path, dtype):
+    net = tn.MLP([3, 4, 2], "gelu", dtype=dtype, rng=np.random.default_rng(0))
+    tn.save(net, tmp_path / "m.npz")
+    back = tn.load(tmp_path / "m.npz")
+    assert all(p.dtype == dtype for p in back.parameters()) and repr(back) == repr(net)
+
+
+# ---- state dicts ----------------------------------------------------------------------
+def state_of(net):
+    return {name: p.data for name, p in net.named_parameters()}
+
+
+def test_a_state_dict_round_trips_in_order(tmp_path):
+    net = tn.Sequential(tn.Linear(3, 4, rng=np.random.default_rng(0)), Doubler(),
+                        tn.Linear(4, 2, dtype=np.float32, rng=np.random.default_rng(1)))
+    state = {**state_of(net), "steps": np.array(7, dtype=np.int64)}
+    tn.save(state, tmp_path / "weights.npz")
+    back = tn.load(tmp_path / "weights.npz")
+    assert type(back) is dict and list(back) == list(state)
+    for name, a in state.items():
+        assert back[name].dtype == a.dtype and back[name].shape == a.shape
+        assert back[name].tobytes() == a.tobytes()
+
+
+def test_a_state_dict_file_is_checked_like_a_model_file(tmp_path):
+    path = tmp_path / "weights.npz"
+    tn.save({"w": np.ones((2, 3)), "b": np.zeros(2)}, path)
+    members = dict(members_of(path))
+    members["w.npy"] = npy(np.ones((3, 2)))
+    write_zip(path, members.items())
+    with pytest.raises(tn.ModelFileError, match=re.escape(
+            "array 'w' should be float64 of shape (2, 3), the file has float64 of shape (3, 2)")):
+        tn.load(path)
+    write_zip(path, list(members.items())[:2])
+    with pytest.raises(tn.ModelFileError, match=re.escape("missing arrays ['b']")):
+        tn.load(path)
+
+
+BAD_STATE_DICTS = {
+    "not an array": ({"w": [1.0, 2.0]}, TypeError, "state dict entry 'w' should be a numpy array, got list"),
+    "int32": ({"w": np.zeros(2, np.int32)}, TypeError,
+              "state dict entry 'w' is int32; a tinynet file holds float16, float32, float64, int64"),
+    "longdouble": ({"w": np.zeros(2, np.longdouble)}, TypeError, "state dict entry 'w' is float128"),
+    "object": ({"w": np.array([{}])}, TypeError, "state dict entry 'w' is object"),
+    "key not a string": ({0: np.zeros(2)}, TypeError, "save: state dict keys should be strings, got 0"),
+    "reserved key": ({ARCHITECTURE_KEY: np.zeros(2)}, ValueError, "is not a name such as '0.weight'"),
+    "key with a slash": ({"a/b": np.zeros(2)}, ValueError, "state dict key 'a/b' is not a name"),
+    "empty key": ({"": np.zeros(2)}, ValueError, "state dict key '' is not a name"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_STATE_DICTS))
+def test_save_refuses_a_state_dict_load_could_not_read(tmp_path, case):
+    state, error, message = BAD_STATE_DICTS[case]
+    with pytest.raises(error, match=re.escape(message)):
+        tn.save(state, tmp_path / "w.npz")
+    assert files_in(tmp_path) == []
+
+
+def test_a_key_numpy_savez_would_take_as_an_option_is_an_array(tmp_path):
+    tn.save({"allow_pickle": np.ones(2), "file": np.zeros(1)}, tmp_path / "w.npz")
+    back = tn.load(tmp_path / "w.npz")
+    assert set(back) == {"allow_pickle", "file"} and back["allow_pickle"].tolist() == [1.0, 1.0]
