@@ -1,9 +1,12 @@
 """Elementwise activations: each is a layer defined by ``fn`` and ``derivative``.
 
 Forward keeps the pre-activation ``z``; backward returns ``dy * derivative(z)``.
-The formulas are written to stay finite and warning-free for any input (no
-``exp`` of a large positive number), because the probes push activations far
-into their tails. The derivation of each derivative is in docs/backprop.md.
+The formulas are written to stay finite and warning-free for any finite input
+(no ``exp`` of a large positive number), because the probes push activations
+far into their tails. Where a result is truly beyond the largest float (SELU
+of the largest float) it is inf; ``nan`` gives ``nan``, and ``inf`` what IEEE
+arithmetic gives, as in PyTorch (GELU and SiLU of -inf are nan); none of these
+warns. The derivation of each derivative is in docs/backprop.md.
 """
 
 import inspect
@@ -227,7 +230,8 @@ class SELU(Activation):
     scale = 1.0507009873554804934193349852946
 
     def fn(self, z):
-        return self.scale * np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+        with np.errstate(over="ignore"):  # scale * z passes the largest float only near it
+            return self.scale * np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
 
     def derivative(self, z):
         d = np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0)))
@@ -244,17 +248,25 @@ class GELU(Activation):
     name = "gelu"
 
     def fn(self, z):
-        from scipy.special import erf  # scipy loads only when GELU is used
-
-        # scipy's erf has no float16 loop and answers in a wider type
-        return (0.5 * z * (1.0 + erf(z * _SQRT_HALF))).astype(z.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # -inf * 0 is nan, as in PyTorch
+            return (0.5 * z * (1.0 + _erf(z * _SQRT_HALF))).astype(z.dtype, copy=False)
 
     def derivative(self, z):
-        from scipy.special import erf
+        cdf = 0.5 * (1.0 + _erf(z * _SQRT_HALF))
+        # z^2 overflows to inf for huge |z|, and exp(-inf) = 0 is then the right answer
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)).astype(z.dtype, copy=False)
 
-        cdf = 0.5 * (1.0 + erf(z * _SQRT_HALF))
-        # exp(-z^2/2) underflows to 0 for large |z|, harmlessly
-        return (cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)).astype(z.dtype, copy=False)
+
+def _erf(x):
+    """scipy's erf; it has no float16 loop (it answers in float32) and no longdouble one.
+
+    longdouble is computed in float64 and so has float64's precision.
+    """
+    from scipy.special import erf  # scipy loads only when GELU is used
+
+    x = np.clip(x, -30.0, 30.0)  # erf is +-1 to float64 precision beyond 6; so longdouble fits
+    return erf(x.astype(np.float64) if x.dtype.itemsize > 8 else x)
 
 
 class SiLU(Activation):
@@ -263,10 +275,12 @@ class SiLU(Activation):
     name = "silu"
 
     def fn(self, z):
-        return z * sigmoid(z)
+        with np.errstate(invalid="ignore"):  # -inf * 0 is nan, as in PyTorch
+            return z * sigmoid(z)
 
     def derivative(self, z):
-        return sigmoid(z) + z * sigmoid_derivative(z)
+        with np.errstate(invalid="ignore"):
+            return sigmoid(z) + z * sigmoid_derivative(z)
 
 
 class Softplus(Activation):
@@ -275,7 +289,8 @@ class Softplus(Activation):
     name = "softplus"
 
     def fn(self, z):
-        return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # logaddexp warns of nan input
+            return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
 
     def derivative(self, z):
         return sigmoid(z)
@@ -304,8 +319,10 @@ class Tanh(Activation):
         return np.tanh(z)
 
     def derivative(self, z):
-        # 1 - tanh^2 rounds to 0 for |z| > 19; this form keeps its true size
-        e = np.exp(-2.0 * np.abs(z))
+        # 1 - tanh^2 rounds to 0 for |z| > 19; this form keeps its true size.
+        # -2|z| overflows to -inf near the largest float, and exp(-inf) = 0 is right.
+        with np.errstate(over="ignore"):
+            e = np.exp(-2.0 * np.abs(z))
         return 4.0 * e / (1.0 + e) ** 2
 
 

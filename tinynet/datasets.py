@@ -103,7 +103,7 @@ def train_test_split(x, y, test_size=0.25, rng=None):
     be non-empty. ``x`` and ``y`` are split along their first axis.
     """
     rng = check_rng("train_test_split", "rng", rng)
-    x, y = np.asarray(x), np.asarray(y)
+    x, y = _as_samples(x, "x"), _as_samples(y, "y")
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"train_test_split: x and y must be arrays of samples, got shapes "
                          f"{x.shape} and {y.shape}")
@@ -116,6 +116,15 @@ def train_test_split(x, y, test_size=0.25, rng=None):
     perm = rng.permutation(n)
     test, train = perm[:n_test], perm[n_test:]
     return x[train], x[test], y[train], y[test]
+
+
+def _as_samples(values, what):
+    """``values`` as an array, or a ValueError for a ragged list (numpy's own words are cryptic)."""
+    try:
+        return np.asarray(values)
+    except ValueError:
+        raise ValueError(f"train_test_split: {what} must be an array, or a list of samples of one "
+                         "shape; its rows differ in length") from None
 
 
 def _test_count(test_size, n):

@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from .checks import check_number, check_rng
+from .layer import Layer
+
 
 class GradcheckReport:
     """Per-tensor errors of a gradient check; ``passed`` is True when all agree.
@@ -50,6 +53,12 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
     first and hold the analytic gradient afterwards. Returns a
     :class:`GradcheckReport`.
     """
+    if not isinstance(module, Layer):
+        raise TypeError(f"gradcheck: module must be a tinynet Layer, got {type(module).__name__}")
+    eps = check_number("gradcheck", "eps", eps, positive=True)
+    rtol = check_number("gradcheck", "rtol", rtol, nonnegative=True)
+    atol = check_number("gradcheck", "atol", atol, nonnegative=True)
+    rng = np.random.default_rng(0) if rng is None else check_rng("gradcheck", "rng", rng)
     x = np.asarray(x)
     if x.dtype != np.float64:
         raise TypeError(f"gradcheck: x must be float64, got {x.dtype}")
@@ -63,7 +72,6 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
     x = x.copy()
     y = module.forward(x)
     if dy is None:
-        rng = np.random.default_rng(0) if rng is None else rng
         dy = rng.standard_normal(y.shape)
     dy = np.asarray(dy, dtype=np.float64)
     if dy.shape != y.shape:

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from .checks import check_number, check_rng, check_size
+from .checks import check_bool, check_number, check_rng, check_size
 from .clip import clip_grad_norm_
 from .layer import as_float_array
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
@@ -94,11 +94,12 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     Shuffles with ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one
     when None) every epoch, so a seeded rng and a seeded net repeat a run
     exactly. ``validation=(x_val, y_val)`` is evaluated after each epoch.
-    ``callbacks`` are objects with any of ``on_train_begin(net)``,
-    ``on_batch_end(step, loss)`` (step counted over the whole run),
-    ``on_epoch_end(epoch, logs)`` and ``on_train_end(history)``; the last
-    runs however training ends. ``progress`` shows a tqdm bar with the
-    running loss when stderr is a terminal.
+    ``callbacks`` (a list; None for none) are objects with any of
+    ``on_train_begin(net)``, ``on_batch_end(step, loss)`` (step counted over
+    the whole run), ``on_epoch_end(epoch, logs)`` and
+    ``on_train_end(history)``; the last runs however training ends.
+    ``progress`` (a bool) shows a tqdm bar with the running loss when stderr
+    is a terminal.
 
     ``scheduler`` (a ``tinynet.optim.lr_scheduler`` scheduler of this
     optimizer) steps once at the end of every epoch; the history then has
@@ -141,7 +142,13 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     if getattr(loss, "reduction", "mean") == "none":
         raise ValueError("fit: the loss must reduce to a number; got reduction='none'")
     _warn_if_squashed(net, loss)
-    callbacks = [] if callbacks is None else list(callbacks)
+    progress = check_bool("fit", "progress", progress)
+    if callbacks is None:
+        callbacks = []  # as in Keras: no callbacks
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"fit: callbacks must be a list of callback objects (or None), "
+                        f"got {type(callbacks).__name__}")
+    callbacks = list(callbacks)
     for cb in callbacks:
         if not any(callable(getattr(cb, m, None)) for m in CALLBACK_METHODS + ("describe_nonfinite",)):
             raise TypeError(f"fit: callback {cb!r} has none of the methods "

@@ -1,5 +1,7 @@
 """Initializers whose distribution does not depend on the weight shape."""
 
+import math
+
 import numpy as np
 
 from .base import Initializer, arity_message, check_number, format_spec, keyword_only
@@ -42,7 +44,7 @@ class Normal(Initializer):
         return self._config["mean"]
 
     def variance(self, shape=None):
-        return self._config["std"] ** 2
+        return self._config["std"] * self._config["std"]  # inf past 1e154, where ** raises
 
     def to_spec(self):
         mean, std = self._config["mean"], self._config["std"]
@@ -75,6 +77,9 @@ class Uniform(Initializer):
         high = check_number("Uniform", "high", high)
         if low >= high:
             raise ValueError(f"Uniform: low must be < high, got low={low}, high={high}")
+        if not math.isfinite(high - low):  # numpy cannot draw from a wider interval
+            raise ValueError(f"Uniform: high - low must be a finite float, got low={low}, "
+                             f"high={high}")
         self._config = {"low": low, "high": high}
 
     def _sample(self, shape, rng):
@@ -85,7 +90,8 @@ class Uniform(Initializer):
         return (self._config["low"] + self._config["high"]) / 2
 
     def variance(self, shape=None):
-        return (self._config["high"] - self._config["low"]) ** 2 / 12
+        width = self._config["high"] - self._config["low"]
+        return width * width / 12
 
     def to_spec(self):
         low, high = self._config["low"], self._config["high"]

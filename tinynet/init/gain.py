@@ -31,7 +31,7 @@ def calculate_gain(nonlinearity, param=None):
             slope = float(param)
         else:
             raise ValueError(f"calculate_gain: negative_slope must be a number, got {param!r}")
-        return math.sqrt(2.0 / (1.0 + slope * slope))
+        return math.sqrt(2.0) / math.hypot(1.0, slope)  # slope * slope would overflow past 1e154
     if nonlinearity == "selu":
         # PyTorch's value trades self-normalization for steadier gradients;
         # a strictly self-normalizing init uses "linear" instead

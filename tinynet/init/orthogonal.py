@@ -33,7 +33,7 @@ class Orthogonal(Initializer):
     def variance(self, shape=None):
         rows, cols = self._matrix_shape(shape)
         # the squared entries sum to min(rows, cols) unit norms spread over rows * cols entries
-        return self._config["gain"] ** 2 / max(rows, cols)
+        return self._config["gain"] * self._config["gain"] / max(rows, cols)
 
     def _sample(self, shape, rng):
         rows, cols = self._matrix_shape(shape)

@@ -28,12 +28,17 @@ def _mass(alpha, beta):
     return 0.5 * (math.erf(beta / _SQRT2) - math.erf(alpha / _SQRT2))
 
 
+def _x_pdf(x):
+    """``x * pdf(x)``, 0 at +-inf (where the product would be inf * 0)."""
+    return 0.0 if math.isinf(x) else x * _pdf(x)
+
+
 def standard_moments(alpha, beta):
-    """Mean and variance of N(0, 1) truncated to [alpha, beta]."""
+    """Mean and variance of N(0, 1) truncated to [alpha, beta] (either may be infinite)."""
     mass = _mass(alpha, beta)
     pa, pb = _pdf(alpha), _pdf(beta)
     mean = (pa - pb) / mass
-    return mean, 1.0 + (alpha * pa - beta * pb) / mass - mean * mean
+    return mean, 1.0 + (_x_pdf(alpha) - _x_pdf(beta)) / mass - mean * mean
 
 
 def _proposal(alpha, beta):
