@@ -75,8 +75,6 @@ CASES = {
                                                  atol="1e-8"), "gradcheck: atol must be a number"),
     "gradcheck of a function": (lambda: tn.gradcheck(np.tanh, np.ones((1, 2))),
                                 "gradcheck: module must be a tinynet Layer, got ufunc"),
-    "Uniform(-1e308, 1e308)": (lambda: tn.init.Uniform(low=-1e308, high=1e308),
-                               "Uniform: high - low must be a finite float"),
     "ragged train_test_split": (
         lambda: tn.datasets.train_test_split([[1.0, 2.0], [3.0]], [0, 1], rng=rng()),
         "train_test_split: x must be an array, or a list of samples of one shape"),
@@ -162,6 +160,17 @@ def test_leaky_relu_gain_for_a_huge_slope():
     # sqrt(2 / (1 + s^2)) ~ sqrt(2) / s, not the 0 that s * s = inf gives
     assert tn.init.calculate_gain("leaky_relu", 1e200) == pytest.approx(math.sqrt(2) * 1e-200)
     assert tn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04), rel=1e-15)
+
+
+def test_uniform_wider_than_the_largest_float():
+    init = tn.init.Uniform(low=-1e308, high=1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = init((2000,), rng())
+    assert np.all(np.abs(values) <= 1e308) and np.isfinite(values).all()
+    assert values.min() < -0.9e308 and values.max() > 0.9e308
+    assert init.mean == 0.0 and init.variance() == math.inf  # (2e308)^2 / 12 is past the largest float
+    assert tn.init.Uniform(low=1e308, high=1.5e308).mean == 1.25e308
 
 
 def test_a_variance_past_the_largest_float_is_inf():

@@ -77,17 +77,19 @@ class Uniform(Initializer):
         high = check_number("Uniform", "high", high)
         if low >= high:
             raise ValueError(f"Uniform: low must be < high, got low={low}, high={high}")
-        if not math.isfinite(high - low):  # numpy cannot draw from a wider interval
-            raise ValueError(f"Uniform: high - low must be a finite float, got low={low}, "
-                             f"high={high}")
         self._config = {"low": low, "high": high}
 
     def _sample(self, shape, rng):
-        return rng.uniform(self._config["low"], self._config["high"], shape)
+        low, high = self._config["low"], self._config["high"]
+        if math.isfinite(high - low):
+            return rng.uniform(low, high, shape)
+        # numpy refuses a width past the largest float; this weighting never forms it
+        u = rng.random(shape)
+        return low * (1.0 - u) + high * u
 
     @property
     def mean(self):
-        return (self._config["low"] + self._config["high"]) / 2
+        return self._config["low"] / 2 + self._config["high"] / 2  # low + high may overflow
 
     def variance(self, shape=None):
         width = self._config["high"] - self._config["low"]
