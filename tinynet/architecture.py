@@ -102,7 +102,8 @@ def mlp_children(d):
 def _describe_mlp(mlp):
     first = mlp.layers[0]
     act = next((layer for layer in mlp.layers if isinstance(layer, Activation)), None)
-    return {"sizes": list(mlp.sizes), "activation": None if act is None else describe_activation(act),
+    return {"sizes": list(mlp.sizes),
+            "activation": None if act is None else describe_activation(act),
             "bias": first.bias is not None, "final_activation": mlp.final_activation,
             "dtype": first.dtype.name}
 

@@ -148,7 +148,8 @@ def _check_state_name(owner, name):
         raise TypeError(f"{owner}: state dict keys should be strings, got {name!r:.40}")
     if not _STATE_NAME.fullmatch(name):
         raise ValueError(f"{owner}: state dict key {name!r:.60} is not a name such as '0.weight' "
-                         "(letters, digits, '_', '.' and '-', at most 200, not starting with '.', '-' or '__')")
+                         "(letters, digits, '_', '.' and '-', at most 200, not starting with "
+                         "'.', '-' or '__')")
 
 
 def _check_not_shared(net):
