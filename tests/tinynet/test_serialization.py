@@ -2,8 +2,6 @@ import io
 import json
 import os
 import re
-import time
-import tracemalloc
 import warnings
 import zipfile
 
@@ -328,7 +326,6 @@ def test_loaded_network_trains_like_the_original(tmp_path):
         np.testing.assert_array_equal(p.grad, q.grad)
 
 
-# ---- files made to deceive: every one is refused from its headers alone ----------------
 def npy(array):
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, array)
@@ -359,143 +356,6 @@ def write_zip(path, members, method=zipfile.ZIP_STORED):
 def members_of(path):
     with zipfile.ZipFile(path) as z:
         return [(i.filename, z.read(i)) for i in z.infolist()]
-
-
-def flip_flag(path, bit, signature=b"PK\x01\x02", flag_offset=8):
-    """Set a flag bit of the first member's zip entry (central directory by default)."""
-    raw = bytearray(path.read_bytes())
-    at = raw.index(signature) + flag_offset
-    raw[at] |= bit
-    path.write_bytes(bytes(raw))
-
-
-def wide_mlp(p):
-    """A few KB that declare an MLP 40,000,000 wide, each array header matching it."""
-    model = {"type": "MLP", "sizes": [3, 40_000_000, 2], "activation": {
-        "type": "activation", "name": "tanh", "config": {}}, "bias": True,
-        "final_activation": False, "dtype": "float64"}
-    shapes = {"0.weight": (40_000_000, 3), "0.bias": (40_000_000,), "2.weight": (2, 40_000_000),
-              "2.bias": (2,)}
-    write_zip(p, [(ARCHITECTURE_KEY + ".npy", header_bytes(model))] +
-              [(n + ".npy", npy_header(s)) for n, s in shapes.items()])
-
-
-def deflate_bomb(p):
-    """Deflated members, one of which inflates from about 20 KB to 20 MB."""
-    members = dict(members_of(p))
-    members["0.weight.npy"] = npy_header((2_500_000, 1)) + bytes(20_000_000)
-    write_zip(p, members.items(), zipfile.ZIP_DEFLATED)
-
-
-def huge_declared_shape(p):
-    members = dict(members_of(p))
-    members["0.bias.npy"] = npy_header((10**10,)) + bytes(64)
-    write_zip(p, members.items())
-
-
-def duplicate_member(p):
-    members = members_of(p)
-    write_zip(p, members + [("0.bias.npy", npy(np.ones(8)))])
-
-
-def declare_in_json(key, value):
-    return lambda p: rewrite(p, header=lambda h: h.update({key: value}))
-
-
-def json_member(text):
-    return lambda p: write_zip(p, [(ARCHITECTURE_KEY + ".npy",
-                                    npy(np.frombuffer(text.encode(), np.uint8)))])
-
-
-DECEIVING_FILES = {
-    "encrypted flag": (lambda p: flip_flag(p, 0x01), "is encrypted (zip flags 0x0001)"),
-    "strong encryption flag": (lambda p: flip_flag(p, 0x40), "is encrypted (zip flags 0x0040)"),
-    "patched-data flag": (lambda p: flip_flag(p, 0x20), "of an unsupported kind (zip flags 0x0020)"),
-    "compressed members": (lambda p: write_zip(p, members_of(p), zipfile.ZIP_DEFLATED),
-                           "is compressed (zip method 8)"),
-    "deflate bomb": (deflate_bomb, "is compressed (zip method 8)"),
-    "duplicate member": (duplicate_member, "member '0.bias.npy' appears twice"),
-    "MLP 40,000,000 wide": (wide_mlp, "member '0.weight.npy' declares float64 of shape (40000000, 3) "
-                                      "(960000000 bytes) but holds 0 bytes of data"),
-    "shape of 1e10 entries": (huge_declared_shape, "member '0.bias.npy' declares float64 of shape "
-                                                   "(10000000000,) (80000000000 bytes) but holds 64"),
-    "width grown in the header": (
-        lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, 40_000_000, 8, 2])),
-        "array '0.weight' should be float64 of shape (40000000, 3), the file has float64 of "
-        "shape (8, 3)"),
-    "longdouble dtype declared": (lambda p: rewrite(p, header=lambda h: h["model"].update(
-        dtype="float128")), "dtype should be one of float16, float32, float64, got 'float128'"),
-    "duplicate json key": (json_member('{"format": "tinynet-model", "format": "x"}'),
-                           "a key appears twice in one object"),
-    "nan in json": (json_member('{"format": "tinynet-model", "version": NaN}'),
-                    "NaN is not a number a tinynet file holds"),
-    "deeply nested json": (json_member("[" * 100_000 + "]" * 100_000), "is not valid JSON"),
-    "deeply nested layers": (json_member('{"format": "tinynet-model", "version": 1, "model": ' +
-                                         '{"type": "Sequential", "layers": [' * 5000),
-                             "is not valid JSON (maximum recursion depth exceeded"),
-    "model and state dict": (declare_in_json("state_dict", {}),
-                             "should describe either a model or a state dict"),
-    "unknown header entry": (declare_in_json("compression", "lz4"),
-                             "the header entry 'compression' is not understood"),
-    "bool as a width": (lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, True, 8, 2])),
-                        "sizes entry 1 should be a positive integer, got True"),
-    "bad activation config": (lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(
-        config={"negative_slope": 0.1})), "activation 'tanh' takes no settings; got negative_slope"),
-    "activation left out": (lambda p: rewrite(p, header=lambda h: h["model"].update(activation=None)),
-                            "layer '1' should be a layer's description (a JSON object), got None"),
-    "array in Fortran order with a lying header": (
-        lambda p: write_zip(p, [(n, d[:-8] if n == "0.bias.npy" else d) for n, d in members_of(p)]),
-        "member '0.bias.npy' declares float64 of shape (8,) (64 bytes) but holds 56"),
-}
-
-
-@pytest.mark.parametrize("case", list(DECEIVING_FILES))
-def test_deceiving_files_are_refused_quickly_in_little_memory(tmp_path, case):
-    make, problem = DECEIVING_FILES[case]
-    path = saved(tmp_path)
-    make(path)
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        with pytest.raises(tn.ModelFileError) as info:
-            tn.load(path)
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert problem in info.value.problem
-    assert peak < 4_000_000 and seconds < 2.0  # the 40,000,000-wide MLP once took 1.9 GB, 28 s
-
-
-def test_a_flipped_bit_anywhere_is_refused_or_harmless(tmp_path):
-    path = saved(tmp_path, net=tn.MLP([2, 3, 1], "relu", rng=np.random.default_rng(0)))
-    good = path.read_bytes()
-    reference = tn.load(path)
-    positions = np.random.default_rng(0).choice(len(good), size=min(len(good), 150), replace=False)
-    refused = 0
-    for i in sorted(positions):
-        damaged = bytearray(good)
-        damaged[i] ^= 1 << int(i % 8)
-        path.write_bytes(bytes(damaged))
-        try:
-            net = tn.load(path)
-        except tn.ModelFileError:
-            refused += 1
-            continue
-        # a bit of a timestamp or an unused field: what loads is the network saved
-        assert repr(net) == repr(reference)
-        for (_, p), (_, q) in zip(net.named_parameters(), reference.named_parameters()):
-            assert p.data.tobytes() == q.data.tobytes() and p.dtype == q.dtype
-    assert refused > len(positions) // 2  # the data and its headers are most of the file
-
-
-def test_every_truncation_is_refused(tmp_path):
-    path = saved(tmp_path, net=tn.MLP([2, 3, 1], "relu", rng=np.random.default_rng(0)))
-    good = path.read_bytes()
-    for n in range(0, len(good), 17):
-        path.write_bytes(good[:n])
-        with pytest.raises(tn.ModelFileError):
-            tn.load(path)
 
 
 # ---- save refuses what load would refuse ---------------------------------------------
