@@ -103,11 +103,10 @@ CASES = {
 }
 
 
-# cases that the layers' and the optimizers' own rework fixes
+# cases that the rework of the layer contract fixes
 PENDING = pytest.mark.xfail(strict=True, reason="fixed with the rework of the layer contract")
 LAYER_CASES = {"0-d forward, backward of shape (3,)", "register_hooks(None)", 'Parameter.grad = "x"',
-               "Parameter.grad complex", 'dtype="foo"', 'bias="False"', 'final_activation="False"',
-               'nesterov="False"'}
+               "Parameter.grad complex", 'dtype="foo"', 'bias="False"', 'final_activation="False"'}
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, marks=PENDING) if c in LAYER_CASES else c
@@ -281,7 +280,7 @@ def test_fuzz_mlp_forward_backward_and_wrong_input(data, sizes, activation, fina
 
 @FUZZ
 @given(st.data(), st.sampled_from(["mse", "cross_entropy"]), either(st.sampled_from(["mean", "sum"])),
-       st.integers(1, 4), st.integers(1, 4), st.sampled_from([np.float32, np.float64]))
+       st.integers(1, 4), st.integers(1, 4), DTYPES)
 def test_fuzz_losses(data, kind, reduction, batch, classes, dtype):
     make = tn.MSELoss if kind == "mse" else tn.CrossEntropyLoss
     loss = obeys_contract(lambda: make(reduction=reduction))
