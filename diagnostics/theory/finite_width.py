@@ -30,9 +30,10 @@ import math
 
 import numpy as np
 
-from ._special import digamma
+from ._special import digamma, trigamma
 
-__all__ = ["expected_log_mean", "expected_log_chi2_mean", "typical_log_gains"]
+__all__ = ["expected_log_mean", "expected_log_chi2_mean", "typical_log_gains", "BackwardStep",
+           "log_gain_moments"]
 
 # Laplace variable t = exp(u) on a uniform u grid: the trapezoid rule converges
 # geometrically in the step for these analytic, doubly decaying integrands.
@@ -124,31 +125,79 @@ def typical_log_gains(stats, sigma_w, width, weights="gaussian"):
     """
     if weights not in ("gaussian", "orthogonal"):
         raise ValueError(f"typical_log_gains: weights must be 'gaussian' or 'orthogonal', got {weights!r}")
-    orthogonal = weights == "orthogonal"
-    k = width
-    log_weight_variance = 2.0 * math.log(sigma_w)
+    steps = [BackwardStep(layer, 2.0 * math.log(sigma_w), width, width, weights) for layer in stats]
+    gains, _, rank = log_gain_moments(steps, width)
+    return gains, rank
+
+
+class BackwardStep:
+    """One Linear and the elementwise slopes after it, as the backward pass meets them.
+
+    ``stats``: the ``LayerStatistics`` of the slopes (of the identity when
+    no activation follows); ``log_weight_variance``: ln sigma_w**2 with
+    sigma_w**2 = in_features * Var(w); ``units`` and ``fan_in``: the
+    Linear's out_features and in_features; ``weights``: "gaussian" (any
+    i.i.d. entries) or "orthogonal"; ``excess_kurtosis``: E w^4 / (E w^2)^2
+    - 3 of the entries (0 for Gaussian, -1.2 for uniform ones).
+    """
+
+    __slots__ = ("stats", "log_weight_variance", "units", "fan_in", "weights", "excess_kurtosis")
+
+    def __init__(self, stats, log_weight_variance, units, fan_in, weights="gaussian", excess_kurtosis=0.0):
+        self.stats = stats
+        self.log_weight_variance = log_weight_variance
+        self.units = units
+        self.fan_in = fan_in
+        self.weights = weights
+        self.excess_kurtosis = excess_kurtosis
+
+
+def log_gain_moments(steps, out_features):
+    """E[log G] and Var[log G] of every backward step, and the final effective rank.
+
+    ``steps`` lists ``BackwardStep`` in backward order, starting from the
+    identity of ``out_features`` rows. The variances come from the second
+    moments of the two factors of G (see docs/theory.md): ``kappa * delta``
+    for the slopes, ``psi'(fan_in * rank / 2)`` plus ``excess_kurtosis *
+    delta_C / fan_in`` for i.i.d. weights, and nothing for an orthogonal
+    matrix that keeps every row's norm.
+    """
     # u = tr(S^2) / tr(S)^2 and delta = sum_i S_ii^2 / tr(S)^2 for S = M^T M:
     # both 1/k for the identity the backward pass starts from
-    u = delta = 1.0 / k
-    gains = []
-    rank = float(k)
-    for layer in stats:
+    u = delta = 1.0 / out_features
+    gains, variances = [], []
+    rank = float(out_features)
+    for step in steps:
+        layer, k, fan_in = step.stats, step.units, step.fan_in
         excess = k * delta - 1.0  # the squared column norms of M are chi2_dof / dof, dof = 2 / excess
         dof = 2.0 / excess if excess > 1e-12 else math.inf
         log_r = expected_log_mean(layer.values, layer.weights, k, dof) - expected_log_chi2_mean(k * dof)
+        var_r = layer.kappa * delta  # the weighted mean of k slopes, by the delta method
         # D reweights the columns: the participation of M D
         spread = layer.kappa * delta
         u_masked = (u + spread) / (1.0 + spread)
+        delta_masked = (1.0 + layer.kappa) * delta / (1.0 + spread)
         rank = 1.0 / u_masked
-        if orthogonal:
-            # W = sigma_w Q, Q Haar: S = sigma_w^2 exactly; Q^T B Q keeps the eigenvalues of
-            # B = (M D)^T (M D), and its diagonal entries are q^T B q for uniform unit vectors q
-            gains.append(log_r + log_weight_variance)
+        if step.weights == "orthogonal" and k <= fan_in:
+            # W W^T = sigma_w^2 I: the squared norm is kept exactly; Q^T B Q keeps the
+            # eigenvalues of B = (M D)^T (M D), and its diagonal entries are q^T B q for
+            # uniform unit vectors q
+            gains.append(log_r + step.log_weight_variance)
+            variances.append(var_r)
             u = u_masked
-            delta = (1.0 + 2.0 * u_masked) / (k + 2.0)
+            delta = (1.0 + 2.0 * u_masked) / (fan_in + 2.0)
+            continue
+        if step.weights == "orthogonal":
+            # W^T W = I: a random projection onto fan_in of the k dimensions
+            var_s = 2.0 * u_masked * (1.0 / fan_in - 1.0 / k)
+            gains.append(log_r + step.log_weight_variance - 0.5 * var_s)
         else:
-            gains.append(log_r + log_weight_variance + expected_log_chi2_mean(k * rank))
-            # multiplying by a fresh Gaussian W: the two moments of (M D W)^T (M D W)
-            u = (1.0 + (k + 1.0) * u_masked) / (k + 2.0 * u_masked)
-            delta = (1.0 + 2.0 * u_masked) / (k + 2.0 * u_masked)
-    return np.array(gains), rank
+            kurtosis = step.excess_kurtosis * delta_masked / fan_in
+            var_s = trigamma(0.5 * fan_in * rank) + kurtosis
+            gains.append(log_r + step.log_weight_variance + expected_log_chi2_mean(fan_in * rank)
+                         - 0.5 * kurtosis)
+        variances.append(var_r + var_s)
+        # multiplying by a fresh random W: the two moments of (M D W)^T (M D W)
+        u = (1.0 + (fan_in + 1.0) * u_masked) / (fan_in + 2.0 * u_masked)
+        delta = (1.0 + 2.0 * u_masked) / (fan_in + 2.0 * u_masked)
+    return np.array(gains), np.array(variances), rank

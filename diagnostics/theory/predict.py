@@ -18,15 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_activation, check_count, check_real, first_variance
+from ._checks import as_activation, check_count, check_real
 from .criticality import regime
-from .finite_width import typical_log_gains
-from .meanfield import _variance_map, layer_statistics
+from .network import Block, NetworkPrediction, propagate
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weights_kind
 
 __all__ = ["Prediction", "predict", "predict_lecture"]
-
-_LN10 = math.log(10.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +43,10 @@ class Prediction:
     log10 of the mean of |J| over its width**2 entries (converted from the
     Frobenius norm, which assumes width >> 1). The fixed-point fields
     describe the deep-network limit (see ``regime``). ``weights``:
-    ``"gaussian"`` or ``"orthogonal"``.
+    ``"gaussian"`` or ``"orthogonal"``. ``per_layer_grad_norm_log10_sd``,
+    ``mean_field_log10_grad_norm``, ``typical_log10_grad_norm`` and
+    ``log10_grad_norm_sd``: as in ``NetworkPrediction``, of which this is
+    the special case of square layers.
     """
 
     activation: str
@@ -67,6 +67,11 @@ class Prediction:
     regime: str
     depth_scale: float
     weights: str = "gaussian"
+    per_layer_grad_norm_log10_sd: np.ndarray = None
+
+    mean_field_log10_grad_norm = NetworkPrediction.mean_field_log10_grad_norm
+    typical_log10_grad_norm = NetworkPrediction.typical_log10_grad_norm
+    log10_grad_norm_sd = NetworkPrediction.log10_grad_norm_sd
 
     def __repr__(self):
         return (f"Prediction({self.activation}, sigma_w={self.sigma_w:.6g}, sigma_b={self.sigma_b:.6g}, "
@@ -74,16 +79,6 @@ class Prediction:
                 f"{self.log10_mean_abs_grad:.3f} (mean-field), "
                 f"{self.typical_log10_mean_abs_grad:.3f} (typical); {self.regime}, "
                 f"chi_1 = {self.chi_fixed_point:.4g})")
-
-
-def _log10(x):
-    with np.errstate(divide="ignore"):  # a gain of exactly 0 is a log of -inf, not an error
-        return np.log10(x)
-
-
-def _mean_abs_over_rms_chi(dof):
-    """``E sqrt(X) / sqrt(E X)`` for X ~ chi-square with ``dof`` degrees of freedom."""
-    return math.exp(0.5 * math.log(2.0 / dof) + math.lgamma((dof + 1.0) / 2.0) - math.lgamma(dof / 2.0))
 
 
 def predict(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0, weights="gaussian"):
@@ -107,41 +102,19 @@ def predict(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0, weight
     if weights not in ("gaussian", "orthogonal"):
         raise ValueError(f"{owner}: weights must be 'gaussian' or 'orthogonal', got {weights!r}")
 
-    q = first_variance(owner, sigma_w, sigma_b, input_sq)
-    qs, stats = [], []
-    for _ in range(depth):
-        qs.append(q)
-        stats.append(layer_statistics(act, q))
-        q = _variance_map(act, q, sigma_w, sigma_b)
-    chi = np.array([sigma_w * sigma_w * s.second for s in stats])
-    backward = stats[::-1]  # the backward pass meets the last layer first
-
-    start = 0.5 * math.log10(width)
-    # log chi = 2 log sigma_w + log E[phi'^2]: sigma_w**2 itself underflows to 0 below 1e-162
-    second = np.array([s.second for s in stats])
-    mean_field = start + 0.5 * np.cumsum(2.0 * math.log10(sigma_w) + _log10(second[::-1]))
-    gains, rank = typical_log_gains(backward, sigma_w, width, weights)
-    typical = start + np.cumsum(gains) / (2.0 * _LN10)
-
-    # J's rows are scaled by phi' of the last layer and, given the rest of the
-    # network, its entries are Gaussian: mean|J| = sqrt(2/pi) ||J||_F / width
-    # times E|phi'| / rms(phi') (the rows) ...
-    last = backward[0]
-    if last.second > 0.0:
-        to_mean_abs = math.log10(math.sqrt(2.0 / math.pi) / width * last.mean_abs / math.sqrt(last.second))
-    else:
-        to_mean_abs = -math.inf
-    # ... times, typically, mean/rms of the column norms, chi-distributed with
-    # as many degrees of freedom as the product has effective rank
-    typical_columns = math.log10(_mean_abs_over_rms_chi(rank))
-
+    # the lecture's network as the special case of a walk over blocks
+    block = Block(f"Linear({width} -> {width})", width, width, sigma_w, sigma_b, weights, 3.0, [act])
+    blocks = [block] * depth
+    r = propagate(blocks, input_sq, owner)
     fixed = regime(act, sigma_w, sigma_b, input_sq=input_sq)
     return Prediction(
         activation=act.name, sigma_w=sigma_w, sigma_b=sigma_b, depth=depth, width=width,
-        input_sq=input_sq, q=np.array(qs), chi=chi, kappa=np.array([s.kappa for s in stats]),
-        per_layer_grad_norm_log10=mean_field, typical_per_layer_grad_norm_log10=typical,
-        log10_mean_abs_grad=float(mean_field[-1] + to_mean_abs),
-        typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns),
+        input_sq=input_sq, q=r["q"], chi=r["chi"], kappa=r["kappa"],
+        per_layer_grad_norm_log10=r["per_layer_grad_norm_log10"],
+        typical_per_layer_grad_norm_log10=r["typical_per_layer_grad_norm_log10"],
+        log10_mean_abs_grad=r["log10_mean_abs_grad"],
+        typical_log10_mean_abs_grad=r["typical_log10_mean_abs_grad"],
+        per_layer_grad_norm_log10_sd=r["per_layer_grad_norm_log10_sd"],
         q_fixed_point=fixed.q_fixed_point, chi_fixed_point=fixed.chi, regime=fixed.name,
         depth_scale=fixed.depth_scale, weights=weights)
 

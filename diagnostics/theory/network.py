@@ -1,0 +1,291 @@
+"""Predict what ``gradient_probe`` measures for the network a user builds.
+
+The prediction is a walk over the network's layers in forward order. Each
+kind of layer has one rule in ``RULES`` that updates the walk: a ``Linear``
+opens a new block (its widths, its weights' scale, distribution and bias
+variance, read from the initializers it was built with), an activation
+joins the open block's elementwise chain, a ``Sequential`` walks its
+children. Adding a kind of layer is adding one rule.
+
+Then the mean-field maps run through the blocks: forward, each block's
+pre-activation variance q (``q = sigma_w**2 mean(h**2) + sigma_b**2``, with
+``sigma_w**2 = in_features * Var(w)``, so every layer has its own scale);
+backward, each block's gain of the squared gradient norm, its mean-field
+value, its expected log (the typical network) and the variance of its log
+(how far one network strays), all at the block's own widths. Derivations:
+see docs/theory.md.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import tinynet
+
+from ._checks import check_real, first_variance
+from .finite_width import BackwardStep, log_gain_moments
+from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
+from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
+
+__all__ = ["NetworkPrediction", "predict_network", "RULES"]
+
+_LN10 = math.log(10.0)
+
+
+@dataclass(eq=False)
+class Block:
+    """One Linear layer and the elementwise layers after it, up to the next Linear."""
+
+    label: str
+    in_features: int
+    out_features: int
+    sigma_w: float
+    sigma_b: float = 0.0
+    weights: str = "gaussian"
+    kurtosis: float = 3.0
+    activations: list = field(default_factory=list)
+
+    def elementwise(self):
+        """The block's elementwise chain as one activation (the identity when there is none)."""
+        if not self.activations:
+            return tinynet.Identity()
+        if len(self.activations) == 1:
+            return self.activations[0]
+        return _composed(self.activations)
+
+
+def _composed(acts):
+    def fn(z):
+        for act in acts:
+            z = act.fn(z)
+        return z
+
+    def derivative(z):
+        slope = np.ones_like(z)
+        for act in acts:
+            slope = slope * act.derivative(z)
+            z = act.fn(z)
+        return slope
+
+    return tinynet.Activation(fn, derivative, name=" then ".join(a.name for a in acts))
+
+
+class Walk:
+    """What the walk has read so far: the blocks, and the width the signal has now."""
+
+    def __init__(self, owner):
+        self.owner = owner
+        self.blocks = []
+        self.width = None
+
+
+def _linear_rule(layer, walk):
+    who = f"{walk.owner}: {layer.label()}"
+    if walk.width is not None and layer.in_features != walk.width:
+        raise ValueError(f"{who} takes {layer.in_features} features, but the layer before gives {walk.width}")
+    sigma_w = sigma_w_from_init(layer.weight_init, layer.in_features, layer.out_features)
+    if not sigma_w > 0.0:
+        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
+    sigma_b = 0.0
+    if layer.bias_init is not None:
+        if layer.bias_init.mean != 0.0:
+            raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
+                             f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
+        sigma_b = math.sqrt(layer.bias_init.variance((layer.out_features,)))
+    walk.blocks.append(Block(layer.label(), layer.in_features, layer.out_features, sigma_w, sigma_b,
+                             weights_kind(layer.weight_init), weight_kurtosis(layer.weight_init)))
+    walk.width = layer.out_features
+
+
+def _activation_rule(layer, walk):
+    if not walk.blocks:
+        raise ValueError(f"{walk.owner}: {layer.name} comes before any Linear; the theory starts "
+                         "from a Linear's Gaussian pre-activations")
+    walk.blocks[-1].activations.append(layer)
+
+
+def _sequential_rule(layer, walk):
+    for _, child in layer.named_children():
+        _walk(child, walk)
+
+
+#: One rule per kind of layer, ``rule(layer, walk)``; the first whose type matches applies.
+RULES = {
+    tinynet.Linear: _linear_rule,
+    tinynet.Activation: _activation_rule,
+    tinynet.Sequential: _sequential_rule,
+}
+
+
+def _walk(layer, walk):
+    for kind, rule in RULES.items():
+        if isinstance(layer, kind):
+            return rule(layer, walk)
+    known = ", ".join(k.__name__ for k in RULES)
+    raise ValueError(f"{walk.owner}: no rule for {type(layer).__name__} layers "
+                     f"({layer.label()}); the theory knows {known}")
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkPrediction:
+    """What the theory predicts ``gradient_probe(net, x)`` measures, and how far one network strays.
+
+    Per block (a Linear and what follows it), forward order: ``layers`` (the
+    Linear's label), ``activations`` (of the elementwise chain after it,
+    "identity" when none), ``sigma_w``, ``sigma_b``, ``weights``
+    ("gaussian" or "orthogonal"), ``q``, ``chi`` and ``kappa`` (as in
+    ``Prediction``). Per backward step, index i = after the gradient has
+    passed back through the last i + 1 blocks, as the probe's
+    ``per_layer_grad_norm_log10``: ``per_layer_grad_norm_log10`` (mean-field,
+    the log of the mean over networks), ``typical_per_layer_grad_norm_log10``
+    (the median network) and ``per_layer_grad_norm_log10_sd`` (the standard
+    deviation between networks, in decades). The last entry is the whole
+    Jacobian J, (out, in). ``log10_initial_norm``: the identity the backward
+    pass starts from. ``log10_mean_abs_grad`` and
+    ``typical_log10_mean_abs_grad``: log10 mean |J|, which strays as far as
+    the norm does.
+    """
+
+    layers: tuple
+    activations: tuple
+    widths: tuple
+    sigma_w: np.ndarray
+    sigma_b: np.ndarray
+    weights: tuple
+    input_sq: float
+    q: np.ndarray
+    chi: np.ndarray
+    kappa: np.ndarray
+    log10_initial_norm: float
+    per_layer_grad_norm_log10: np.ndarray
+    typical_per_layer_grad_norm_log10: np.ndarray
+    per_layer_grad_norm_log10_sd: np.ndarray
+    log10_mean_abs_grad: float
+    typical_log10_mean_abs_grad: float
+
+    @property
+    def mean_field_log10_grad_norm(self):
+        """log10 ||J||_F of the mean over networks, mean-field."""
+        return float(self.per_layer_grad_norm_log10[-1])
+
+    @property
+    def typical_log10_grad_norm(self):
+        """log10 ||J||_F of the median network at these widths."""
+        return float(self.typical_per_layer_grad_norm_log10[-1])
+
+    @property
+    def log10_grad_norm_sd(self):
+        """Standard deviation of log10 ||J||_F between networks of this architecture, in decades."""
+        return float(self.per_layer_grad_norm_log10_sd[-1])
+
+    def __repr__(self):
+        shape = " -> ".join(map(str, self.widths))
+        return (f"NetworkPrediction({shape}: log10 ||J|| = {self.typical_log10_grad_norm:.3f} "
+                f"+- {self.log10_grad_norm_sd:.3f} (typical +- sd), "
+                f"{self.mean_field_log10_grad_norm:.3f} (mean-field))")
+
+
+def _log10(x):
+    with np.errstate(divide="ignore"):  # a gain of exactly 0 is a log of -inf, not an error
+        return np.log10(x)
+
+
+def _mean_abs_over_rms_chi(dof):
+    """``E sqrt(X) / sqrt(E X)`` for X ~ chi-square with ``dof`` degrees of freedom."""
+    return math.exp(0.5 * math.log(2.0 / dof) + math.lgamma((dof + 1.0) / 2.0) - math.lgamma(dof / 2.0))
+
+
+def propagate(blocks, input_sq, owner):
+    """Run the mean-field maps and the finite-width moments through ``blocks``; a dict of results.
+
+    The forward pass gives each block's q and ``LayerStatistics``, the
+    backward pass the per-layer log10 norms (mean-field, typical, sd) and
+    log10 mean |J|. Shared by ``predict_network`` and ``predict``.
+    """
+    mean_sq = input_sq
+    qs, stats = [], []
+    for i, block in enumerate(blocks):
+        if i == 0:
+            q = first_variance(owner, block.sigma_w, block.sigma_b, mean_sq)
+        else:
+            q = block.sigma_w * block.sigma_w * mean_sq + block.sigma_b * block.sigma_b
+        phi = block.elementwise()
+        x, w = _clamped_nodes(q)
+        qs.append(q)
+        stats.append(LayerStatistics(q, np.asarray(phi.derivative(x), dtype=np.float64), w))
+        mean_sq = _second_moment(phi, q)
+    second = np.array([s.second for s in stats])
+    chi = np.array([b.sigma_w * b.sigma_w * s.second for b, s in zip(blocks, stats)])
+    # log chi = 2 log sigma_w + log E[phi'^2]: sigma_w**2 itself underflows to 0 below 1e-162
+    log10_weight_variance = np.array([2.0 * math.log10(b.sigma_w) for b in blocks])
+
+    n_out, n_in = blocks[-1].out_features, blocks[0].in_features
+    start = 0.5 * math.log10(n_out)
+    mean_field = start + 0.5 * np.cumsum(log10_weight_variance[::-1] + _log10(second[::-1]))
+    steps = [BackwardStep(s, 2.0 * math.log(b.sigma_w), b.out_features, b.in_features, b.weights,
+                          b.kurtosis - 3.0) for b, s in zip(blocks[::-1], stats[::-1])]
+    gains, variances, rank = log_gain_moments(steps, n_out)
+    typical = start + np.cumsum(gains) / (2.0 * _LN10)
+    sd = np.sqrt(np.cumsum(variances)) / (2.0 * _LN10)
+
+    # J's rows are scaled by phi' of the last block and, given the rest of the
+    # network, its entries are Gaussian: mean|J| = sqrt(2/pi) ||J||_F / sqrt(out * in)
+    # times E|phi'| / rms(phi') (the rows) ...
+    last = stats[-1]
+    if last.second > 0.0:
+        to_mean_abs = math.log10(math.sqrt(2.0 / math.pi) / math.sqrt(n_out * n_in)
+                                 * last.mean_abs / math.sqrt(last.second))
+    else:
+        to_mean_abs = -math.inf
+    # ... times, typically, mean/rms of the column norms, chi-distributed with
+    # as many degrees of freedom as the product has effective rank
+    typical_columns = math.log10(_mean_abs_over_rms_chi(rank))
+    return dict(q=np.array(qs), chi=chi, kappa=np.array([s.kappa for s in stats]),
+                log10_initial_norm=start, per_layer_grad_norm_log10=mean_field,
+                typical_per_layer_grad_norm_log10=typical, per_layer_grad_norm_log10_sd=sd,
+                log10_mean_abs_grad=float(mean_field[-1] + to_mean_abs),
+                typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns))
+
+
+def predict_network(net, x=None):
+    """Predict ``gradient_probe(net, x)`` for a network of Linear layers and activations.
+
+    ``net``: a tinynet ``Sequential`` (an ``MLP`` of any widths, with or
+    without a final activation) or a single ``Linear``. Each Linear's
+    weights and biases are described by the initializers it was built with
+    (``weight_init``, ``bias_init``), not by the values drawn: the
+    prediction is for any network of this architecture. ``x``: the probe's
+    input, ``(in_features,)`` or ``(1, in_features)``, ones by default.
+    ValueError for a layer the theory has no rule for, or an initializer
+    with a non-zero mean.
+    """
+    owner = "predict_network"
+    if not isinstance(net, tinynet.Layer):
+        raise TypeError(f"{owner}: net must be a tinynet layer (e.g. an MLP), got {type(net).__name__}")
+    walk = Walk(owner)
+    _walk(net, walk)
+    if not walk.blocks:
+        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
+    blocks = walk.blocks
+    input_sq = _input_sq(owner, x, blocks[0].in_features)
+    r = propagate(blocks, input_sq, owner)
+    return NetworkPrediction(
+        layers=tuple(b.label for b in blocks), activations=tuple(b.elementwise().name for b in blocks),
+        widths=(blocks[0].in_features,) + tuple(b.out_features for b in blocks),
+        sigma_w=np.array([b.sigma_w for b in blocks]), sigma_b=np.array([b.sigma_b for b in blocks]),
+        weights=tuple(b.weights for b in blocks), input_sq=input_sq, **r)
+
+
+def _input_sq(owner, x, in_features):
+    """mean(x**2) of the probe's input, checked against the first Linear's width."""
+    if x is None:
+        return 1.0
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.shape != (in_features,):
+        raise ValueError(f"{owner}: x must be one input of shape ({in_features},) or (1, {in_features}), "
+                         f"got {x.shape}")
+    input_sq = float(np.mean(x * x))
+    return check_real(owner, "mean(x**2)", input_sq, nonnegative=True)
