@@ -23,8 +23,9 @@ from .lyapunov import (
     predict_random_product,
 )
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
-from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_std, weights_kind
+from .network import NetworkPrediction, predict_network
 from .normalization import layer_norm_gain, predict_layer_norm
+from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_kurtosis, weight_std, weights_kind
 from .predict import Prediction, predict, predict_lecture
 from .residual import predict_residual, residual_gain
 from .stable import stable_sigma_w, typical_change
@@ -33,8 +34,8 @@ __all__ = [
     "gaussian_expectation", "gaussian_nodes",
     "variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics",
     "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
-    "Prediction", "predict", "predict_lecture",
-    "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind",
+    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network",
+    "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
     "CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
     "critical_sigma_w", "critical_init", "stable_sigma_w", "typical_change",
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",

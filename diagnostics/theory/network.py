@@ -196,6 +196,78 @@ def _mean_abs_over_rms_chi(dof):
     return math.exp(0.5 * math.log(2.0 / dof) + math.lgamma((dof + 1.0) / 2.0) - math.lgamma(dof / 2.0))
 
 
+_STEP = 1e-3  # in log q, for the slopes d log E[.] / d log q
+
+
+def _moments(phi, q):
+    """E[phi^2], E[phi^4], E[phi'^2], E[phi'^2 phi^2], E[phi^2 z^2], E[phi'^2 z^2] at z ~ N(0, q).
+
+    And their slopes d log E[.] / d log q.
+    """
+    def at(p):
+        x, w = _clamped_nodes(p)
+        h2, d2, z2 = phi.fn(x) ** 2, phi.derivative(x) ** 2, x * x
+        return np.array([h2 @ w, h2 * h2 @ w, d2 @ w, d2 * h2 @ w, h2 * z2 @ w, d2 * z2 @ w])
+
+    centre = at(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slopes = (np.log(at(q * math.exp(_STEP))) - np.log(at(q * math.exp(-_STEP)))) / (2.0 * _STEP)
+    return centre, np.nan_to_num(slopes, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _z_norm_variance(block):
+    """Relative variance of mean(z**2) over the block's units, given its input."""
+    units, fan_in = block.out_features, block.in_features
+    if block.weights != "orthogonal":
+        return 2.0 / units
+    # a Haar projection onto units of the fan_in dimensions; none when it keeps every norm
+    return 2.0 * max(0.0, 1.0 / units - 1.0 / fan_in)
+
+
+def forward_variances(blocks, qs):
+    """The variance of log ||M_i||^2 that the forward pass adds, per backward step i (cumulative).
+
+    At finite width a layer's empirical mean of phi(z)**2 over its n units
+    strays from E[phi**2] by a relative amount of variance kappa_phi / n, and
+    moves every later layer's variance q with it (by the slope of the
+    variance map); a later layer's gain moves by d log chi / d log q. For
+    ReLU without biases chi does not depend on q and this term is 0.
+    """
+    count = len(blocks)
+    noise, cross, effect, carry = (np.zeros(count) for _ in range(4))
+    for j, (block, q) in enumerate(zip(blocks, qs)):
+        if not 0.0 < q < math.inf:
+            continue
+        (m, fourth, second, joint, with_z, slope_with_z), slopes = _moments(block.elementwise(), q)
+        if not (m > 0.0 and second > 0.0):
+            continue
+        n = block.out_features
+        # the empirical mean of phi^2 over n units strays, together with that of phi'^2;
+        # the part that follows the empirical mean of z^2 (relative variance 2 / n for
+        # i.i.d. weights) is smaller for orthogonal ones, which keep ||z|| (nearly) fixed
+        along, along_slope = with_z / (m * q) - 1.0, slope_with_z / (second * q) - 1.0
+        kept = _z_norm_variance(block) * n / 2.0
+        noise[j] = (fourth / (m * m) - 1.0 - (1.0 - kept) * along * along / 2.0) / n
+        cross[j] = (joint / (second * m) - 1.0 - (1.0 - kept) * along * along_slope / 2.0) / n
+        effect[j] = slopes[2]  # d log chi_j / d log q_j
+        if j + 1 < count:  # d log q_(j+1) / d log mean(phi_j^2): less where a bias adds variance
+            following = blocks[j + 1]
+            signal = following.sigma_w * following.sigma_w * m
+            carry[j] = signal / (signal + following.sigma_b * following.sigma_b)
+    slope = np.array([_moments(b.elementwise(), q)[1][0] if 0.0 < q < math.inf else 0.0
+                      for b, q in zip(blocks, qs)])  # d log mean(phi^2) / d log q
+    # reach[m, i]: how much the gains of backward step i's blocks move per unit of log q_m
+    # (step i holds blocks count-1-i ... count-1), by the chain rule from block m onwards
+    inside = np.arange(count)[:, None] >= (count - 1 - np.arange(count))[None, :]
+    reach = np.zeros((count + 1, count))
+    for m in range(count - 1, -1, -1):
+        reach[m] = effect[m] * inside[m] + carry[m] * slope[m] * reach[m + 1]
+    # a fluctuation of block j's mean(phi^2) moves q_(j+1) by carry[j]
+    sensitivity = carry[:, None] * reach[1:]
+    return ((sensitivity ** 2 * noise[:, None]).sum(axis=0)
+            + 2.0 * (sensitivity * cross[:, None] * inside).sum(axis=0))
+
+
 def propagate(blocks, input_sq, owner):
     """Run the mean-field maps and the finite-width moments through ``blocks``; a dict of results.
 
@@ -227,7 +299,8 @@ def propagate(blocks, input_sq, owner):
                           b.kurtosis - 3.0) for b, s in zip(blocks[::-1], stats[::-1])]
     gains, variances, rank = log_gain_moments(steps, n_out)
     typical = start + np.cumsum(gains) / (2.0 * _LN10)
-    sd = np.sqrt(np.cumsum(variances)) / (2.0 * _LN10)
+    variances = np.cumsum(variances) + forward_variances(blocks, qs)
+    sd = np.sqrt(variances) / (2.0 * _LN10)
 
     # J's rows are scaled by phi' of the last block and, given the rest of the
     # network, its entries are Gaussian: mean|J| = sqrt(2/pi) ||J||_F / sqrt(out * in)

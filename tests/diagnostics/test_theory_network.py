@@ -1,0 +1,95 @@
+import math
+
+import numpy as np
+import pytest
+
+import tinynet as tn
+from diagnostics.probes import gradient_probe
+from diagnostics.theory import predict, predict_network
+
+SEEDS = 40
+MIXED = [30, 50, 20, 40] * 5 + [10]  # 20 Linear layers of mixed widths, the last one without activation
+
+# (activation, weight_init, bias_init or None for no bias): Gaussian, uniform and orthogonal
+# weights, with and without biases; the fan-average initializer gives each layer its own scale
+CASES = [
+    ("relu", "he_normal", None),
+    ("relu", "he_uniform", "normal:0.3"),
+    ("relu", "orthogonal:1.414", None),
+    ("tanh", "xavier_uniform", None),
+    ("tanh", "orthogonal", "normal:0.1"),
+    ("sigmoid", "normal:0.5", None),
+]
+
+
+def build(sizes, act, init, bias_init, seed, final_activation=False):
+    return tn.MLP(sizes, act, weight_init=init, bias=bias_init is not None, bias_init=bias_init,
+                  final_activation=final_activation, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("act, init, bias_init", CASES)
+def test_median_and_spread_of_real_networks_match_the_prediction(act, init, bias_init):
+    measured = np.array([gradient_probe(build(MIXED, act, init, bias_init, seed)).log10_grad_norm
+                         for seed in range(SEEDS)])
+    p = predict_network(build(MIXED, act, init, bias_init, 0))
+    assert abs(np.median(measured) - p.typical_log10_grad_norm) < 0.3
+    ratio = measured.std(ddof=1) / p.log10_grad_norm_sd
+    assert 1 / 1.6 < ratio < 1.6
+
+
+def test_per_layer_prediction_follows_the_probe_layer_by_layer():
+    runs = [gradient_probe(build(MIXED, "relu", "he_normal", None, seed)) for seed in range(SEEDS)]
+    measured = np.array([r.per_layer_grad_norm_log10 for r in runs])
+    p = predict_network(build(MIXED, "relu", "he_normal", None, 0))
+    assert p.typical_per_layer_grad_norm_log10.shape == measured.shape[1:] == (20,)
+    assert np.all(np.abs(np.median(measured, axis=0) - p.typical_per_layer_grad_norm_log10) < 0.15)
+    # the spread grows with depth as sqrt(sum of per-layer variances)
+    assert np.all(np.diff(p.per_layer_grad_norm_log10_sd) > 0)
+    assert p.log10_initial_norm == pytest.approx(runs[0].log10_initial_norm)
+
+
+def test_relu_spread_is_hanins_five_over_width_per_layer():
+    # deep in a ReLU network, Var log ||J||^2 grows by 5 / n per layer (Hanin 2018)
+    p = predict_network(tn.MLP([50] * 101, "relu", weight_init="he_normal", bias=False,
+                               final_activation=True, rng=np.random.default_rng(0)))
+    var = (2 * math.log(10) * p.per_layer_grad_norm_log10_sd) ** 2
+    assert np.diff(var)[-50:] == pytest.approx(5 / 50, rel=0.05)
+
+
+def test_the_square_network_gives_what_predict_gives():
+    net = tn.MLP([100] * 31, "tanh", weight_init="normal:0.12", bias=True, bias_init="normal:0.05",
+                 final_activation=True, rng=np.random.default_rng(0))
+    p, q = predict_network(net), predict("tanh", 1.2, depth=30, width=100, sigma_b=0.05)
+    for name in ("q", "chi", "kappa", "per_layer_grad_norm_log10", "typical_per_layer_grad_norm_log10",
+                 "per_layer_grad_norm_log10_sd"):
+        np.testing.assert_allclose(getattr(p, name), getattr(q, name), rtol=1e-12)
+    assert p.typical_log10_mean_abs_grad == pytest.approx(q.typical_log10_mean_abs_grad, rel=1e-12)
+    assert p.log10_grad_norm_sd == q.log10_grad_norm_sd > 0
+
+
+def test_the_users_classifier_is_predicted_layer_by_layer():
+    net = tn.MLP([784, 256, 128, 10], "relu", weight_init="xavier_uniform", final_activation=False,
+                 rng=np.random.default_rng(0))
+    p = predict_network(net)
+    assert p.widths == (784, 256, 128, 10)
+    assert p.activations == ("relu", "relu", "identity")
+    # Xavier's fan average gives every layer its own sigma_w^2 = 2 fan_in / (fan_in + fan_out)
+    np.testing.assert_allclose(p.sigma_w ** 2, [2 * 784 / 1040, 2 * 256 / 384, 2 * 128 / 138])
+    assert p.chi[-1] == pytest.approx(p.sigma_w[-1] ** 2)  # no activation after the last Linear
+    x = np.random.default_rng(1).normal(size=784)
+    assert predict_network(net, x).q[0] == pytest.approx(p.sigma_w[0] ** 2 * np.mean(x * x))
+
+
+def test_what_the_theory_cannot_read_is_refused_by_name():
+    with pytest.raises(ValueError, match="no rule for Custom"):
+        class Custom(tn.Layer):
+            pass
+        predict_network(tn.Sequential(tn.Linear(3, 3, rng=np.random.default_rng(0)), Custom()))
+    with pytest.raises(ValueError, match="bias initializer .* mean 0.1"):
+        predict_network(tn.Linear(3, 3, bias_init="constant:0.1", rng=np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="tanh comes before any Linear"):
+        predict_network(tn.Sequential(tn.Tanh(), tn.Linear(3, 3, rng=np.random.default_rng(0))))
+    with pytest.raises(ValueError, match=r"x must be one input of shape \(3,\)"):
+        predict_network(tn.Linear(3, 3, rng=np.random.default_rng(0)), np.ones(4))
+    with pytest.raises(TypeError, match="net must be a tinynet layer"):
+        predict_network([tn.Linear(3, 3, rng=np.random.default_rng(0))])
