@@ -200,19 +200,24 @@ _STEP = 1e-3  # in log q, for the slopes d log E[.] / d log q
 
 
 def _moments(phi, q):
-    """E[phi^2], E[phi^4], E[phi'^2], E[phi'^2 phi^2], E[phi^2 z^2], E[phi'^2 z^2] at z ~ N(0, q).
+    """Relative moments of phi(z)**2 and phi'(z)**2 over units z ~ N(0, q), and two slopes.
 
-    And their slopes d log E[.] / d log q.
+    Returns ``(noise, cross, along, along_slope, map_slope, chi_slope)``, or
+    None where they are not finite: the squared coefficient of variation of
+    phi**2, the relative covariance of phi**2 with phi'**2, of phi**2 and of
+    phi'**2 with z**2, and d log E[phi**2] / d log q, d log E[phi'**2] / d log q.
     """
-    def at(p):
-        x, w = _clamped_nodes(p)
-        h2, d2, z2 = phi.fn(x) ** 2, phi.derivative(x) ** 2, x * x
-        return np.array([h2 @ w, h2 * h2 @ w, d2 @ w, d2 * h2 @ w, h2 * z2 @ w, d2 * z2 @ w])
-
-    centre = at(q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slopes = (np.log(at(q * math.exp(_STEP))) - np.log(at(q * math.exp(-_STEP)))) / (2.0 * _STEP)
-    return centre, np.nan_to_num(slopes, nan=0.0, posinf=0.0, neginf=0.0)
+    x, w = _clamped_nodes(q)
+    # the same rule scaled by exp(+-STEP / 2): smooth in q, one evaluation
+    x = x[None, :] * np.exp([0.0, _STEP / 2, -_STEP / 2])[:, None]
+    with np.errstate(all="ignore"):
+        h2, d2 = phi.fn(x) ** 2, phi.derivative(x) ** 2
+        z2 = x[0] * x[0] / (x[0] * x[0] @ w)  # z**2 / E[z**2]
+        m, second = h2 @ w, d2 @ w
+        result = (h2[0] * h2[0] @ w / (m[0] * m[0]) - 1.0, h2[0] * d2[0] @ w / (m[0] * second[0]) - 1.0,
+                  h2[0] * z2 @ w / m[0] - 1.0, d2[0] * z2 @ w / second[0] - 1.0,
+                  math.log(m[1] / m[2]) / (2.0 * _STEP), math.log(second[1] / second[2]) / (2.0 * _STEP))
+    return result if all(math.isfinite(r) for r in result) else None
 
 
 def _z_norm_variance(block):
@@ -234,28 +239,23 @@ def forward_variances(blocks, qs):
     ReLU without biases chi does not depend on q and this term is 0.
     """
     count = len(blocks)
-    noise, cross, effect, carry = (np.zeros(count) for _ in range(4))
+    noise, cross, effect, carry, slope = (np.zeros(count) for _ in range(5))
     for j, (block, q) in enumerate(zip(blocks, qs)):
-        if not 0.0 < q < math.inf:
+        moments = _moments(block.elementwise(), q) if 0.0 < q < math.inf else None
+        if moments is None:  # a vanishing or exploding signal: no finite response to follow
             continue
-        (m, fourth, second, joint, with_z, slope_with_z), slopes = _moments(block.elementwise(), q)
-        if not (m > 0.0 and second > 0.0):
-            continue
+        spread, joint, along, along_slope, slope[j], effect[j] = moments
         n = block.out_features
         # the empirical mean of phi^2 over n units strays, together with that of phi'^2;
         # the part that follows the empirical mean of z^2 (relative variance 2 / n for
         # i.i.d. weights) is smaller for orthogonal ones, which keep ||z|| (nearly) fixed
-        along, along_slope = with_z / (m * q) - 1.0, slope_with_z / (second * q) - 1.0
         kept = _z_norm_variance(block) * n / 2.0
-        noise[j] = (fourth / (m * m) - 1.0 - (1.0 - kept) * along * along / 2.0) / n
-        cross[j] = (joint / (second * m) - 1.0 - (1.0 - kept) * along * along_slope / 2.0) / n
-        effect[j] = slopes[2]  # d log chi_j / d log q_j
+        noise[j] = (spread - (1.0 - kept) * along * along / 2.0) / n
+        cross[j] = (joint - (1.0 - kept) * along * along_slope / 2.0) / n
         if j + 1 < count:  # d log q_(j+1) / d log mean(phi_j^2): less where a bias adds variance
             following = blocks[j + 1]
-            signal = following.sigma_w * following.sigma_w * m
-            carry[j] = signal / (signal + following.sigma_b * following.sigma_b)
-    slope = np.array([_moments(b.elementwise(), q)[1][0] if 0.0 < q < math.inf else 0.0
-                      for b, q in zip(blocks, qs)])  # d log mean(phi^2) / d log q
+            signal = following.sigma_w * following.sigma_w * _second_moment(block.elementwise(), q)
+            carry[j] = 1.0 if following.sigma_b == 0.0 else signal / (signal + following.sigma_b ** 2)
     # reach[m, i]: how much the gains of backward step i's blocks move per unit of log q_m
     # (step i holds blocks count-1-i ... count-1), by the chain rule from block m onwards
     inside = np.arange(count)[:, None] >= (count - 1 - np.arange(count))[None, :]
@@ -299,7 +299,8 @@ def propagate(blocks, input_sq, owner):
                           b.kurtosis - 3.0) for b, s in zip(blocks[::-1], stats[::-1])]
     gains, variances, rank = log_gain_moments(steps, n_out)
     typical = start + np.cumsum(gains) / (2.0 * _LN10)
-    variances = np.cumsum(variances) + forward_variances(blocks, qs)
+    # rounding may leave a variance that is exactly 0 (orthogonal linear layers) a hair below it
+    variances = np.maximum(np.cumsum(variances) + forward_variances(blocks, qs), 0.0)
     sd = np.sqrt(variances) / (2.0 * _LN10)
 
     # J's rows are scaled by phi' of the last block and, given the rest of the
