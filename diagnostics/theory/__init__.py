@@ -1,8 +1,9 @@
 """Mean-field theory of signal and gradient propagation at initialization.
 
 Predicts what the probes measure: per-layer gradient norms of a deep MLP
-(mean-field and typical at finite width), the ordered / critical / chaotic
-regime and the critical initialization, Lyapunov exponents of products of
+(mean-field, typical and spread at finite width, for any MLP a user builds),
+the regime (ordered, critical, chaotic or slowly vanishing), the correlation
+map and the critical initialization, Lyapunov exponents of products of
 random matrices, and the Jacobian spectrum behind dynamical isometry; and
 for the remedies (residual blocks, LayerNorm, BatchNorm, dropout) the same
 per-block gradient norms. The mathematics is written up in docs/theory.md
@@ -11,8 +12,9 @@ and docs/remedies.md.
 
 from .batchnorm import batch_norm_gain, predict_batch_norm
 from .blocks import BlockPrediction
+from .correlation import correlation_fixed_point, correlation_map
 from .criticality import (
-    CRITICAL_TOLERANCE, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
+    CRITICAL_TOLERANCE, REGIMES, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
 )
 from .dropout import dropout_statistics, predict_dropout
 from .finite_width import expected_log_chi2_mean, expected_log_mean, typical_log_gains
@@ -36,7 +38,8 @@ __all__ = [
     "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
     "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
-    "CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
+    "CRITICAL_TOLERANCE", "REGIMES", "NoCriticalPoint", "Regime", "regime", "depth_scale",
+    "correlation_map", "correlation_fixed_point",
     "critical_sigma_w", "critical_init", "stable_sigma_w", "typical_change",
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
     "RandomProductPrediction", "predict_random_product",

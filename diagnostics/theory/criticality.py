@@ -16,16 +16,24 @@ import numpy as np
 import tinynet
 
 from ._checks import as_activation, check_real, first_variance
+from .correlation import _fixed_correlation, depth_scale_of, variance_map_slope
 from .meanfield import _clamped_nodes, _fixed_point
 
 __all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
-           "critical_sigma_w", "critical_init"]
+           "critical_sigma_w", "critical_init", "REGIMES"]
 
 #: |chi_1 - 1| up to which a network counts as critical. Then the gradient
 #: changes by at most a factor e over a million layers.
 CRITICAL_TOLERANCE = 1e-6
 
 ORDERED, CRITICAL, CHAOTIC = "ordered", "critical", "chaotic"
+# q* = inf and chi_1 -> 1 only in the limit: the gradient still vanishes (or grows), sub-exponentially
+SLOWLY_VANISHING, SLOWLY_EXPLODING = "slowly vanishing", "slowly exploding"
+#: The regimes ``regime`` tells apart.
+REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING)
+# where chi_1's approach to its limit is read off: a variance a softplus network reaches
+# after about 10**4 layers at He's scale
+_CREEP_Q = 1e8
 
 
 class NoCriticalPoint(ValueError):
@@ -44,11 +52,17 @@ def depth_scale(chi, tolerance=CRITICAL_TOLERANCE):
 
 @dataclass(frozen=True)
 class Regime:
-    """Where a network sits: ``name`` is "ordered", "critical" or "chaotic".
+    """Where a network sits: ``name`` is "ordered", "critical", "chaotic" or "slowly vanishing".
 
     ``chi`` is chi_1 at the fixed point ``q_fixed_point`` (0 or inf when the
     variance vanishes or explodes), ``depth_scale`` the number of layers
-    over which the squared gradient norm changes by a factor e.
+    over which the squared gradient norm changes by a factor e. "slowly
+    vanishing": q* = inf and chi_1 only tends to 1 from below as q grows
+    (softplus at sigma_w = sqrt(2)), so the gradient still vanishes, slower
+    than exponentially ("slowly exploding": from above, ELU and SELU). The
+    correlation map: ``c_star``, the correlation two inputs settle at (1 when
+    ordered); ``chi_c``, its gain per layer there; ``xi_c = -1 / ln chi_c``
+    and ``xi_q``, the depth scales of correlations and of the variance.
     """
 
     name: str
@@ -57,10 +71,18 @@ class Regime:
     depth_scale: float
     sigma_w: float
     sigma_b: float
+    c_star: float = 1.0
+    chi_c: float = math.nan
+    xi_c: float = math.nan
+    xi_q: float = math.nan
 
     def __str__(self):
-        return (f"{self.name} (chi_1 = {self.chi:.6g}, depth scale {self.depth_scale:.4g} layers, "
-                f"sigma_w = {self.sigma_w:.6g}, sigma_b = {self.sigma_b:.6g})")
+        if self.name in (SLOWLY_VANISHING, SLOWLY_EXPLODING):
+            side = "below" if self.name == SLOWLY_VANISHING else "above"
+            gain = f"chi_1 -> 1 from {side} as q grows without bound"
+        else:
+            gain = f"chi_1 = {self.chi:.6g}, depth scale {self.depth_scale:.4g} layers"
+        return f"{self.name} ({gain}, sigma_w = {self.sigma_w:.6g}, sigma_b = {self.sigma_b:.6g})"
 
 
 def _chi_at_fixed_point(act, sigma_w, sigma_b, q_start):
@@ -84,10 +106,25 @@ def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL
     q_start = first_variance("regime", sigma_w, sigma_b, input_sq)
     chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)
     if abs(chi - 1.0) <= tolerance:
-        name = CRITICAL
+        name = _creeping(act, sigma_w, q_star, tolerance) or CRITICAL
     else:
         name = ORDERED if chi < 1.0 else CHAOTIC
-    return Regime(name, chi, q_star, depth_scale(chi, tolerance), sigma_w, sigma_b)
+    c_star, chi_c = _fixed_correlation(act, q_star, sigma_w, sigma_b)
+    xi_c = math.inf if abs(chi_c - 1.0) <= tolerance else depth_scale_of(chi_c)
+    slope = variance_map_slope(act, q_star, sigma_w)
+    xi_q = math.inf if abs(slope - 1.0) <= tolerance else depth_scale_of(slope)
+    return Regime(name, chi, q_star, depth_scale(chi, tolerance), sigma_w, sigma_b, c_star, chi_c, xi_c, xi_q)
+
+
+def _creeping(act, sigma_w, q_star, tolerance):
+    """"slowly vanishing" / "slowly exploding" where chi_1 = 1 only in the limit q* = inf, else None."""
+    if q_star != math.inf:
+        return None
+    x, w = _clamped_nodes(_CREEP_Q)
+    creep = sigma_w * sigma_w * float(act.derivative(x) ** 2 @ w) - 1.0
+    if creep < -tolerance:
+        return SLOWLY_VANISHING
+    return SLOWLY_EXPLODING if creep > tolerance else None
 
 
 def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.0):
@@ -127,7 +164,15 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
 
         root = brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
         if abs(excess(root)) <= CRITICAL_TOLERANCE:
-            return root
+            q_star = _fixed_point(act, root, sigma_b, root * root * input_sq + sigma_b * sigma_b)
+            creep = _creeping(act, root, q_star, CRITICAL_TOLERANCE)
+            if creep is None:
+                return root
+            raise NoCriticalPoint(
+                f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
+                f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
+                f"limit ({creep}: the gradient still {creep.split()[1]}, slower than exponentially); "
+                f"below it the network is ordered, above it chaotic")
         # the fixed point reached from the input jumps here (e.g. from q* = 0
         # to q* = inf), and chi_1 with it, straight over 1
         jumps.append(root)

@@ -31,6 +31,9 @@ _POWER_PROBE = 1e4  # ratio of the two q used to measure the local power law
 # beyond this the variance explodes: a finite q* there would need sigma_w or
 # sigma_b above ~1e30
 _Q_DIVERGED = 1e60
+# the relative accuracy of V(q) - q trusted when a fixed point is sought far out:
+# one that attracts by less than this per layer counts as none (q* = inf)
+_RESOLVED = 1e-9
 
 
 def _clamped_nodes(q):
@@ -145,9 +148,12 @@ def _fixed_point(act, sigma_w, sigma_b, q, max_iter=100):
     # slow convergence (near the order-to-chaos transition): bracket V(p) - p and bisect
     if (excess(q) < 0) != (excess(previous) < 0):
         low, high = min(q, previous), max(q, previous)
-    elif q > previous:  # still climbing: look upwards for V(p) <= p
+    elif q > previous:  # still climbing: look upwards for V(p) clearly below p
         low, high = q, q * 1e3
-        while excess(high) > 0:
+        # V(p) - p is computed to about 1e-12 p: a sign within that is noise, and an
+        # excess that only shrinks relative to p (softplus at sigma_w = sqrt(2), where
+        # V(p) - p grows like sqrt(p)) has no finite fixed point however far one looks
+        while excess(high) > -_RESOLVED * high:
             low, high = high, high * 1e3
             if high > _Q_DIVERGED:
                 return math.inf
