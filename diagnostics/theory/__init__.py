@@ -28,6 +28,7 @@ from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statis
 from .network import NetworkPrediction, predict_network
 from .normalization import layer_norm_gain, predict_layer_norm
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_kurtosis, weight_std, weights_kind
+from .phase import PhaseDiagram, phase_diagram, plot_phase_diagram
 from .predict import Prediction, predict, predict_lecture
 from .residual import predict_residual, residual_gain
 from .stable import stable_sigma_w, typical_change
@@ -39,7 +40,7 @@ __all__ = [
     "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
     "CRITICAL_TOLERANCE", "REGIMES", "NoCriticalPoint", "Regime", "regime", "depth_scale",
-    "correlation_map", "correlation_fixed_point",
+    "correlation_map", "correlation_fixed_point", "PhaseDiagram", "phase_diagram", "plot_phase_diagram",
     "critical_sigma_w", "critical_init", "stable_sigma_w", "typical_change",
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
     "RandomProductPrediction", "predict_random_product",

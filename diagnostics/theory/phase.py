@@ -1,0 +1,92 @@
+"""The phase diagram: ordered and chaotic regions in the (sigma_w**2, sigma_b**2) plane.
+
+Each point is a weight and bias variance; its colour the depth scale xi_c
+over which two inputs' correlation reaches its fixed point (see
+``correlation``). xi_c diverges on the order-to-chaos line chi_1 = 1, which
+``critical_sigma_w`` traces for each bias variance, as in Poole et al.
+(2016) and Schoenholz et al. (2017).
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import as_activation, check_count
+from .criticality import NoCriticalPoint, critical_sigma_w, regime
+
+__all__ = ["PhaseDiagram", "phase_diagram", "plot_phase_diagram"]
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseDiagram:
+    """``xi_c[i, j]`` and ``chi[i, j]`` at ``sigma_b2[i]``, ``sigma_w2[j]``; the critical line.
+
+    ``critical_sigma_w2[i]`` is the sigma_w**2 where chi_1 = 1 at
+    ``sigma_b2[i]`` (nan where there is none in range).
+    """
+
+    activation: str
+    sigma_w2: np.ndarray
+    sigma_b2: np.ndarray
+    xi_c: np.ndarray
+    chi: np.ndarray
+    critical_sigma_w2: np.ndarray
+
+
+def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26)):
+    """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges."""
+    owner = "phase_diagram"
+    act = as_activation(activation, owner)
+    nw, nb = (check_count(owner, "points", n, minimum=2) for n in points)
+    w2 = np.linspace(*sigma_w2, nw)
+    b2 = np.linspace(*sigma_b2, nb)
+    if not (w2[0] > 0 and b2[0] >= 0):
+        raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
+    xi, chi = np.empty((nb, nw)), np.empty((nb, nw))
+    for i, b in enumerate(b2):
+        for j, w in enumerate(w2):
+            r = regime(act, math.sqrt(w), math.sqrt(b))
+            xi[i, j], chi[i, j] = r.xi_c, r.chi
+    line = []
+    for b in b2:
+        try:
+            line.append(critical_sigma_w(act, math.sqrt(b), bounds=(math.sqrt(w2[0]), math.sqrt(w2[-1]))) ** 2)
+        except NoCriticalPoint:
+            line.append(math.nan)
+    return PhaseDiagram(act.name, w2, b2, xi, chi, np.array(line))
+
+
+def plot_phase_diagram(diagram, path):
+    """Write a PNG of a ``PhaseDiagram``: log10 xi_c as colour, the critical line drawn and labelled."""
+    from ..plot import require_matplotlib
+
+    plt = require_matplotlib()
+    from matplotlib.colors import LogNorm
+
+    d = diagram
+    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    finite = d.xi_c[np.isfinite(d.xi_c)]
+    top = float(finite.max())
+    # an infinite xi_c (on the line, or tanh without bias below it, where q* = 0 and the
+    # network is linear) takes the top colour
+    shown = np.where(np.isfinite(d.xi_c), d.xi_c, top)
+    mesh = ax.pcolormesh(d.sigma_w2, d.sigma_b2, shown, shading="nearest",
+                         norm=LogNorm(vmin=max(0.5, float(finite.min())), vmax=top), cmap="viridis")
+    bar = fig.colorbar(mesh, ax=ax)
+    bar.set_label("xi_c: depth scale of correlations (layers, log scale)")
+    ax.plot(d.critical_sigma_w2, d.sigma_b2, color="white", linewidth=2.0, linestyle="--")
+    middle = len(d.sigma_b2) * 3 // 4
+    ax.annotate("order-to-chaos line\nchi_1 = 1 (xi_c infinite)", (d.critical_sigma_w2[middle], d.sigma_b2[middle]),
+                xytext=(-150, 0), textcoords="offset points", color="white", fontsize=10, va="center",
+                arrowprops=dict(arrowstyle="->", color="white"))
+    ax.text(0.04, 0.55, "ordered\n(inputs become alike)", transform=ax.transAxes, color="white", fontsize=10,
+            va="top")
+    ax.text(0.96, 0.1, "chaotic\n(inputs become unlike)", transform=ax.transAxes, color="black", fontsize=10,
+            ha="right")
+    ax.set_xlabel("sigma_w^2 (weight variance x fan-in)")
+    ax.set_ylabel("sigma_b^2 (bias variance)")
+    ax.set_title(f"{d.activation}: the order-to-chaos transition (mean field)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
