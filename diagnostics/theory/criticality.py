@@ -29,6 +29,7 @@ CRITICAL_TOLERANCE = 1e-6
 ORDERED, CRITICAL, CHAOTIC = "ordered", "critical", "chaotic"
 # q* = inf and chi_1 -> 1 only in the limit: the gradient still vanishes (or grows), sub-exponentially
 SLOWLY_VANISHING, SLOWLY_EXPLODING = "slowly vanishing", "slowly exploding"
+_DOES = {SLOWLY_VANISHING: "vanishes", SLOWLY_EXPLODING: "grows"}
 #: The regimes ``regime`` tells apart.
 REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING)
 # where chi_1's approach to its limit is read off: a variance a softplus network reaches
@@ -154,28 +155,37 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
     # grid and accept the first sign change where chi_1 really passes through 1
     grid = np.geomspace(low, high, max(2, math.ceil(4 * math.log10(high / low)) + 1))
     values = [excess(s) for s in grid]
-    jumps = []
-    for a, b, fa, fb in zip(grid, grid[1:], values, values[1:]):
+    jumps, creeps = [], []
+    from scipy.optimize import brentq
+
+    pending = [(a, b, fa, fb) for a, b, fa, fb in zip(grid, grid[1:], values, values[1:])]
+    while pending:
+        a, b, fa, fb = pending.pop(0)
         if fa == 0.0:
             return float(a)
         if (fa < 0.0) == (fb < 0.0):
             continue
-        from scipy.optimize import brentq
-
         root = brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
         if abs(excess(root)) <= CRITICAL_TOLERANCE:
             q_star = _fixed_point(act, root, sigma_b, root * root * input_sq + sigma_b * sigma_b)
             creep = _creeping(act, root, q_star, CRITICAL_TOLERANCE)
             if creep is None:
                 return root
-            raise NoCriticalPoint(
-                f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
-                f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
-                f"limit ({creep}: the gradient still {creep.split()[1]}, slower than exponentially); "
-                f"below it the network is ordered, above it chaotic")
+            # chi_1 = 1 only as a limit here: look on either side for a true crossing
+            creeps.append((root, creep))
+            left, right = root * (1 - 1e-9), root * (1 + 1e-9)
+            pending[:0] = [(a, left, fa, excess(left)), (right, b, excess(right), fb)]
+            continue
         # the fixed point reached from the input jumps here (e.g. from q* = 0
         # to q* = inf), and chi_1 with it, straight over 1
         jumps.append(root)
+    if creeps:
+        root, creep = creeps[0]
+        raise NoCriticalPoint(
+            f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
+            f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
+            f"limit ({creep}: the gradient still {_DOES[creep]}, slower than exponentially); "
+            f"below it the network is ordered, above it chaotic")
     if values[-1] == 0.0:
         return float(grid[-1])
     chis = [v + 1.0 for v in values]

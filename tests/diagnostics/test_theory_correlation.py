@@ -79,3 +79,14 @@ def test_the_other_creeping_regimes():
     assert theory.regime("identity", 1.0, 0.3).name == "critical"
     assert theory.regime("softplus", 1.4).name == "ordered"
     assert theory.regime("softplus", 1.43).name == "chaotic"
+
+
+def test_the_phase_diagram_puts_the_critical_line_where_xi_c_diverges(tmp_path):
+    d = theory.phase_diagram("tanh", sigma_w2=(0.6, 4.0), sigma_b2=(0.0, 0.2), points=(8, 3))
+    assert d.xi_c.shape == d.chi.shape == (3, 8)
+    assert d.critical_sigma_w2[-1] == pytest.approx(theory.critical_sigma_w("tanh", math.sqrt(0.2)) ** 2)
+    # ordered to the left of the line, chaotic to the right
+    assert np.all((d.chi < 1) == (d.sigma_w2[None, :] < d.critical_sigma_w2[:, None]))
+    pytest.importorskip("matplotlib")
+    theory.plot_phase_diagram(d, tmp_path / "phase.png")
+    assert (tmp_path / "phase.png").stat().st_size > 10_000
