@@ -25,6 +25,13 @@ COMMANDS = [
     ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
 ]
 
+# figures the theory draws without probing a network: (name, Python code run from the root)
+THEORY = [
+    ("phase-diagram-tanh.png",
+     "from diagnostics import theory; theory.plot_phase_diagram("
+     "theory.phase_diagram('tanh', points=(57, 36)), 'docs/figures/phase-diagram-tanh.png')"),
+]
+
 # commands without a progress bar have no --quiet
 SILENT = {"spectrum", "matrices"}
 
@@ -38,11 +45,18 @@ def run_commands(env):
         subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
+def run_theory(env):
+    for _, code in THEORY:
+        print("$ python -c", repr(code))
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+
+
 def main():
     os.makedirs(FIGURES, exist_ok=True)
     # the networks are small (100 x 100): one BLAS thread is faster than several
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     run_commands(env)
+    run_theory(env)
 
 
 if __name__ == "__main__":
