@@ -328,3 +328,37 @@ def test_fit_refuses_an_unreduced_loss():
     with pytest.raises(ValueError, match="fit: the loss must reduce to a number; got reduction='none'"):
         tn.fit(net, tn.CrossEntropyLoss(reduction="none"), tn.SGD(net.parameters(), lr=0.1), x, y,
                epochs=1, batch_size=8, progress=False)
+
+
+def exploding_run(seed, clip_grad_norm, callbacks=None):
+    """Ten ReLU layers of 32 at weight std 0.5, twice He's: the gradient grows about 2x a layer."""
+    rng = np.random.default_rng(seed)
+    x, y = datasets.spirals(300, 3, rng=rng)
+    net = tn.MLP([2] + [32] * 10 + [3], "relu", weight_init="normal:0.5", final_activation=False, rng=rng)
+    history = tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.01, momentum=0.9), x, y,
+                     epochs=10, batch_size=32, rng=rng, progress=False, callbacks=callbacks,
+                     clip_grad_norm=clip_grad_norm)
+    return net, x, y, history
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exploding_network_diverges_without_clipping_and_trains_with_it(seed):
+    losses = []
+
+    class Losses:
+        def on_batch_end(self, step, loss):
+            losses.append(loss)
+
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(tn.NonFiniteLossError) as info:
+        exploding_run(seed, None, callbacks=[Losses()])
+    e = info.value
+    # reported at the first non-finite loss: every step before it had a finite one
+    assert len(losses) == e.global_step - 1 and all(math.isfinite(v) for v in losses)
+    assert e.epoch == 1 and e.step == e.global_step and not math.isfinite(e.loss)
+    assert f"at epoch 1 of 10, step {e.step} of 10 (global step {e.step})" in str(e)
+    assert "clip_grad_norm" in str(e)
+
+    net, x, y, history = exploding_run(seed, 1.0)
+    assert min(history["grad_norm"]) > 1.0  # the clipping was at work in every epoch
+    trained = tn.evaluate(net, tn.CrossEntropyLoss(), x, y)
+    assert trained["accuracy"] > 0.8 and trained["loss"] < history["loss"][0] / 10
