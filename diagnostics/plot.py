@@ -178,29 +178,43 @@ def spectrum_histogram(spectra, path, title=None, measured=None, predicted=None)
     _save(fig, path)
 
 
-def training(history, path, title=None, chance_loss=None):
-    """A ``TrainingMonitor``'s history: loss, and per layer the weight gradient's norm and the activations' std.
+def training(history, path, title=None, chance_loss=None, clip_grad_norm=None):
+    """A ``TrainingMonitor``'s history: loss, the whole gradient's norm before and after clipping,
+    and per layer the weight gradient's norm and the activations' std.
 
     The layers are told apart by colour, with a colour bar from the input
     side to the output side; ``chance_loss`` (the loss of a uniform guess,
-    ln(classes) for cross-entropy) is drawn as a dashed line.
+    ln(classes) for cross-entropy) and ``clip_grad_norm`` (the max norm
+    clipped to) are drawn as dashed lines.
     """
     plt = require_matplotlib()
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
     steps = [h["step"] for h in history]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
-    axes[0].plot(steps, [h["loss"] for h in history], color="C0", label="training loss")
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.4))
+    loss_ax, norm_ax, grad_ax, std_ax = axes.ravel()
+    loss_ax.plot(steps, [h["loss"] for h in history], color="C0", label="training loss")
     if chance_loss is not None:
-        axes[0].axhline(chance_loss, color="0.4", linestyle="--", linewidth=1,
+        loss_ax.axhline(chance_loss, color="0.4", linestyle="--", linewidth=1,
                         label=f"chance: a uniform guess, {chance_loss:.2f}")
-    axes[0].set_title("loss (cross-entropy)")
-    axes[0].set_ylabel("loss")
-    axes[0].legend(fontsize=8)
+    loss_ax.set_title("loss (cross-entropy)", fontsize=10)
+    loss_ax.set_ylabel("loss")
+    loss_ax.legend(fontsize=8)
+    for key, style, label in (("grad_norm", dict(color="C3", linewidth=1.8), "before clipping"),
+                              ("clipped_grad_norm", dict(color="C0", linestyle="--", marker="o", markersize=3,
+                                                         linewidth=1), "after clipping (what the step used)")):
+        values = np.array([np.nan if h[key] is None else h[key] for h in history], dtype=float)
+        norm_ax.plot(steps, np.log10(np.maximum(values, 1e-300)), label=label, **style)
+    if clip_grad_norm is not None:
+        norm_ax.axhline(np.log10(clip_grad_norm), color="0.4", linestyle=":", linewidth=1.2,
+                        label=f"max norm clipped to, {clip_grad_norm:g}")
+    norm_ax.set_title("log10 of the norm of the whole gradient (all parameters)", fontsize=10)
+    norm_ax.set_ylabel("log10 of the gradient norm")
+    norm_ax.legend(fontsize=8)
     cmap = plt.get_cmap("viridis")
-    panels = ((axes[1], "weight_grad_norm", "log10 of each layer's weight-gradient norm"),
-              (axes[2], "activation_std", "log10 of each activation's output std"))
+    panels = ((grad_ax, "weight_grad_norm", "log10 of each layer's weight-gradient norm, before clipping"),
+              (std_ax, "activation_std", "log10 of each activation's output std"))
     for ax, key, label in panels:
         values = np.array([h[key] for h in history], dtype=float)
         n = values.shape[1] if values.ndim == 2 else 0
@@ -213,8 +227,8 @@ def training(history, path, title=None, chance_loss=None):
         if n:
             bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
             bar.set_label("layer (1: input side)")
-    for ax in axes:
+    for ax in axes.ravel():
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
-    _title(fig, title, 15)
+    _title(fig, title, 12)
     _save(fig, path)

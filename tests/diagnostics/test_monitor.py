@@ -42,6 +42,28 @@ def test_recorded_norm_is_the_norm_of_that_steps_gradient():
     assert mon.history[0]["weight_grad_norm"][0] == pytest.approx(seen[0])
 
 
+def test_records_the_whole_gradients_norm_before_and_after_clipping():
+    net, x, y, rng = setup()
+    mon = TrainingMonitor(net, every=1)
+    history = tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.1), x, y, epochs=2,
+                     batch_size=16, rng=rng, callbacks=[mon], progress=False, clip_grad_norm=0.5)
+    before = np.array([h["grad_norm"] for h in mon.history])
+    after = np.array([h["clipped_grad_norm"] for h in mon.history])
+    assert (before > 0.5).any() and (before < 0.5).any()  # steps clipped and steps left alone
+    # fit's own record: each epoch's mean of the norms clip_grad_norm_ returned
+    assert before.reshape(2, 4).mean(axis=1) == pytest.approx(history["grad_norm"], rel=1e-12)
+    assert after == pytest.approx(np.minimum(before, 0.5), rel=1e-5)
+    assert all(a <= 0.5 for a in after)
+
+
+def test_without_clipping_the_norms_before_and_after_agree():
+    net, x, y, rng = setup()
+    mon = TrainingMonitor(net, every=2)
+    tn.fit(net, tn.CrossEntropyLoss(), tn.SGD(net.parameters(), lr=0.1), x, y, epochs=1, batch_size=16,
+           rng=rng, callbacks=[mon], progress=False)
+    assert all(h["grad_norm"] == h["clipped_grad_norm"] > 0 for h in mon.history)
+
+
 def test_disabled_recorder_records_nothing_and_leaves_no_hooks():
     net, x, _, _ = setup()
     rec = GradientNormRecorder(net)
