@@ -252,10 +252,10 @@ def evaluate(net, loss, x, y, batch_size=None):
 def _nonfinite_error(value, epoch, epochs, step, n_batches, global_step, callbacks, history):
     message = (
         f"fit: the loss became {value} at epoch {epoch} of {epochs}, step {step} of {n_batches} "
-        f"(global step {global_step}); that batch updated nothing, and the history of the "
-        f"{history.epochs} completed epoch{'' if history.epochs == 1 else 's'} is on this error's "
-        ".history. A smaller learning rate, a better-scaled initialization or gradient clipping "
-        "(fit(..., clip_grad_norm=1.0)) usually helps."
+        f"(global step {global_step}); that batch updated nothing. {history.epochs} "
+        f"epoch{'' if history.epochs == 1 else 's'} completed before it, and their history is on "
+        "this error's .history. A smaller learning rate, a better-scaled initialization or "
+        "gradient clipping (fit(..., clip_grad_norm=1.0)) usually helps."
     )
     for cb in callbacks:
         describe = getattr(cb, "describe_nonfinite", None)
