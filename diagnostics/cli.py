@@ -338,20 +338,25 @@ def train(args):
     The network is DEPTH hidden layers of WIDTH units with the activation
     after each, and a linear output layer; it is trained with cross-entropy
     and SGD (momentum 0.9) or Adam. Watch whether a network the probe calls
-    vanishing or exploding trains.
+    vanishing or exploding trains. With --clip-grad-norm MAX the gradient is
+    clipped to norm MAX before every step, and the JSON and the figure show its
+    norm before and after clipping.
     """
     init = tn.init.from_spec(args.init)
     tn.activation(args.activation)
     result = experiments.probe_before_training(args.activation, init, args.dataset, args.depth, args.width,
                                                args.seed)
     say(args, report.train_text_before(result, init, args))
-    experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args))
+    experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args),
+                      clip_grad_norm=args.clip_grad_norm)
     if result.history.interrupted:
         return 130  # fit has said so, in one line
     say(args, report.train_text_after(result))
     write_json(args, report.train_json(result, args.seed))
+    clipped = "" if args.clip_grad_norm is None else f", gradient clipped to norm {args.clip_grad_norm:g}"
     write_plot(args, result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} hidden "
-                                                f"layers of {args.width}", chance_loss=float(np.log(result.n_classes)))
+                                                f"layers of {args.width}{clipped}",
+               chance_loss=float(np.log(result.n_classes)), clip_grad_norm=args.clip_grad_norm)
     return 0
 
 
@@ -367,6 +372,8 @@ def train_options(p):
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
                    help="SGD with momentum 0.9, or Adam (default sgd)")
     p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--clip-grad-norm", type=_positive_float, default=None, metavar="MAX",
+                   help="clip the gradient to norm MAX before each step (default: no clipping)")
     _outputs(p)
 
 

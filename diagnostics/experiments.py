@@ -486,6 +486,7 @@ class TrainResult:
     regime_note: str
     history: object = None
     monitor: object = None
+    clip_grad_norm: float = None
 
     @property
     def verdict(self):
@@ -516,8 +517,11 @@ def probe_before_training(activation, init, dataset="spirals", depth=2, width=64
     return TrainResult(net, x, y, rng, DATASETS[dataset], probe, change, hidden, regime, note)
 
 
-def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False):
-    """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``."""
+def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False, clip_grad_norm=None):
+    """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``.
+
+    ``clip_grad_norm`` (None: no clipping) is ``fit``'s max gradient norm.
+    """
     net = result.net
     opt = (tn.optim.SGD(net.parameters(), lr=lr, momentum=0.9) if optimizer == "sgd"
            else tn.optim.Adam(net.parameters(), lr=lr))
@@ -527,5 +531,6 @@ def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=
     with np.errstate(over="ignore", invalid="ignore"):
         result.history = tn.fit(net, tn.CrossEntropyLoss(), opt, result.x, result.y, epochs=epochs,
                                 batch_size=batch_size, rng=result.rng, callbacks=[result.monitor],
-                                progress=progress)
+                                progress=progress, clip_grad_norm=clip_grad_norm)
+    result.clip_grad_norm = clip_grad_norm
     return result

@@ -203,7 +203,7 @@ def training(history, path, title=None, chance_loss=None, clip_grad_norm=None):
     loss_ax.legend(fontsize=8)
     for key, style, label in (("grad_norm", dict(color="C3", linewidth=1.8), "before clipping"),
                               ("clipped_grad_norm", dict(color="C0", linestyle="--", marker="o", markersize=3,
-                                                         linewidth=1), "after clipping (what the step used)")):
+                                                         linewidth=1), "as the step used it, after any clipping")):
         values = np.array([np.nan if h[key] is None else h[key] for h in history], dtype=float)
         norm_ax.plot(steps, np.log10(np.maximum(values, 1e-300)), label=label, **style)
     if clip_grad_norm is not None:

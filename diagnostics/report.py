@@ -409,12 +409,22 @@ def train_text_before(result, init, args):
 def train_text_after(result):
     """What ``train`` prints after training: loss and accuracy, beside chance."""
     h = result.history
-    return (f"after {h.epochs} epochs: loss {h['loss'][-1]:.4f}, training accuracy {h['accuracy'][-1]:.3f} "
+    text = (f"after {h.epochs} epochs: loss {h['loss'][-1]:.4f}, training accuracy {h['accuracy'][-1]:.3f} "
             f"(chance: {1 / result.n_classes:.3f})")
+    if result.clip_grad_norm is not None:
+        first, last = (_norm(h["grad_norm"][i]) for i in (0, -1))
+        text += (f"\ngradient clipped to norm {result.clip_grad_norm:g} before each step; its norm before "
+                 f"clipping averaged {first} in the first epoch and {last} in the last")
+    return text
+
+
+def _norm(value):
+    return f"{value:.3g}" if math.isfinite(value) else "a non-finite number"
 
 
 def train_json(result, seed):
     """The JSON document of ``train``."""
     return json_safe({"seed": seed, "verdict": result.verdict, "decades": result.change, "decades_per_hidden_layer": result.hidden_gains,
+                      "clip_grad_norm": result.clip_grad_norm,
                       "history": result.history.history, "monitor": result.monitor.history,
                       "interrupted": result.history.interrupted})

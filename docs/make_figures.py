@@ -21,6 +21,9 @@ COMMANDS = [
     ("train-relu-normal-0.05.png",
      ["train", "--activation", "relu", "--init", "normal:0.05", "--depth", "6", "--width", "32",
       "--epochs", "40"]),
+    ("train-relu-normal-0.5-clip-1.png",
+     ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "32",
+      "--epochs", "10", "--clip-grad-norm", "1"]),
     ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
     ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
 ]

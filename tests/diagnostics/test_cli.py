@@ -158,6 +158,23 @@ def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):
     assert len(critical["monitor"]) >= 2
 
 
+def test_train_clips_an_exploding_network_and_records_the_norm_before_and_after(tmp_path, capsys):
+    args = ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "32",
+            "--epochs", "3", "--quiet"]
+    assert main(args) == 1  # twice He's scale: the loss overflows in the first epoch
+    assert "the loss became nan at epoch 1 of 3, step" in capsys.readouterr().err
+    path, figure = tmp_path / "t.json", tmp_path / "t.png"
+    assert main(args + ["--clip-grad-norm", "1", "--json", str(path), "--plot", str(figure)]) == 0
+    out = capsys.readouterr().out
+    assert "gradient clipped to norm 1 before each step; its norm before clipping averaged" in out
+    data = json.loads(path.read_text())
+    assert data["clip_grad_norm"] == 1.0 and len(data["history"]["grad_norm"]) == 3
+    before = [h["grad_norm"] for h in data["monitor"]]
+    after = [h["clipped_grad_norm"] for h in data["monitor"]]
+    assert min(before) > 1 and after == pytest.approx([1.0] * len(after), rel=1e-6) and max(after) < 1
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_the_commands_worker_processes_give_what_one_process_gives(lecture_json):
     # the fixture ran with a worker per core (forked where the system allows)
     _, data = lecture_json

@@ -44,6 +44,9 @@ EDGES = [
      "--depth", "3", "--width", "8"],
     ["train", "--activation", "relu", "--init", "uniform:0,1", "--epochs", "1", "--batch-size", "100000",
      "--optimizer", "adam", "--lr", "1e-300"],
+    ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "8", "--epochs", "1",
+     "--clip-grad-norm", "1e-300"],
+    ["train", "--activation", "relu", "--init", "zeros", "--epochs", "1", "--clip-grad-norm", "1e300"],
 ]
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf|\+inf|infinity)\b", re.IGNORECASE)
 
