@@ -17,8 +17,8 @@ import math
 
 import numpy as np
 
-from .plot import training
 from .numerics import frobenius_norm
+from .plot import training
 from .recorders import ActivationStatsRecorder, GradientNormRecorder
 from .table import Table
 
