@@ -130,7 +130,7 @@ def bench_layers(args):
         for depth, width, batch, torch_target in CASES:
             rng = np.random.default_rng(0)
             net = tn.MLP([width] * (depth + 1), tn.ReLU(), weight_init=tn.init.HeNormal(), bias=False,
-                         rng=rng, dtype=dtype)
+                         final_activation=True, rng=rng, dtype=dtype)
             weights = [p.data for p in net.parameters()]
             x = rng.standard_normal((batch, width)).astype(dtype)
             dy = rng.standard_normal((batch, width)).astype(dtype)

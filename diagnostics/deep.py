@@ -52,7 +52,7 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
         h = h.reshape(1, width)
     inputs = np.empty((depth, width), dtype=dtype)
     rescale = is_scale_equivariant(linear(0)) and is_scale_equivariant(act) if depth else False
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"), tn.no_grad():  # forward only: keep nothing
         for l in range(depth):
             inputs[l] = h[0]
             z = linear(l).forward(h)

@@ -93,7 +93,7 @@ def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
         per_step.append(log10_scale)
         return y / y.dtype.type(norm)
 
-    with tn.register_hooks(net, forward=rescale):
+    with tn.register_hooks(net, forward=rescale), tn.no_grad():
         out = net.forward(np.eye(k, dtype=dtype))
     return MatrixProductResult(float(scale), int(k), int(n), out.T.copy(), log10_scale,
                                np.array(per_step))
@@ -306,6 +306,6 @@ def _forward(net, x, rescaled):
     y = run()
     if np.all(np.isfinite(y)):
         return y, None
-    with NonFiniteDetector(net) as detector:
+    with NonFiniteDetector(net) as detector, tn.no_grad():
         run()
     return y, detector.first

@@ -114,7 +114,7 @@ class GradientNormRecorder(Recorder):
             row = {"layer": self.names[id(layer)], "type": type(layer).__name__,
                    "grad_output": frobenius_norm(dy), "grad_input": frobenius_norm(dx)}
             for name, p in layer.named_parameters():
-                row[f"{name}.grad"] = frobenius_norm(p.grad) if p.requires_grad else None
+                row[f"{name}.grad"] = None if p.grad is None or not p.requires_grad else frobenius_norm(p.grad)
             self._current().append(row)
         return hook
 

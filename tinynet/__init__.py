@@ -1,7 +1,8 @@
 """tinynet: a minimal neural-network framework with explicit forward and backward.
 
 Layers follow one contract (``forward``, ``backward``, parameters with
-``.data`` and ``.grad``, hooks); see ``tinynet.layer``.
+``.data`` and ``.grad``, hooks); see ``tinynet.layer``. ``with
+tinynet.no_grad():`` runs forwards that keep nothing for backward.
 """
 
 from . import datasets, init, optim
@@ -10,6 +11,7 @@ from .activations import (
     Softplus, Tanh, activation, available_activations,
 )
 from .containers import MLP, Sequential
+from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import GradcheckReport, gradcheck
 from .hooks import HandleGroup, RemovableHandle, register_hooks
 from .layer import Layer

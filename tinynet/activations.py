@@ -60,25 +60,6 @@ class Activation(Layer):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):
             _REGISTRY[cls.name] = cls
-        # A subclass that redefines fn or derivative is computed from them:
-        # a fast _forward/_backward inherited from a built-in (ReLU's,
-        # Identity's) would silently ignore them.
-        if "fn" in cls.__dict__ or "derivative" in cls.__dict__:
-            if "_forward" not in cls.__dict__:
-                cls._forward = Activation._forward
-            if "_backward" not in cls.__dict__:
-                cls._backward = Activation._backward
-
-    @property
-    def keeps_dtype(self):
-        """True if this is a built-in activation with its own ``fn`` and ``derivative``.
-
-        Those return arrays of their input's shape and dtype (a test checks
-        each in float16, float32 and float64), which lets a ``Sequential``
-        skip checking the input of the layer after this one. A subclass, or
-        an ``Activation(fn, derivative)``, promises nothing.
-        """
-        return type(self) in _BUILTIN
 
     def fn(self, z):
         """The activation itself, elementwise."""
@@ -89,15 +70,10 @@ class Activation(Layer):
         raise NotImplementedError
 
     def _forward(self, x):
-        self._ctx = x
-        return self.fn(x)
+        return self.fn(x), x  # backward needs the input
 
-    def zero_grad(self):
-        pass  # no parameters; skips the generic walk on every training step
-
-    def _backward(self, dy):
-        z, self._ctx = self._ctx, None
-        return dy * self.derivative(z)
+    def _backward(self, x, dy):
+        return dy * self.derivative(x)
 
     def __repr__(self):
         if type(self) is Activation:
@@ -155,10 +131,6 @@ class Identity(Activation):
     def derivative(self, z):
         return np.ones_like(z)
 
-    def _backward(self, dy):
-        self._ctx = None
-        return dy
-
 
 class ReLU(Activation):
     """``max(x, 0)``; derivative 0 at the kink, as in PyTorch."""
@@ -171,16 +143,6 @@ class ReLU(Activation):
 
     def derivative(self, z):
         return (z > 0).astype(z.dtype)
-
-    # the most used activation skips the generic path's extra calls
-    def _forward(self, x):
-        self._ctx = x
-        return np.maximum(x, 0)
-
-    def _backward(self, dy):
-        z = self._ctx
-        self._ctx = None
-        return dy * (z > 0)  # a bool mask keeps dy's dtype and skips a cast
 
 
 class LeakyReLU(Activation):
@@ -345,6 +307,3 @@ class ScaledSigmoid(Activation):
 
     def get_config(self):
         return {"scale": self.scale, "shift": self.shift}
-
-
-_BUILTIN = frozenset(_REGISTRY.values())  # the classes defined above

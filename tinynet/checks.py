@@ -64,3 +64,40 @@ def check_bool(owner, name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def check_float_dtype(owner, name, value):
+    """``value`` as a floating ``numpy.dtype`` (``np.float32``, ``"float64"``...), else a TypeError."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{owner}: {name} must be a floating dtype such as numpy.float64, "
+                        f"got {value!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{owner}: {name} must be a floating dtype such as numpy.float64, got {dtype}")
+    return dtype
+
+
+def as_float_array(owner, name, value):
+    """``value`` as a floating numpy array, or a TypeError naming ``owner`` and ``name``.
+
+    ``owner`` is a name or a layer (whose ``label()`` is built only for the
+    message: this runs on every forward and backward). Integers become
+    float64; anything else non-numeric (strings, objects, complex, bool) is
+    refused rather than silently misused.
+    """
+    if type(value) is not np.ndarray:
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError) as e:
+            raise TypeError(f"{_name(owner)}: {name} must be a numeric array ({e})") from None
+    kind = value.dtype.kind
+    if kind == "f":
+        return value
+    if kind in "iu":
+        return value.astype(np.float64)
+    raise TypeError(f"{_name(owner)}: {name} must be a real numeric array, got dtype {value.dtype}")
+
+
+def _name(owner):
+    return owner if isinstance(owner, str) else owner.label()

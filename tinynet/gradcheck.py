@@ -3,6 +3,7 @@
 import numpy as np
 
 from .checks import check_number, check_rng
+from .grad_mode import no_grad
 from .layer import Layer
 
 
@@ -86,12 +87,14 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
         for (_, p), r in zip(params, saved):
             p.requires_grad = r
 
+    @no_grad()  # forward only: nothing kept for a backward
     def objective():
         return float(np.sum(module.forward(x) * dy))
 
     rows = [_compare("input", dx, _numeric_grad(objective, x, eps), rtol, atol)]
     for name, p in params:
-        rows.append(_compare(name, p.grad, _numeric_grad(objective, p.data, eps), rtol, atol))
+        grad = np.zeros_like(p.data) if p.grad is None else p.grad  # None: backward never reached it
+        rows.append(_compare(name, grad, _numeric_grad(objective, p.data, eps), rtol, atol))
     return GradcheckReport(rows)
 
 

@@ -12,15 +12,13 @@ class RemovableHandle:
     detaches the hook on leaving the block, even on an exception.
     """
 
-    def __init__(self, registry, on_remove=None):
+    def __init__(self, registry):
         self._registry = registry
-        self._on_remove = on_remove  # called once, when the hook is detached
         self.id = next(_ids)
 
     def remove(self):
         """Detach the hook; removing twice is harmless."""
-        if self._registry.pop(self.id, None) is not None and self._on_remove is not None:
-            self._on_remove()
+        self._registry.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -56,14 +54,16 @@ def register_hooks(module, forward=None, backward=None, leaves_only=True):
     ``forward(layer, x, y)`` and ``backward(layer, dx, dy)`` have the
     signatures of :meth:`Layer.register_forward_hook` and
     :meth:`Layer.register_backward_hook`. With ``leaves_only`` (the default)
-    containers are skipped, so each hook fires once per real layer rather
-    than again for every container that holds it. Returns a
+    layers that have children are skipped, so each hook fires once per real
+    layer rather than again for every container that holds it. Returns a
     :class:`HandleGroup`; removing it detaches them all.
     """
+    if not callable(getattr(module, "named_modules", None)):
+        raise TypeError(f"register_hooks: module must be a tinynet Layer, got {type(module).__name__}")
     if forward is None and backward is None:
         raise ValueError("register_hooks: give a forward hook, a backward hook or both")
     handles = []
-    for _, layer in module.named_modules():
+    for layer in module.modules():
         if leaves_only and layer.is_container:
             continue
         if forward is not None:

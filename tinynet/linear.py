@@ -3,8 +3,8 @@
 import numpy as np
 
 from . import init as init_module
-from .checks import check_rng, check_size
-from .layer import Layer, as_float_array
+from .checks import as_float_array, check_bool, check_float_dtype, check_rng, check_size
+from .layer import Layer
 from .parameter import Parameter
 
 
@@ -33,17 +33,14 @@ class Linear(Layer):
     Input of another float dtype is cast to ``dtype``.
     """
 
-    checks_input_shape = True
-
     def __init__(self, in_features, out_features, bias=True, weight_init=None,
                  bias_init=None, rng=None, dtype=np.float64):
         super().__init__()
         who = f"Linear({in_features} -> {out_features})"
         self.in_features = check_size(who, "in_features", in_features)
         self.out_features = check_size(who, "out_features", out_features)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"{who}: dtype must be a floating type, got {self.dtype}")
+        self.dtype = check_float_dtype(who, "dtype", dtype)
+        bias = check_bool(who, "bias", bias)
         rng = check_rng(who, "rng", rng)
         self.weight_init = init_module.LeCunUniform() if weight_init is None else init_module.get(weight_init, who)
         self.weight = Parameter(_drawn(self.weight_init, (self.out_features, self.in_features), rng,
@@ -60,59 +57,37 @@ class Linear(Layer):
         """Draw the weight (then the bias) again from their initializers, in place.
 
         The draws are the constructor's, in its order, so the same ``rng``
-        state gives the same numbers as building the layer anew, without
-        allocating new arrays (for many fresh networks of one shape, that
-        memory traffic costs as much as the drawing).
+        state gives the same numbers as building the layer anew.
         """
         rng = check_rng(self.label(), "rng", rng)
-        self._redraw(self.weight, self.weight_init, rng, "weight_init")
+        self.weight.data[...] = _drawn(self.weight_init, self.weight.shape, rng, self.dtype, self.label(),
+                                       "weight_init")
         if self.bias is not None:
-            self._redraw(self.bias, self.bias_init, rng, "bias_init")
-
-    def _redraw(self, param, init, rng, what):
-        if not isinstance(init, init_module.Initializer):  # a plain callable: drawn, checked, copied in
-            param.data[...] = _drawn(init, param.data.shape, rng, self.dtype, self.label(), what)
-            return
-        try:
-            init.fill_(param.data, rng)
-        except ValueError as e:  # a subclass's draw of the wrong shape: say whose
-            raise ValueError(f"{self.label()}: {what}: {e}") from None
-
-    def zero_grad(self):
-        self.weight.zero_grad()
-        if self.bias is not None:
-            self.bias.zero_grad()
+            self.bias.data[...] = _drawn(self.bias_init, self.bias.shape, rng, self.dtype, self.label(),
+                                         "bias_init")
 
     def _check_input(self, x):
         if type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 and x.shape[1] == self.in_features:
             return x  # the common case in one line: this runs every forward
-        x = as_float_array(x, self, "input")
+        x = as_float_array(self, "input", x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
-                f"{self.label()}: expected input of shape (batch, {self.in_features}), got {x.shape}"
-            )
-        if x.dtype != self.dtype:
-            x = x.astype(self.dtype)
-        return x
+                f"{self.label()}: expected input of shape (batch, {self.in_features}), got {x.shape}")
+        return x.astype(self.dtype, copy=False)
 
     def _forward(self, x):
-        self._ctx = x
         y = x @ self.weight.data.T
         if self.bias is not None:
             y += self.bias.data
-        return y
+        return y, x
 
-    def _backward(self, dy):
-        x = self._ctx
-        self._ctx = None
+    def _backward(self, x, dy):
         weight, bias = self.weight, self.bias
         if weight.requires_grad:
-            if len(dy) == len(x):
-                weight.accumulate_product(dy.T, x)
-            else:  # several cotangents for one input: the gradient of their sum
-                weight.accumulate(np.outer(dy.sum(axis=0), x[0]), fresh=True)
+            # with several cotangents for one input row, the gradient of their sum
+            weight.accumulate(dy.T @ x if len(dy) == len(x) else np.outer(dy.sum(axis=0), x[0]))
         if bias is not None and bias.requires_grad:
-            bias.accumulate(dy.sum(axis=0), fresh=True)
+            bias.accumulate(dy.sum(axis=0))
         return dy @ weight.data
 
     def get_config(self):

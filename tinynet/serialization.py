@@ -154,7 +154,7 @@ def _check_state_name(owner, name):
 
 def _check_not_shared(net):
     seen = {}
-    for name, m in net.named_modules():
+    for name, m in net.named_modules(remove_duplicate=False):
         if id(m) in seen:
             raise TypeError(f"save: {architecture._name(name)} is the same layer object as "
                             f"{architecture._name(seen[id(m)])}; shared layers cannot be saved")

@@ -13,9 +13,9 @@ import warnings
 
 import numpy as np
 
-from .checks import check_bool, check_number, check_rng, check_size
+from .checks import as_float_array, check_bool, check_number, check_rng, check_size
 from .clip import clip_grad_norm_
-from .layer import as_float_array
+from .grad_mode import no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 
 CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
@@ -233,13 +233,21 @@ def evaluate(net, loss, x, y, batch_size=None):
     labels = _is_labels(y)
     mean_reduced = getattr(loss, "reduction", "mean") != "sum"
     total, correct = 0.0, 0
-    for start in range(0, n, batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        pred = net.forward(xb)
-        value = float(loss.forward(pred, yb))
-        total += value * len(xb) if mean_reduced else value
-        if labels:
-            correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
+    was_training = getattr(net, "training", False)
+    if was_training:
+        net.eval()  # inference mode, for the layers that have one (Dropout, BatchNorm)
+    try:
+        with no_grad():  # forward only: nothing kept for a backward
+            for start in range(0, n, batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                pred = net.forward(xb)
+                value = float(loss.forward(pred, yb))
+                total += value * len(xb) if mean_reduced else value
+                if labels:
+                    correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
+    finally:
+        if was_training:
+            net.train()
     # nothing will call backward for these forwards; drop what they kept
     if hasattr(loss, "_ctx"):
         loss._ctx = None
@@ -296,7 +304,7 @@ def _warn_if_squashed(net, loss):
 
 
 def _check_data(x, y, x_name, y_name, who="fit"):
-    x = as_float_array(x, who, x_name)
+    x = as_float_array(who, x_name, x)
     if x.ndim != 2:
         raise ValueError(f"{who}: expected {x_name} of shape (n_samples, n_features), got {x.shape}")
     y = np.asarray(y)
@@ -304,7 +312,7 @@ def _check_data(x, y, x_name, y_name, who="fit"):
         raise ValueError(f"{who}: expected {y_name} of shape (n_samples,) (class labels) or "
                          f"(n_samples, n_outputs), got {y.shape}")
     if y.dtype.kind not in "iu":
-        y = as_float_array(y, who, y_name)
+        y = as_float_array(who, y_name, y)
     if len(x) != len(y):
         raise ValueError(f"{who}: {x_name} has {len(x)} samples but {y_name} has {len(y)}")
     if len(x) == 0:

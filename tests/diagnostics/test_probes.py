@@ -53,7 +53,7 @@ def plain_jacobian(net, x):
 def test_gradient_probe_equals_the_plain_chain_rule(activation, std, bias):
     rng = np.random.default_rng(0)
     net = tn.MLP([20] * 11, activation, weight_init=tn.init.Normal(std=std), bias=bias,
-                 bias_init=tn.init.Normal(std=0.1) if bias else None, rng=rng)
+                 bias_init=tn.init.Normal(std=0.1) if bias else None, final_activation=True, rng=rng)
     x = rng.standard_normal((1, 20))
     expected = plain_jacobian(net, x)
     result = gradient_probe(net, x)
@@ -77,18 +77,18 @@ def test_gradient_probe_equals_the_plain_chain_rule(activation, std, bias):
 
 
 def test_probe_leaves_the_network_as_it_was():
-    net = tn.MLP([5, 5, 5], "tanh", rng=np.random.default_rng(0))
+    net = tn.MLP([5, 5, 5], "tanh", final_activation=True, rng=np.random.default_rng(0))
     before = [p.data.copy() for p in net.parameters()]
     gradient_probe(net)
     assert all(p.requires_grad for p in net.parameters())
-    assert all(not p.grad.any() for p in net.parameters())
+    assert all(p.grad is None for p in net.parameters())
     assert all(np.array_equal(b, p.data) for b, p in zip(before, net.parameters()))
     assert all(not m._forward_hooks and not m._backward_hooks for m in net.modules())
 
 
 def test_relu_at_depth_1000_is_finite_with_no_warnings():
     net = tn.MLP([100] * 1001, "relu", weight_init=tn.init.Normal(std=0.8), bias=False,
-                 rng=np.random.default_rng(0))
+                 final_activation=True, rng=np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gradient_probe(net)
@@ -103,7 +103,7 @@ def test_relu_at_depth_1000_is_finite_with_no_warnings():
 
 def test_float32_probe_agrees_with_float64():
     nets = [tn.MLP([50] * 31, "relu", weight_init=tn.init.Normal(std=0.4), bias=False,
-                   rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float32)]
+                   final_activation=True, rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float32)]
     r64, r32 = (gradient_probe(n) for n in nets)
     assert r32.jacobian_mantissa.dtype == np.float32
     assert r32.log10_mean_abs_grad == pytest.approx(r64.log10_mean_abs_grad, abs=1e-3)
@@ -113,7 +113,7 @@ def test_float32_probe_agrees_with_float64():
 def test_float16_probe_rescales_within_its_narrow_range(std):
     # float16 ends at 65,504: growing 3x per layer (or shrinking 20x) it must be rescaled early
     nets = [tn.MLP([32] * 6, "relu", weight_init=tn.init.Normal(std=std), bias=False,
-                   rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float16)]
+                   final_activation=True, rng=np.random.default_rng(1), dtype=d) for d in (np.float64, np.float16)]
     r64, r16 = (gradient_probe(n) for n in nets)
     assert r16.finite and r16.jacobian_mantissa.dtype == np.float16
     assert r16.log10_mean_abs_grad == pytest.approx(r64.log10_mean_abs_grad, abs=0.01)
@@ -122,7 +122,7 @@ def test_float16_probe_rescales_within_its_narrow_range(std):
 def test_nonfinite_forward_is_reported_not_propagated():
     # with biases the forward pass cannot be rescaled, so it overflows
     net = tn.MLP([10] * 201, "relu", weight_init=tn.init.Normal(std=30.0), bias=True,
-                 bias_init=tn.init.Constant(1.0), rng=np.random.default_rng(0))
+                 bias_init=tn.init.Constant(1.0), final_activation=True, rng=np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gradient_probe(net)
@@ -134,7 +134,7 @@ def test_nonfinite_forward_is_reported_not_propagated():
 
 def test_dead_network_gives_minus_infinity():
     net = tn.MLP([4, 4, 4], "relu", weight_init=tn.init.Constant(-1.0), bias=False,
-                 rng=np.random.default_rng(0))
+                 final_activation=True, rng=np.random.default_rng(0))
     assert gradient_probe(net).log10_mean_abs_grad == -math.inf
 
 
@@ -146,7 +146,7 @@ def test_scale_equivariance():
 
 
 def test_probe_input_errors():
-    net = tn.MLP([3, 3], "relu", rng=np.random.default_rng(0))
+    net = tn.MLP([3, 3], "relu", final_activation=True, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"x must be one input, \(in_features,\) or \(1, in_features\); got \(2, 3\)"):
         gradient_probe(net, np.ones((2, 3)))
     with pytest.raises(ValueError, match="give x"):
@@ -174,7 +174,7 @@ def test_subnormal_weights_are_measured_exactly():
     # pass rounds each gradient times weight to that grid, about 1e-3 relative per layer
     width, depth = 10, 5
     net = tn.MLP([width] * (depth + 1), "tanh", weight_init=tn.init.Normal(std=1e-320), bias=False,
-                 rng=np.random.default_rng(0))
+                 final_activation=True, rng=np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gradient_probe(net)
@@ -205,7 +205,7 @@ def test_backward_overflow_is_measured_without_warnings():
     # (3.4e38) and the slope there is 0; computing it overflows on the way, as the
     # forward pass does
     net = tn.MLP([100] * 3, "tanh", weight_init=tn.init.Normal(std=1e37), bias=False,
-                 rng=np.random.default_rng(0), dtype=np.float32)
+                 final_activation=True, rng=np.random.default_rng(0), dtype=np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gradient_probe(net)
@@ -215,7 +215,7 @@ def test_backward_overflow_is_measured_without_warnings():
 def test_nonfinite_backward_is_reported():
     # the cube root's slope is infinite at 0, where zero weights put every unit
     cube_root = tn.Activation(np.cbrt, lambda z: 1.0 / (3.0 * np.cbrt(z) ** 2), name="cube_root")
-    net = tn.MLP([4, 4, 4], cube_root, weight_init=tn.init.Zeros(), bias=False, rng=np.random.default_rng(0))
+    net = tn.MLP([4, 4, 4], cube_root, weight_init=tn.init.Zeros(), bias=False, final_activation=True, rng=np.random.default_rng(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = gradient_probe(net)

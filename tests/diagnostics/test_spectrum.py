@@ -7,7 +7,7 @@ from diagnostics.spectrum import jacobian_spectrum
 
 def deep(activation, init, depth=30, width=40, seed=0):
     return tn.MLP([width] * (depth + 1), activation, weight_init=init, bias=False,
-                  rng=np.random.default_rng(seed))
+                  final_activation=True, rng=np.random.default_rng(seed))
 
 
 def test_orthogonal_linear_network_is_exactly_isometric():
@@ -53,7 +53,7 @@ def test_beyond_float_range():
 
 def test_nonfinite_forward_is_an_error():
     net = tn.MLP([10] * 251, "relu", weight_init=tn.init.Normal(std=30.0), bias_init=tn.init.Constant(1.0),
-                 rng=np.random.default_rng(0))
+                 final_activation=True, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="forward pass became non-finite at layer"):
         jacobian_spectrum(net)
 
@@ -100,7 +100,7 @@ def test_nonfinite_network_names_the_pass():
     from diagnostics.spectrum import NonFiniteNetwork
 
     net = tn.MLP([10] * 251, "relu", weight_init=tn.init.Normal(std=30.0), bias_init=tn.init.Constant(1.0),
-                 rng=np.random.default_rng(0))
+                 final_activation=True, rng=np.random.default_rng(0))
     with pytest.raises(NonFiniteNetwork) as info:
         jacobian_spectrum(net)
     assert info.value.where["pass"] == "forward" and info.value.where["type"] == "Linear"

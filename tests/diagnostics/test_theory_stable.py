@@ -29,7 +29,7 @@ def test_the_probe_confirms_it():
         init = tn.init.VarianceScaling(scale=sw ** 2, mode="fan_in", distribution="untruncated_normal")
         measured = []
         for _ in range(20):
-            net = tn.MLP([width] * (depth + 1), "relu", weight_init=init, bias=False, rng=rng)
+            net = tn.MLP([width] * (depth + 1), "relu", weight_init=init, bias=False, final_activation=True, rng=rng)
             r = gradient_probe(net)
             measured.append(r.log10_grad_norm - r.log10_initial_norm)
         changes[label] = (float(np.median(measured)), theory.typical_change("relu", sw, depth, width))

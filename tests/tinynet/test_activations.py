@@ -73,9 +73,7 @@ def test_sigmoid_and_softplus_tails_are_accurate():
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("name", ALL)
 def test_dtype_and_shape_are_kept(name, dtype):
-    # what keeps_dtype promises, and Sequential's direct path relies on
     act = tn.activation(name)
-    assert act.keeps_dtype
     x = away_from_zero((3, 4)).astype(dtype)
     y = act.forward(x)
     dx = act.backward(np.ones_like(y))
@@ -83,18 +81,7 @@ def test_dtype_and_shape_are_kept(name, dtype):
         assert out.dtype == dtype and out.shape == x.shape
 
 
-def test_only_builtins_promise_to_keep_the_dtype():
-    class Halved(tn.Tanh):
-        def fn(self, z):
-            return np.float64(0.5) * np.tanh(z)
-
-    assert not Halved().keeps_dtype
-    assert not tn.Activation(np.sin, np.cos, name="sine").keeps_dtype
-
-
 def test_a_subclass_that_redefines_fn_is_computed_from_it():
-    # ReLU and Identity compute fast without calling fn and derivative; a
-    # subclass that redefines them must not inherit that shortcut
     class LeakyByHand(tn.ReLU):
         def fn(self, z):
             return np.where(z > 0, z, 0.1 * z)

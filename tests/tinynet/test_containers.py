@@ -13,7 +13,7 @@ def mlp(sizes=(3, 5, 4, 2), activation="tanh", bias=True, seed=0, **kw):
 def test_the_lecture_network():
     rng = np.random.default_rng(0)
     net = tn.MLP([100] * 51, activation=tn.ReLU(), weight_init=tn.init.Normal(std=0.1),
-                 bias=False, rng=rng)
+                 bias=False, final_activation=True, rng=rng)
     assert len(net) == 100
     assert all(isinstance(net[i], tn.Linear) for i in range(0, 100, 2))
     assert all(isinstance(net[i], tn.ReLU) for i in range(1, 100, 2))
@@ -25,7 +25,7 @@ def test_the_lecture_network():
     names = [n for n, _ in net.named_parameters()]
     assert names[:2] == ["0.weight", "2.weight"] and len(names) == 50
     net.zero_grad()
-    assert not any(p.grad.any() for p in net.parameters())
+    assert all(p.grad is None for p in net.parameters())
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -48,9 +48,11 @@ def test_gradcheck_sequential_with_relu_away_from_kinks():
     assert tn.gradcheck(net, x).passed
 
 
-def test_final_activation_false():
-    net = mlp((3, 4, 2), final_activation=False)
-    assert [type(l).__name__ for l in net] == ["Linear", "Tanh", "Linear"]
+def test_an_mlp_ends_in_a_linear_unless_asked_for_the_final_activation():
+    assert [type(l).__name__ for l in mlp((3, 4, 2))] == ["Linear", "Tanh", "Linear"]
+    net = mlp((3, 4, 2), final_activation=True)
+    assert [type(l).__name__ for l in net] == ["Linear", "Tanh", "Linear", "Tanh"]
+    assert net[1] is not net[3]  # a copy of the activation each
 
 
 def test_activation_is_copied_not_shared():
@@ -106,6 +108,12 @@ def test_mlp_errors():
         tn.MLP([3, 2], "rleu")
     with pytest.raises(TypeError, match="MLP: activation must be a tinynet Activation"):
         tn.MLP([3, 2], np.tanh)
+    with pytest.raises(TypeError, match="MLP: dtype must be a floating dtype such as numpy.float64, got 'foo'"):
+        tn.MLP([3, 2], "relu", dtype="foo")
+    with pytest.raises(TypeError, match="MLP: bias must be True or False, got 'False'"):
+        tn.MLP([3, 2], "relu", bias="False")
+    with pytest.raises(TypeError, match="MLP: final_activation must be True or False, got 'False'"):
+        tn.MLP([3, 2], "relu", final_activation="False")
 
 
 def test_sequential_rejects_non_layers():
@@ -117,8 +125,12 @@ def test_error_inside_names_the_layer():
     net = mlp((3, 4, 2))
     with pytest.raises(ValueError, match=r"Linear\(3 -> 4\): expected input of shape \(batch, 3\), got \(1, 5\)"):
         net.forward(np.ones((1, 5)))
-    with pytest.raises(RuntimeError, match="backward called before forward"):
+    with pytest.raises(RuntimeError, match=r"MLP\(3 -> 5 -> 4 -> 2\): backward needs a forward first"):
         mlp().backward(np.ones((1, 2)))
+    net.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"MLP\(3 -> 4 -> 2\): expected dy of shape \(2, 2\) \(the shape of the output\), got \(2, 3\)"):
+        net.backward(np.ones((2, 3)))
+    assert net.backward(np.ones((2, 2))).shape == (2, 3)  # the bad dy consumed nothing
 
 
 @settings(max_examples=20, deadline=None)
@@ -159,7 +171,7 @@ def test_reset_parameters_names_the_layer_whose_initializer_draws_the_wrong_shap
     layer = tn.Linear(3, 2, rng=np.random.default_rng(0))
     before = layer.weight.data.copy()
     layer.weight_init = Row()
-    with pytest.raises(ValueError, match=r"Linear\(3 -> 2\): weight_init: Row: returned an array of shape \(3,\), "
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 2\): weight_init returned an array of shape \(3,\), "
                                          r"expected \(2, 3\)"):
         layer.reset_parameters(np.random.default_rng(1))
     np.testing.assert_array_equal(layer.weight.data, before)
@@ -173,3 +185,12 @@ def test_reset_parameters_of_a_custom_layer_must_be_written():
 
     with pytest.raises(NotImplementedError, match="Scale\\(\\): has parameters but does not say how to draw them"):
         tn.Sequential(tn.Linear(2, 2), Scale()).reset_parameters(np.random.default_rng(0))
+
+
+def test_an_empty_sequential_is_the_identity_and_backward_needs_a_forward():
+    empty = tn.Sequential()
+    with pytest.raises(RuntimeError, match="Sequential of 0 layers: backward needs a forward first"):
+        empty.backward(np.ones((1, 2)))
+    x = np.array([[1.0, 2.0]])
+    np.testing.assert_array_equal(empty.forward(x), x)
+    np.testing.assert_array_equal(empty.backward(np.full((1, 2), 3.0)), np.full((1, 2), 3.0))

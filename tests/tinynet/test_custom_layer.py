@@ -15,11 +15,9 @@ class Scale(tn.Layer):
         self.wrong = wrong
 
     def _forward(self, x):
-        self._ctx = x
-        return x * self.gamma.data
+        return x * self.gamma.data, x
 
-    def _backward(self, dy):
-        x, self._ctx = self._ctx, None
+    def _backward(self, x, dy):
         g = (dy * x).sum(axis=0)
         self.gamma.accumulate(0 * g if self.wrong else g)
         return dy * self.gamma.data
@@ -35,7 +33,7 @@ def test_parameters_set_as_attributes_are_registered():
     assert [r["name"] for r in bad.rows if not r["passed"]] == ["gamma"]
 
 
-def test_a_registered_parameter_is_zeroed_trained_and_cast():
+def test_a_registered_parameter_is_zeroed_trained_cast_and_saved():
     layer = Scale(3)
     x = np.ones((2, 3))
     layer.forward(x)
@@ -43,13 +41,36 @@ def test_a_registered_parameter_is_zeroed_trained_and_cast():
     np.testing.assert_array_equal(layer.gamma.grad, [2.0, 2.0, 2.0])
     tn.optim.SGD(layer.parameters(), lr=0.1).step()
     np.testing.assert_allclose(layer.gamma.data, np.linspace(0.5, 1.5, 3) - 0.2)
+    assert list(layer.state_dict()) == ["gamma"]
     layer.zero_grad()
-    assert not layer.gamma.grad.any()
+    assert layer.gamma.grad is None
     assert layer.to(np.float32).gamma.data.dtype == np.float32
+
+
+def test_a_layer_held_as_an_attribute_is_a_child():
+    class Twice(tn.Layer):
+        """``inner`` applied twice: the weights are shared by both uses."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def _forward(self, x):
+            return self.inner.forward(self.inner.forward(x)), None
+
+        def _backward(self, ctx, dy):
+            return self.inner.backward(self.inner.backward(dy))
+
+    rng = np.random.default_rng(1)
+    net = Twice(tn.Linear(3, 3, rng=rng, bias_init=tn.init.Normal(std=0.5)))
+    assert [n for n, _ in net.named_children()] == ["inner"]
+    assert [n for n, _ in net.named_parameters()] == ["inner.weight", "inner.bias"]
+    assert net.is_container and not net.inner.is_container
+    assert tn.gradcheck(net, rng.standard_normal((2, 3))).passed
 
 
 def test_a_gradient_of_the_wrong_shape_is_refused_where_it_is_made():
     p = tn.Parameter(np.zeros(2))
     with pytest.raises(ValueError, match=r"Parameter: a gradient of shape \(1, 2\) for data of shape \(2,\)"):
         p.accumulate(np.ones((1, 2)))
-    assert not p.grad.any()  # nothing was added
+    assert p.grad is None  # nothing was added

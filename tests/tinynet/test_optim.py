@@ -185,6 +185,8 @@ def test_updates_in_place_and_skips_frozen_parameters():
     opt.step()
     assert a.data is a_data  # a layer holding the array sees the update
     np.testing.assert_array_equal(b.data, b_before)
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
 
 
 def test_tied_parameter_is_updated_once():

@@ -173,14 +173,14 @@ def test_missing_file_is_file_not_found(tmp_path):
 
 class Doubler(tn.Layer):
     def _forward(self, x):
-        return 2 * x
+        return 2 * x, None
 
-    def _backward(self, dy):
+    def _backward(self, ctx, dy):
         return 2 * dy
 
 
 def mlp_with_replaced_layer():
-    net = tn.MLP([3, 4, 2], "tanh", rng=np.random.default_rng(0))
+    net = tn.MLP([3, 4, 4, 2], "tanh", rng=np.random.default_rng(0))
     net.layers[1] = tn.ReLU()
     return net
 
@@ -198,7 +198,7 @@ UNSAVEABLE = {
         lambda: tn.Sequential(tn.Sequential(tn.Linear(3, 2), Doubler())),
         "save: cannot save layer '0.1', Doubler(): tinynet can rebuild only Linear, Sequential, MLP"),
     "edited MLP": (mlp_with_replaced_layer,
-                   "save: cannot save the network, MLP(3 -> 4 -> 2): its layers no longer match"),
+                   "save: cannot save the network, MLP(3 -> 4 -> 4 -> 2): its layers no longer match"),
     "shared layer": (shared_layer,
                      "save: layer '2' is the same layer object as layer '0'; shared layers cannot be saved"),
 }

@@ -99,9 +99,6 @@ class Initializer:
         """Draw into ``array`` in place (as ``torch.nn.init``'s functions fill a tensor); returns it.
 
         The numbers are those ``self(array.shape, rng, array.dtype)`` returns.
-        An initializer that can draw straight into a float64 array (``Normal``)
-        does, which saves a temporary array and a copy per draw: a lecture
-        redraws 6,500 weight matrices.
         """
         owner = type(self).__name__
         if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
@@ -109,13 +106,8 @@ class Initializer:
             raise TypeError(f"{owner}.fill_: expected a floating-point numpy array, got {got}")
         if not array.flags.writeable:
             raise ValueError(f"{owner}.fill_: the array is read-only")
-        check_shape(owner, array.shape)  # as a call would
-        _check_generator(owner, rng)
-        if (array.dtype == np.float64 and array.flags.c_contiguous and array.flags.aligned
-                and self._draws_in_place() and self._sample_into(array, rng)):
-            return array
-        # checked before it is copied in: an array of another shape might broadcast into this one
         values = np.asarray(self(array.shape, rng, dtype=array.dtype))
+        # checked before it is copied in: an array of another shape might broadcast into this one
         if values.shape != array.shape:
             raise ValueError(f"{owner}: returned an array of shape {values.shape}, expected {array.shape}")
         array[...] = values
@@ -123,25 +115,6 @@ class Initializer:
 
     def _sample(self, shape, rng):
         raise NotImplementedError
-
-    def _sample_into(self, out, rng):
-        """Write ``_sample(out.shape, rng)`` into the float64 array ``out``; False if this cannot."""
-        return False
-
-    @classmethod
-    def _draws_in_place(cls):
-        """True if ``_sample_into`` matches what a call draws.
-
-        It does when the class that wrote ``_sample_into`` also wrote the
-        ``_sample`` in effect and the call is the base class's: a subclass
-        that draws differently (a clipped ``Normal``, say) goes through its
-        own ``_sample``.
-        """
-        def writer(name):
-            return next(c for c in cls.__mro__ if name in vars(c))
-
-        return (writer("_sample_into") is writer("_sample") is not Initializer
-                and cls.__call__ is Initializer.__call__)
 
     def _fans(self, shape):
         if shape is None:

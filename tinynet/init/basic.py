@@ -27,13 +27,7 @@ class Normal(Initializer):
     def _sample(self, shape, rng):
         # the same numbers as rng.normal(mean, std, shape), which draws
         # standard normals and scales them, with less call overhead
-        return self._scaled(rng.standard_normal(shape))
-
-    def _sample_into(self, out, rng):
-        self._scaled(rng.standard_normal(out=out))  # the same steps, in place
-        return True
-
-    def _scaled(self, values):
+        values = rng.standard_normal(shape)
         values *= self._config["std"]
         if self._config["mean"]:
             values += self._config["mean"]

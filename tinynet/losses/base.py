@@ -17,8 +17,7 @@ result is rounded back to the input's dtype.
 
 import numpy as np
 
-from ..checks import check_choice
-from ..layer import as_float_array
+from ..checks import as_float_array, check_choice
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -33,7 +32,7 @@ class Loss:
     def forward(self, pred, target):
         """The loss of ``pred`` against ``target``: a scalar of ``pred``'s dtype, or an array for "none"."""
         name = type(self).__name__
-        pred = as_float_array(pred, name, "pred")
+        pred = as_float_array(name, "pred", pred)
         if pred.size == 0:
             raise ValueError(f"{name}: pred is empty (shape {pred.shape})")
         work = np.promote_types(pred.dtype, np.float32)
@@ -73,12 +72,12 @@ class Loss:
             if dloss is None:
                 raise ValueError(f"{name}: with reduction='none' the loss has shape {shape}; pass "
                                  f"backward(dloss) with dloss of that shape (ones for the sum)")
-            dlosses = as_float_array(dloss, name, "dloss").astype(work, copy=False)
+            dlosses = as_float_array(name, "dloss", dloss).astype(work, copy=False)
             if dlosses.shape != shape:
                 raise ValueError(f"{name}: expected dloss of shape {shape} (the loss's), "
                                  f"got {dlosses.shape}")
         else:
-            upstream = 1.0 if dloss is None else as_float_array(dloss, name, "dloss")
+            upstream = 1.0 if dloss is None else as_float_array(name, "dloss", dloss)
             if np.ndim(upstream) != 0:
                 raise ValueError(f"{name}: expected a scalar dloss for reduction="
                                  f"{self.reduction!r}, got shape {np.shape(upstream)}")
@@ -109,7 +108,7 @@ class Loss:
 
 def float_target(owner, target, pred):
     """``target`` as a float array of ``pred``'s shape and dtype, or a clear error."""
-    target = as_float_array(target, owner, "target")
+    target = as_float_array(owner, "target", target)
     if target.shape != pred.shape:
         # broadcasting (batch,) against (batch, 1) would silently give a (batch, batch) loss
         raise ValueError(f"{owner}: expected target of shape {pred.shape} (the shape of pred), "

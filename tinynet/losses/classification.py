@@ -11,8 +11,7 @@ import numbers
 import numpy as np
 
 from ..activations import sigmoid
-from ..checks import check_number
-from ..layer import as_float_array
+from ..checks import as_float_array, check_number
 from .base import Loss, float_target
 
 
@@ -179,7 +178,7 @@ def finite_array(owner, what, value):
     if isinstance(value, str):
         raise TypeError(f"{owner}: {what} must be an array of numbers, got {value!r}"
                         + ("; pass reduction by name" if value in ("mean", "sum", "none") else ""))
-    array = np.array(as_float_array(value, owner, what), dtype=np.float64)
+    array = np.array(as_float_array(owner, what, value), dtype=np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{owner}: {what} must be finite, got {array}")
     return array
