@@ -84,3 +84,50 @@ def test_bad_hooks():
         tn.Tanh().register_forward_hook(3)
     with pytest.raises(ValueError, match="give a forward hook, a backward hook or both"):
         tn.register_hooks(small_net())
+
+
+def test_a_forward_pre_hook_may_replace_the_input():
+    net = small_net()
+    seen = []
+    net[0].register_forward_pre_hook(lambda layer, x: seen.append(np.shape(x)))
+    with net[0].register_forward_pre_hook(lambda layer, x: 2 * np.asarray(x)):
+        doubled = net.forward(np.ones((1, 3)))
+    np.testing.assert_allclose(doubled, net.forward(np.full((1, 3), 2.0)))
+    assert seen == [(1, 3), (1, 3)]
+
+
+def test_backward_passes_the_gradient_straight_through_a_replaced_output():
+    rng = np.random.default_rng(1)
+    net = small_net()
+    x, dy = rng.standard_normal((2, 3)), rng.standard_normal((2, 2))
+    net.forward(x)
+    plain = net.backward(dy)
+    with net[1].register_forward_hook(lambda layer, x, y: 10 * y):
+        net.forward(x)
+        through = net.backward(dy)
+    # the scaling is not differentiated: tinynet has no autograd (a backward hook changes dx)
+    np.testing.assert_allclose(through, plain)
+
+
+@pytest.mark.parametrize("kind, hook, error, match", [
+    ("forward", lambda l, x, y: y[:1], ValueError,
+     r"^Tanh\(\): forward hook <lambda> returned an array of shape \(1, 4\) and dtype float64; a replacement "
+     r"output must have the output's shape \(2, 4\) and dtype float64$"),
+    ("forward", lambda l, x, y: y.astype(np.float32), ValueError, r"dtype float32; a replacement output"),
+    ("forward", lambda l, x, y: y.tolist(), TypeError,
+     r"^Tanh\(\): forward hook <lambda> returned list; a replacement output must be an array$"),
+    ("backward", lambda l, dx, dy: dx.T, ValueError,
+     r"^Tanh\(\): backward hook <lambda> returned an array of shape \(4, 2\) and dtype float64; a replacement "
+     r"dx must have the dx's shape \(2, 4\) and dtype float64$"),
+])
+def test_a_replacement_of_another_shape_or_dtype_is_refused(kind, hook, error, match):
+    net = small_net()
+    getattr(net[1], f"register_{kind}_hook")(hook)
+    with pytest.raises(error, match=match):
+        net.forward(np.ones((2, 3)))
+        net.backward(np.ones((2, 2)))
+
+
+def test_register_hooks_needs_a_layer():
+    with pytest.raises(TypeError, match="register_hooks: module must be a tinynet Layer, got NoneType"):
+        tn.register_hooks(None, forward=lambda *a: None)
