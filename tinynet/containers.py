@@ -23,8 +23,7 @@ class Sequential(Layer):
         super().__init__()
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(
-                    f"Sequential: item {i} is not a tinynet Layer, got {type(layer).__name__}")
+                raise TypeError(f"Sequential: item {i} is not a tinynet Layer, got {type(layer).__name__}")
         self.layers = list(layers)
 
     def _forward(self, x):
@@ -85,8 +84,7 @@ class MLP(Sequential):
         except TypeError:
             raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r}") from None
         if len(sizes) < 2:
-            raise ValueError(
-                f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}")
+            raise ValueError(f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}")
         sizes = [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         if isinstance(activation, str):
             activation = make_activation(activation)

@@ -12,9 +12,10 @@ class RemovableHandle:
     detaches the hook on leaving the block, even on an exception.
     """
 
-    def __init__(self, registry):
+    def __init__(self, registry, hook):
         self._registry = registry
         self.id = next(_ids)
+        registry[self.id] = hook
 
     def remove(self):
         """Detach the hook; removing twice is harmless."""
@@ -49,14 +50,11 @@ class HandleGroup:
 
 
 def register_hooks(module, forward=None, backward=None, leaves_only=True):
-    """Attach ``forward`` and/or ``backward`` to every layer of ``module``.
+    """Attach ``forward(layer, x, y)`` and/or ``backward(layer, dx, dy)`` to every layer of ``module``.
 
-    ``forward(layer, x, y)`` and ``backward(layer, dx, dy)`` have the
-    signatures of :meth:`Layer.register_forward_hook` and
-    :meth:`Layer.register_backward_hook`. With ``leaves_only`` (the default)
-    layers that have children are skipped, so each hook fires once per real
-    layer rather than again for every container that holds it. Returns a
-    :class:`HandleGroup`; removing it detaches them all.
+    With ``leaves_only`` (the default) layers that have children are
+    skipped, so a hook fires once per real layer, not again for each
+    container holding it. Returns a :class:`HandleGroup`.
     """
     if not callable(getattr(module, "named_modules", None)):
         raise TypeError(f"register_hooks: module must be a tinynet Layer, got {type(module).__name__}")

@@ -5,17 +5,14 @@ A subclass writes two methods::
     _forward(x) -> (y, ctx)       ctx: what backward will need, e.g. x itself
     _backward(ctx, dy) -> dx      and param.accumulate(g) for each parameter
 
-The public ``forward(x)`` runs the forward pre-hooks, checks ``x``
-(``_check_input``), calls ``_forward``, runs the forward hooks and, unless
-inside ``tinynet.no_grad()``, pushes ``ctx`` (with the output's shape and
-dtype, which check ``dy``) onto ``self._saved``: the one place where what
-forward keeps for backward lives. ``backward(dy)`` checks ``dy`` against the
-newest entry, pops it, calls ``_backward`` and runs the backward hooks.
-
-``_saved`` is a stack, so a layer used twice in one pass (weight tying,
-``Sequential(L, Tanh(), L)``) keeps one entry per use, and the backward
-pass, running in reverse, consumes them newest first, as the chain rule
-needs. A forward that no backward follows leaves its entry behind: run
+``forward(x)`` runs the pre-hooks, checks ``x`` (``_check_input``), calls
+``_forward``, runs the forward hooks and, unless inside ``tinynet.no_grad()``,
+pushes ``ctx`` and the output's shape and dtype onto ``self._saved``, the one
+place where what forward keeps for backward lives. ``backward(dy)`` checks
+``dy`` against the newest entry, pops it, calls ``_backward`` and runs the
+backward hooks. A stack, so a layer used twice in one pass (weight tying)
+keeps an entry per use, which the reversed backward pass consumes newest
+first. A forward that no backward follows leaves its entry behind: run
 forward-only work in ``with tinynet.no_grad():``.
 """
 
@@ -68,11 +65,10 @@ class Layer:
     def backward(self, dy):
         """Return ``dx`` for the output gradient ``dy``; add the parameter gradients into ``.grad``.
 
-        ``dy`` has the shape of the output of the forward it answers (the
-        newest not yet backpropagated). When that forward had a batch of
-        one, ``dy`` may hold several rows: each is a separate cotangent for
-        the same input, and row i of ``dx`` is its vector-Jacobian product
-        (backward of the identity gives the input-output Jacobian).
+        ``dy`` has the shape of the newest output not yet backpropagated.
+        When that forward had a batch of one, ``dy`` may hold several rows,
+        each a separate cotangent: row i of ``dx`` is its vector-Jacobian
+        product (backward of the identity gives the input-output Jacobian).
         """
         if not self._saved:
             raise RuntimeError(
@@ -96,14 +92,13 @@ class Layer:
     def _backward(self, ctx, dy):
         raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
 
-    def _check_input(self, x):
-        """``x`` as the array ``_forward`` expects, or an error naming the layer."""
-        return as_float_array(self, "input", x)
+    def _check_input(self, x):  # x as _forward expects it, or an error naming the layer
+        return x if type(x) is np.ndarray and x.dtype.kind == "f" else as_float_array(self, "input", x)
 
     def _check_dy(self, dy, shape, dtype):
         dy = as_float_array(self, "dy", dy)
-        several_rows = len(shape) > 0 and shape[0] == 1 and dy.ndim == len(shape) and dy.shape[1:] == shape[1:]
-        if dy.shape != shape and not several_rows:
+        rows = len(shape) > 0 and shape[0] == 1 and dy.ndim == len(shape) and dy.shape[1:] == shape[1:]
+        if dy.shape != shape and not rows:  # rows: several cotangents for a batch of one
             raise ValueError(
                 f"{self.label()}: expected dy of shape {shape} (the shape of the output), got {dy.shape}")
         return dy if dy.dtype == dtype else dy.astype(dtype)
@@ -114,36 +109,43 @@ class Layer:
         return self._register(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
-        """Call ``hook(layer, x, y)`` after each forward; an array it returns replaces ``y``.
+        """Call ``hook(layer, x, y)`` after each forward; an array it returns (same shape, dtype) is ``y``.
 
-        The replacement must have ``y``'s shape and dtype. Backward passes
-        the gradient straight through it: there is no autograd to
-        differentiate what the hook did (a backward hook changes gradients).
+        Backward passes the gradient straight through a replacement: there is
+        no autograd to differentiate the hook (a backward hook changes ``dx``).
         """
         return self._register(self._forward_hooks, hook)
 
     def register_backward_hook(self, hook):
-        """Call ``hook(layer, dx, dy)`` after each backward; an array it returns (same shape and dtype) replaces ``dx``."""
+        """Call ``hook(layer, dx, dy)`` after each backward; an array it returns (same shape, dtype) is ``dx``."""
         return self._register(self._backward_hooks, hook)
 
     def _register(self, registry, hook):
         if not callable(hook):
             raise TypeError(f"{self.label()}: a hook must be callable, got {type(hook).__name__}")
-        handle = RemovableHandle(registry)
-        registry[handle.id] = hook
-        return handle
+        return RemovableHandle(registry, hook)
 
     # ---- sub-layers, parameters, buffers ------------------------------
+    def __setattr__(self, name, value):
+        # Parameters and sub-layers are noted as set, as in PyTorch: walks need not search attributes
+        members = self.__dict__.setdefault("_members", {})
+        if isinstance(value, (Parameter, Layer)):
+            members[name] = value
+        else:
+            members.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._members.pop(name, None)
+        object.__delattr__(self, name)
+
     def named_children(self):
         """Yield ``(name, layer)`` for the direct sub-layers: attributes that are Layers, in the order set."""
-        for name, value in vars(self).items():
-            if isinstance(value, Layer):
-                yield name, value
+        return ((name, m) for name, m in self._members.items() if isinstance(m, Layer))
 
     def children(self):
         """Yield the direct sub-layers."""
-        for _, child in self.named_children():
-            yield child
+        return (child for _, child in self.named_children())
 
     @property
     def is_container(self):
@@ -151,11 +153,7 @@ class Layer:
         return any(True for _ in self.named_children())
 
     def named_modules(self, prefix="", remove_duplicate=True):
-        """Yield ``(name, layer)`` for this layer and every layer below it, depth first.
-
-        A layer used twice is listed once, under its first name, unless
-        ``remove_duplicate`` is False (as in PyTorch).
-        """
+        """Yield ``(name, layer)`` for this layer and all below, depth first; a layer used twice, once."""
         seen, stack = set(), [(prefix, self)]
         while stack:
             name, layer = stack.pop()
@@ -168,11 +166,10 @@ class Layer:
 
     def modules(self):
         """Yield this layer and every layer below it, each once."""
-        for _, m in self.named_modules():
-            yield m
+        return (m for _, m in self.named_modules())
 
     def apply(self, fn):
-        """Call ``fn(layer)`` on every sub-layer (children first, each once) and then on this one; returns self."""
+        """Call ``fn`` on every sub-layer (children first, each once), then on this layer; returns self."""
         done = set()
 
         def visit(layer):
@@ -186,35 +183,28 @@ class Layer:
         return self
 
     def named_parameters(self, prefix="", recurse=True):
-        """Yield ``(name, Parameter)`` for every parameter, e.g. ``"0.weight"``, each once.
+        """Yield ``(name, Parameter)`` for every parameter (e.g. ``"0.weight"``), each once.
 
-        A ``Parameter`` set as an attribute is registered, as in PyTorch: a
-        custom layer needs nothing more for it to be trained, zeroed, cast,
-        saved and gradient-checked. With ``recurse=False``, only this
-        layer's own.
+        Every attribute that is a ``Parameter``, as in PyTorch: a custom layer
+        needs nothing more for it to be trained, zeroed, cast and saved.
         """
         seen = set()
         for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
-            for name, value in vars(mod).items():
+            for name, value in mod._members.items():
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
                     yield (f"{mod_name}.{name}" if mod_name else name), value
 
     def parameters(self, recurse=True):
         """Yield every ``Parameter`` (only this layer's own with ``recurse=False``)."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        return (p for _, p in self.named_parameters(recurse=recurse))
 
     def num_parameters(self):
         """The number of scalar parameters."""
         return sum(p.size for p in self.parameters())
 
     def register_buffer(self, name, array, persistent=True):
-        """Keep ``array`` as the attribute ``name``: state that is not learned (a running mean).
-
-        Buffers are cast by ``to()`` (floating ones) and, when
-        ``persistent``, saved in ``state_dict()``.
-        """
+        """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``."""
         if not isinstance(name, str) or not name.isidentifier():
             raise TypeError(f"{self.label()}: a buffer name must be an identifier, got {name!r}")
         if name in vars(self) and name not in self._buffers:
@@ -230,73 +220,59 @@ class Layer:
 
     def buffers(self, recurse=True):
         """Yield every buffer array."""
-        for _, b in self.named_buffers(recurse=recurse):
-            yield b
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     # ---- state --------------------------------------------------------
     def state_dict(self):
         """``{name: array}`` for every parameter and persistent buffer, named as ``named_parameters``.
 
-        The arrays are copies, so the dict is a snapshot that later training
-        steps (which update parameters in place) leave as it was. PyTorch's
-        tensors are shared instead, and ``copy.deepcopy`` takes the snapshot.
+        Copies: a snapshot that later training steps, which update in place,
+        leave as it was (PyTorch shares its tensors, and ``deepcopy`` takes one).
         """
-        return {name: np.array(array) for name, (array, _) in self._state_entries().items()}
+        return {name: array.copy() for name, array in self._state().items()}
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy ``state_dict``'s arrays into the parameters and buffers, in place.
+        """Copy the arrays of ``state_dict`` into the parameters and buffers, in place.
 
-        Every entry is checked before anything changes: with ``strict``, a
-        missing or unexpected name, and always an array of another shape or
-        of a kind that does not cast to the parameter's dtype, give one
-        ValueError listing every problem, and change nothing. Returns
-        ``(missing_keys, unexpected_keys)``, as PyTorch does.
+        All is checked first: names missing or unexpected (with ``strict``),
+        shapes, dtypes that do not cast; one ValueError lists every problem,
+        and nothing changes. Returns ``(missing_keys, unexpected_keys)``.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"{self.label()}: load_state_dict needs a dict of arrays, "
                             f"got {type(state_dict).__name__}")
         strict = check_bool(self.label(), "strict", strict)
-        entries = self._state_entries()
-        missing = [k for k in entries if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in entries]
-        problems = [f"missing {missing}"] if strict and missing else []
-        problems += [f"unexpected {unexpected}"] if strict and unexpected else []
-        values = {}
-        for key in entries.keys() & state_dict.keys():
-            target = entries[key][0]
-            try:
-                value = np.asarray(state_dict[key])
-            except (TypeError, ValueError) as e:
-                problems.append(f"{key!r} is not an array ({e})")
-                continue
-            if value.shape != target.shape:
+        targets = self._state()
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        problems = ([f"missing {missing}"] if strict and missing else []) + (
+            [f"unexpected {unexpected}"] if strict and unexpected else [])
+        found = [k for k in targets if k in state_dict]
+        for key in found:
+            value, target = state_dict[key], targets[key]
+            if not isinstance(value, np.ndarray):
+                problems.append(f"{key!r} is a {type(value).__name__}, not a numpy array")
+            elif value.shape != target.shape:
                 problems.append(f"{key!r} has shape {value.shape}, expected {target.shape}")
             elif not np.can_cast(value.dtype, target.dtype, casting="same_kind"):
                 problems.append(f"{key!r} has dtype {value.dtype}, which does not cast to {target.dtype}")
-            values[key] = value
         if problems:
             raise ValueError(f"{self.label()}: cannot load the state dict: {'; '.join(problems)}")
-        for key, value in values.items():
-            target, owner = entries[key]
-            if isinstance(owner, Parameter):
-                owner.data[...] = value
-            else:  # a buffer: (layer, attribute name)
-                setattr(owner[0], owner[1], value.astype(target.dtype, copy=True))
+        for key in found:
+            targets[key][...] = state_dict[key]
         return IncompatibleKeys(missing, unexpected)
 
-    def _state_entries(self):
-        """``{name: (array, owner)}`` in PyTorch's order: each layer's parameters, then its buffers."""
-        entries, seen = {}, set()
+    def _state(self):
+        """``{name: array}``: parameters, then persistent buffers, layer by layer (PyTorch's order)."""
+        state, seen = {}, set()
         for mod_name, mod in self.named_modules():
             prefix = f"{mod_name}." if mod_name else ""
             for name, p in mod.named_parameters(recurse=False):
                 if id(p) not in seen:
                     seen.add(id(p))
-                    entries[prefix + name] = (p.data, p)
-            for name, persistent in mod._buffers.items():
-                if persistent:
-                    entries[prefix + name] = (np.asarray(getattr(mod, name)), (mod, name))
-        return entries
+                    state[prefix + name] = p.data
+            state.update((prefix + name, getattr(mod, name)) for name, keep in mod._buffers.items() if keep)
+        return state
 
     # ---- modes, gradients, dtype --------------------------------------
     def train(self, mode=True):
@@ -323,12 +299,12 @@ class Layer:
         return self
 
     def to(self, dtype):
-        """Cast every parameter (and its gradient) and floating buffer to ``dtype``, in place; returns self."""
+        """Cast every parameter, gradient and floating buffer to ``dtype``, in place; returns self."""
         dtype = check_float_dtype(self.label(), "dtype", dtype)
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             if p.grad is not None:
-                p.grad = p.grad
+                p.grad = p.grad.astype(dtype)
         for m in self.modules():
             for name in m._buffers:
                 if getattr(m, name).dtype.kind == "f":
@@ -340,10 +316,8 @@ class Layer:
     def reset_parameters(self, rng=None):
         """Draw every parameter again from its initializer, in place, layer by layer in order.
 
-        As in PyTorch. The order is the constructors', so a network reset
-        from an ``rng`` in some state holds the numbers it would hold if
-        built anew from that state. A custom layer with parameters overrides
-        this.
+        In the constructors' order, so the same ``rng`` state gives the numbers
+        a network built anew would hold. A custom layer with parameters overrides this.
         """
         if any(True for _ in self.parameters(recurse=False)):
             raise NotImplementedError(
@@ -376,13 +350,10 @@ class Layer:
 
 
 def _replacement(layer, hook, kind, what, value, like):
-    """``value`` if it may replace ``like`` (same shape and dtype), else an error naming the hook."""
-    name = getattr(hook, "__qualname__", type(hook).__name__)
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{layer.label()}: {kind} hook {name} returned {type(value).__name__}; "
-                        f"a replacement {what} must be an array")
-    if value.shape != like.shape or value.dtype != like.dtype:
-        raise ValueError(
-            f"{layer.label()}: {kind} hook {name} returned an array of shape {value.shape} and dtype "
-            f"{value.dtype}; a replacement {what} must have the {what}'s shape {like.shape} and dtype {like.dtype}")
-    return value
+    """``value`` if it may replace ``like`` (same shape and dtype), else a ValueError naming the hook."""
+    if isinstance(value, np.ndarray) and value.shape == like.shape and value.dtype == like.dtype:
+        return value
+    got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
+           else f"a {type(value).__name__}")
+    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
+                     f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .checks import check_bool
+from .checks import as_float_array, check_bool
 
 
 class Parameter:
@@ -35,12 +35,7 @@ class Parameter:
         if value is None:
             self._grad = None
             return
-        try:
-            value = np.asarray(value)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"Parameter: grad must be a real numeric array ({e})") from None
-        if value.dtype.kind not in "fiu":  # complex would silently lose its imaginary part
-            raise TypeError(f"Parameter: grad must be a real numeric array, got dtype {value.dtype}")
+        value = as_float_array("Parameter", "grad", value)  # complex would lose its imaginary part
         if value.shape != self.data.shape:
             raise ValueError(f"Parameter: grad must have shape {self.data.shape}, got {value.shape}")
         # a copy: backward adds into grad, and must not add into the caller's array

@@ -44,7 +44,7 @@ def test_setting_grad_copies_and_casts_to_the_datas_dtype():
 @pytest.mark.parametrize("value, error, match", [
     ("x", TypeError, r"Parameter: grad must be a real numeric array, got dtype <U1"),
     (np.array([1 + 2j, 0j]), TypeError, r"grad must be a real numeric array, got dtype complex128"),
-    ([[1.0], [2.0, 3.0]], TypeError, r"grad must be a real numeric array"),
+    ([[1.0], [2.0, 3.0]], TypeError, r"Parameter: grad must be a numeric array"),
     (np.zeros((2, 1)), ValueError, r"Parameter: grad must have shape \(2,\), got \(2, 1\)"),
 ])
 def test_a_bad_grad_is_refused_and_changes_nothing(value, error, match):
