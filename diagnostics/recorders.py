@@ -25,8 +25,7 @@ class Recorder:
 
     ``enabled`` says whether the hooks are attached. Setting it to False
     detaches them, so a paused recorder costs the network nothing (a
-    training monitor records only every N steps, and a network without
-    hooks runs its faster path); True attaches them again.
+    training monitor records only every N steps); True attaches them again.
     """
 
     columns = ()
