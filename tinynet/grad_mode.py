@@ -9,12 +9,16 @@ forward is a clear error. The flag is per thread, as PyTorch's is.
 import functools
 import threading
 
-_state = threading.local()
+class _GradMode(threading.local):
+    enabled = True  # each thread starts with grad mode on
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled():
     """True unless inside ``with no_grad():`` (in this thread)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class no_grad:

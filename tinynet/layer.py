@@ -154,15 +154,16 @@ class Layer:
 
     def named_modules(self, prefix="", remove_duplicate=True):
         """Yield ``(name, layer)`` for this layer and all below, depth first; a layer used twice, once."""
-        seen, stack = set(), [(prefix, self)]
-        while stack:
-            name, layer = stack.pop()
+        seen = set()
+
+        def walk(name, layer):
             if remove_duplicate and id(layer) in seen:
-                continue
+                return
             seen.add(id(layer))
             yield name, layer
-            below = [(f"{name}.{n}" if name else n, child) for n, child in layer.named_children()]
-            stack.extend(reversed(below))
+            for child_name, child in layer.named_children():
+                yield from walk(f"{name}.{child_name}" if name else child_name, child)
+        return walk(prefix, self)
 
     def modules(self):
         """Yield this layer and every layer below it, each once."""
@@ -178,7 +179,6 @@ class Layer:
                 if id(child) not in done:
                     visit(child)
             fn(layer)
-
         visit(self)
         return self
 
