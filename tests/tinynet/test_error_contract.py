@@ -103,14 +103,7 @@ CASES = {
 }
 
 
-# cases that the rework of the layer contract fixes
-PENDING = pytest.mark.xfail(strict=True, reason="fixed with the rework of the layer contract")
-LAYER_CASES = {"0-d forward, backward of shape (3,)", "register_hooks(None)", 'Parameter.grad = "x"',
-               "Parameter.grad complex", 'dtype="foo"', 'bias="False"', 'final_activation="False"'}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, marks=PENDING) if c in LAYER_CASES else c
-                                  for c in CASES])
+@pytest.mark.parametrize("case", list(CASES))
 def test_each_case_found_is_refused_clearly(case):
     call, message = CASES[case]
     with warnings.catch_warnings():
@@ -118,7 +111,6 @@ def test_each_case_found_is_refused_clearly(case):
         refused(call, match=message)
 
 
-@PENDING
 def test_an_empty_sequential_on_a_list_is_the_identity_or_refuses():
     net = tn.Sequential()
     y = obeys_contract(lambda: net.forward([[1.0, 2.0]]))
@@ -230,7 +222,6 @@ def finite_arrays(shape, dtype, bound=10.0):
         lambda v: np.array(v, dtype=dtype).reshape(shape))
 
 
-@PENDING
 @FUZZ
 @given(st.data(), either(SIZES), either(SIZES), either(st.booleans()), either(DTYPES),
        either(st.sampled_from(["he_normal", "normal:0.1", "zeros", None])))
