@@ -1,7 +1,6 @@
 """Benchmarks: tinynet against bare numpy (the floor) and PyTorch, the lecture, and probe scaling.
 
     python benchmarks/run.py [--threads N] [--runs R] [--skip-lecture] [--skip-scale] [--skip-wide]
-                             [--default-malloc]
 
 Every ratio is the median, over at least ``--runs`` rounds taken in
 alternation after a warm-up, of the per-round ratio, so a drift in the
@@ -15,14 +14,12 @@ one contender would always run right after it. Times are medians too, but
 only the ratios are targets: absolute times depend on the machine.
 
 Each step sets the gradients to None first (``zero_grad()``, PyTorch's
-default too) and so allocates them afresh. With glibc's default settings,
-freeing a step's gradients returns the top of the heap to the system, and
-the next step faults it back in page by page: at depth 50 and width 100,
-about 1 ms a step, a cost of the allocator's heuristics (which depend on
-the sizes and history of the process), not of the framework. So, as the
-floor writes into preallocated arrays, the layer cases ask glibc to keep
-freed memory for reuse (``mallopt``), for every contender alike;
-``--default-malloc`` leaves glibc as it is.
+default too) and so allocates them afresh, where the floor writes into
+preallocated arrays. How much that costs depends on the allocator: when
+glibc returns the freed top of the heap to the system, the next step faults
+it back in page by page (about 1 ms a step at depth 50 and width 100, batch
+1, in a fresh process), a cost that comes and goes with the sizes and
+history of the process.
 """
 
 import argparse
@@ -49,8 +46,6 @@ def parse_args():
     p.add_argument("--skip-lecture", action="store_true", help="skip the whole-process lecture timing")
     p.add_argument("--skip-scale", action="store_true", help="skip the deep-probe scaling runs")
     p.add_argument("--skip-wide", action="store_true", help="skip the width-2048 probe")
-    p.add_argument("--default-malloc", action="store_true",
-                   help="leave glibc's malloc settings as they are (see the docstring)")
     p.add_argument("--child-scale", nargs=2, type=int, metavar=("DEPTH", "WIDTH"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.runs < 10:
@@ -67,19 +62,6 @@ def set_threads(n):
 # ---------------------------------------------------------------------------
 # layers: tinynet vs the floor vs PyTorch
 # ---------------------------------------------------------------------------
-
-def keep_freed_memory():
-    """Ask glibc to keep freed memory for reuse rather than return it to the system; False if not glibc."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-    # 32 MB, glibc's largest mmap threshold: every array of these cases comes from the heap
-    return bool(libc.mallopt(m_trim_threshold, 2**30) and libc.mallopt(m_mmap_threshold, 2**25))
-
 
 def floor_step(weights, x, dy, grads):
     """One forward and backward of a bias-free ReLU MLP in bare numpy: the floor.
@@ -150,8 +132,6 @@ def bench_layers(args):
     except ImportError:
         torch = None
         print("PyTorch is not installed: the PyTorch column is skipped (pip install torch)")
-    if not args.default_malloc and not keep_freed_memory():
-        print("not glibc: malloc left as it is")
     rows, all_ok = [], True
     for dtype in (np.float64, np.float32):
         for depth, width, batch, floor_target, torch_target in CASES:
