@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import check_size
+from .grad_mode import no_grad
 from .layer import Layer
 
 
@@ -74,7 +75,8 @@ def summary(net, input_size, verbose=1):
 
     handles = [m.register_forward_hook(record) for m in net.modules()]
     try:
-        net.forward(np.zeros(shape, dtype=dtype))
+        with no_grad():  # a look at the shapes: nothing kept for a backward
+            net.forward(np.zeros(shape, dtype=dtype))
     finally:
         for h in handles:
             h.remove()

@@ -46,3 +46,10 @@ def test_frozen_parameters_are_not_trainable_and_the_hooks_are_gone():
 def test_bad_input_sizes_are_named(size, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         tn.summary(net(), size, verbose=0)
+
+
+def test_summary_keeps_nothing_for_a_backward():
+    model = tn.MLP([3, 4, 2], "tanh", rng=np.random.default_rng(0))
+    tn.summary(model, (1, 3), verbose=0)
+    with pytest.raises(RuntimeError, match="backward needs a forward first"):
+        model.backward(np.ones((1, 2)))
