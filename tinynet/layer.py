@@ -50,7 +50,10 @@ class Layer:
                 if result is not None:
                     x = result
         x = self._check_input(x)
-        y, ctx = self._forward(x)
+        out = self._forward(x)
+        if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
+            raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
+        y, ctx = out
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, x, y)
@@ -245,8 +248,8 @@ class Layer:
         targets = self._state()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
-        problems = ([f"missing {missing}"] if strict and missing else []) + (
-            [f"unexpected {unexpected}"] if strict and unexpected else [])
+        problems = [f"{kind} {keys}" for kind, keys in (("missing", missing), ("unexpected", unexpected))
+                    if strict and keys]
         found = [k for k in targets if k in state_dict]
         for key in found:
             value, target = state_dict[key], targets[key]

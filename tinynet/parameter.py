@@ -41,17 +41,9 @@ class Parameter:
         # a copy: backward adds into grad, and must not add into the caller's array
         self._grad = value.astype(self.data.dtype, copy=True)
 
-    @property
-    def shape(self):
-        return self.data.shape
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    @property
-    def size(self):
-        return self.data.size
+    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
+    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
+    size = property(lambda self: self.data.size, doc="The number of entries of ``data``, as numpy's ``size``.")
 
     def accumulate(self, g):
         """Add ``g`` into ``grad``; with no ``grad`` yet, ``g`` becomes it.

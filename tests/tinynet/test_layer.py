@@ -199,3 +199,13 @@ def test_a_copy_keeps_hooks_but_nothing_from_past_forwards():
     assert calls == [net[1], twin[1]]  # the hook came along, as in PyTorch
     assert twin.backward(np.ones((1, 1))).shape == (1, 2)
     assert net.backward(np.ones((1, 1))).shape == (1, 2)  # the original's context is its own
+
+
+def test_a_forward_written_for_the_old_contract_is_a_clear_error():
+    class Doubler(tn.Layer):
+        def _forward(self, x):
+            return 2 * x  # the output alone, without the context
+
+    with pytest.raises(TypeError, match=r"Doubler\(\): _forward must return \(y, ctx\), y an array; "
+                                        r"got array\(\[\[2., 2.\],"):
+        Doubler().forward(np.ones((2, 2)))  # two rows would unpack silently into y and ctx
