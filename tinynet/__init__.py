@@ -24,6 +24,6 @@ from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter
 from .serialization import ModelFileError, load, save
 from .summary import ModelSummary, SummaryRow, summary
-from .training import History, NonFiniteLossError, evaluate, fit
+from .training import History, NonFiniteLossError, evaluate, fit, predict
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ once after each epoch, as in the usual PyTorch loop. Epochs and steps are number
 messages, in callbacks and on :class:`NonFiniteLossError`.
 """
 
+import contextlib
 import math
 import sys
 import warnings
@@ -220,6 +221,35 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     return history
 
 
+@contextlib.contextmanager
+def _inference(net):
+    """Within the block, ``net`` runs in eval mode and under ``no_grad``; its mode is restored after.
+
+    What ``evaluate`` and ``predict`` use: Dropout and BatchNorm switch to
+    their inference behaviour, and no forward keeps anything for a backward.
+    """
+    was_training = getattr(net, "training", False)
+    net.eval()
+    try:
+        with no_grad():
+            yield net
+    finally:
+        if was_training:
+            net.train()
+
+
+def predict(net, x, batch_size=None):
+    """``net``'s output for ``x``, in eval mode and under ``no_grad``, in batches of ``batch_size``.
+
+    ``x: (n, ...) -> (n, ...)``; all at once when ``batch_size`` is None.
+    """
+    x = _check_inputs(x, "predict")
+    batch_size = len(x) if batch_size is None else check_size("predict", "batch_size", batch_size)
+    with _inference(net):
+        return np.concatenate([net.forward(x[start:start + batch_size])
+                               for start in range(0, len(x), batch_size)])
+
+
 def evaluate(net, loss, x, y, batch_size=None):
     """``{"loss": ..., "accuracy": ...}`` of ``net`` on ``x``, ``y`` (accuracy only for integer labels).
 
@@ -233,21 +263,14 @@ def evaluate(net, loss, x, y, batch_size=None):
     labels = _is_labels(y)
     mean_reduced = getattr(loss, "reduction", "mean") != "sum"
     total, correct = 0.0, 0
-    was_training = getattr(net, "training", False)
-    if was_training:
-        net.eval()  # inference mode, for the layers that have one (Dropout, BatchNorm)
-    try:
-        with no_grad():  # forward only: nothing kept for a backward
-            for start in range(0, n, batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                pred = net.forward(xb)
-                value = float(loss.forward(pred, yb))
-                total += value * len(xb) if mean_reduced else value
-                if labels:
-                    correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
-    finally:
-        if was_training:
-            net.train()
+    with _inference(net):
+        for start in range(0, n, batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            pred = net.forward(xb)
+            value = float(loss.forward(pred, yb))
+            total += value * len(xb) if mean_reduced else value
+            if labels:
+                correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
     # nothing will call backward for these forwards; drop what they kept
     if hasattr(loss, "_ctx"):
         loss._ctx = None
@@ -303,10 +326,17 @@ def _warn_if_squashed(net, loss):
             "(MLP(..., final_activation=False))", UserWarning, stacklevel=3)
 
 
-def _check_data(x, y, x_name, y_name, who="fit"):
+def _check_inputs(x, who, x_name="x"):
     x = as_float_array(who, x_name, x)
     if x.ndim != 2:
         raise ValueError(f"{who}: expected {x_name} of shape (n_samples, n_features), got {x.shape}")
+    if len(x) == 0:
+        raise ValueError(f"{who}: {x_name} has no samples")
+    return x
+
+
+def _check_data(x, y, x_name, y_name, who="fit"):
+    x = _check_inputs(x, who, x_name)
     y = np.asarray(y)
     if y.ndim not in (1, 2):
         raise ValueError(f"{who}: expected {y_name} of shape (n_samples,) (class labels) or "
@@ -315,8 +345,6 @@ def _check_data(x, y, x_name, y_name, who="fit"):
         y = as_float_array(who, y_name, y)
     if len(x) != len(y):
         raise ValueError(f"{who}: {x_name} has {len(x)} samples but {y_name} has {len(y)}")
-    if len(x) == 0:
-        raise ValueError(f"{who}: {x_name} has no samples")
     return x, y
 
 

@@ -362,3 +362,26 @@ def test_exploding_network_diverges_without_clipping_and_trains_with_it(seed):
     assert min(history["grad_norm"]) > 1.0  # the clipping was at work in every epoch
     trained = tn.evaluate(net, tn.CrossEntropyLoss(), x, y)
     assert trained["accuracy"] > 0.8 and trained["loss"] < history["loss"][0] / 10
+
+
+def test_predict_runs_in_eval_mode_without_keeping_anything_and_restores_the_mode():
+    rng = np.random.default_rng(0)
+    net = tn.MLP([3, 5, 2], "tanh", rng=rng)
+    x = rng.standard_normal((7, 3))
+    seen = []
+    net.register_forward_hook(lambda layer, inp, out: seen.append((layer.training, tn.is_grad_enabled())))
+    out = tn.predict(net, x, batch_size=3)
+    assert seen == [(False, False)] * 3  # three batches, each in eval mode and under no_grad
+    assert net.training
+    with tn.no_grad():
+        np.testing.assert_array_equal(out, net.forward(x))
+    with pytest.raises(RuntimeError, match="backward needs a forward first"):
+        net.backward(np.ones_like(out))  # predict kept nothing to backpropagate
+
+
+def test_predict_names_bad_input():
+    net = tn.MLP([3, 2], "tanh", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"predict: expected x of shape \(n_samples, n_features\)"):
+        tn.predict(net, np.ones(3))
+    with pytest.raises(ValueError, match="predict: batch_size must be a positive integer"):
+        tn.predict(net, np.ones((2, 3)), batch_size=0)
