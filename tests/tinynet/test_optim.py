@@ -253,3 +253,22 @@ def test_state_dict_round_trips_through_deepcopy():
     fresh = tn.RMSprop(start(), lr=0.5)
     fresh.load_state_dict(sd)
     assert fresh.param_groups[0]["lr"] == 0.01 and fresh.param_groups[0]["centered"] is True
+
+
+@pytest.mark.parametrize("make", [lambda ps: tn.AdamW(ps, lr=0.1), lambda ps: tn.RMSprop(ps, lr=0.1, weight_decay=0.1),
+                                  lambda ps: tn.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1)])
+def test_a_layer_no_backward_reached_keeps_its_weights(make):
+    rng = np.random.default_rng(0)
+    used, unused = tn.Linear(3, 2, rng=rng), tn.Linear(3, 2, rng=rng)
+    assert all(p.grad is None for p in unused.parameters())  # fresh: no gradient yet, as in PyTorch
+    opt = make(list(used.parameters()) + list(unused.parameters()))
+    before = {p: p.data.copy() for p in opt.param_groups[0]["params"]}
+    for _ in range(3):
+        opt.zero_grad()
+        used.forward(rng.standard_normal((4, 3)))
+        used.backward(np.ones((4, 2)))
+        opt.step()
+    for p in unused.parameters():
+        np.testing.assert_array_equal(p.data, before[p])
+    for p in used.parameters():
+        assert not np.array_equal(p.data, before[p])
