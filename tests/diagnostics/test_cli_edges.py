@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from diagnostics import experiments
@@ -142,8 +143,8 @@ def test_probe_streams_a_network_too_large_to_hold():
     held = experiments.ProbeConfig("relu", "he_normal", depth=3, width=8, repeats=2)
     streamed = experiments.ProbeConfig("relu", "he_normal", depth=3, width=8, repeats=2, max_network_bytes=1000)
     assert not held.streamed and streamed.streamed
-    a = experiments.synthetic_gradient(held, experiments.np.random.default_rng(0))
-    b = experiments.synthetic_gradient(streamed, experiments.np.random.default_rng(0))
+    a = experiments.synthetic_gradient(held, np.random.default_rng(0))
+    b = experiments.synthetic_gradient(streamed, np.random.default_rng(0))
     assert b.streamed and not a.streamed
     assert len(b.per_layer_grad_norm_log10) == 3 and b.verdict == a.verdict == "stable"
     # the default bound: a network of 100,000 layers of 100 is never built whole

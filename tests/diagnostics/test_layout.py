@@ -7,21 +7,23 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[2] / "diagnostics"
 
 
 def imports():
-    """{module: set of diagnostics modules it imports, anywhere in the file}, theory as one module."""
+    """{module: set of diagnostics modules it imports, anywhere in its files}, a subpackage as one module."""
     graph = {}
-    for path in PACKAGE.glob("*.py"):
-        name = path.stem
-        found = set()
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        name, package = parts[0], list(parts[:-1])  # the top-level module, and the package of this file
+        found = graph.setdefault(name, set())
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    found.add(node.module.split(".")[0])
+            if isinstance(node, ast.ImportFrom) and node.level >= 1:
+                # ``from ..x import y`` in diagnostics/experiments/ means diagnostics.x
+                target = package[:len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+                if target:
+                    found.add(target[0])
                 else:
                     found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("diagnostics."):
                 found.add(node.module.split(".")[1])
-        graph[name] = found - {name}
-    return graph
+    return {name: found - {name} for name, found in graph.items()}
 
 
 def cycle(graph):

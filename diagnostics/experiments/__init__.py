@@ -1,0 +1,35 @@
+"""The experiments: what each command computes, as plain data in and typed results out.
+
+One module per concept: ``gradient`` (one MLP configuration probed on
+fresh networks, beside the theory's prediction), ``lecture`` (the
+lecture's matrix products and 13 networks, run as seeded tasks),
+``critical``, ``spectra`` and ``training`` (what those commands compute).
+The lecture's two experiments are described in
+docs/tutorial-numerical-stability.md. Every result carries the theory's
+prediction in typed fields. Each configuration draws from its own child of
+``numpy.random.SeedSequence(seed)``, so results do not depend on how many
+workers run them, or in what order. Nothing here prints: see
+``diagnostics.report``.
+"""
+
+from .critical import CriticalResult, ScaleCheck, check_scales, critical_init_spec
+from .gradient import (
+    MAX_NETWORK_BYTES, STABLE_DECADES, ExperimentResult, NetworkPrediction, ProbeConfig, predict_config,
+    synthetic_gradient, verdict,
+)
+from .lecture import (
+    LECTURE_SCALES, MATRIX_SCALES, RANK_ONE_MARGIN, LectureResult, ProductPrediction, lecture_configs,
+    lecture_tasks, random_product, run_lecture, run_tasks, sweep,
+)
+from .spectra import SpectrumResult, measure_spectra
+from .training import DATASETS, TrainResult, probe_before_training, train
+
+__all__ = [
+    "ProbeConfig", "MAX_NETWORK_BYTES", "NetworkPrediction", "predict_config", "ExperimentResult",
+    "synthetic_gradient", "STABLE_DECADES", "verdict",
+    "MATRIX_SCALES", "LECTURE_SCALES", "RANK_ONE_MARGIN", "lecture_configs", "ProductPrediction",
+    "random_product", "run_tasks", "sweep", "LectureResult", "lecture_tasks", "run_lecture",
+    "ScaleCheck", "CriticalResult", "critical_init_spec", "check_scales",
+    "SpectrumResult", "measure_spectra",
+    "DATASETS", "TrainResult", "probe_before_training", "train",
+]

@@ -1,0 +1,211 @@
+"""The gradient experiment: one MLP configuration, probed on fresh networks beside the theory's prediction.
+
+A ``ProbeConfig`` is names and text forms only, so it can run in another
+process; ``synthetic_gradient`` probes its networks and averages as the
+lecture did, and ``predict_config`` says what ``diagnostics.theory``
+expects of them.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import tinynet as tn
+
+from .. import theory
+from ..deep import stream_probe
+from ..numerics import float_from_log10, log10_mean
+from ..probes import gradient_probe
+
+#: The gradient is *stable* when its norm changes by less than this many
+#: decades (a factor of 10) from the network's output to its input;
+#: below that it is *vanishing*, above it *exploding*.
+STABLE_DECADES = 1.0
+
+#: A network whose weights would take more bytes than this is probed one
+#: layer at a time (``diagnostics.deep.stream_probe``): memory O(depth x
+#: width) instead of O(depth x width^2). A fixed bound, not the memory the
+#: machine has free, so the same command gives the same numbers everywhere
+#: (the streamed network draws its weights differently). 512 MB is depth
+#: 6,710 at width 100 in float64.
+MAX_NETWORK_BYTES = 512 * 2**20
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """One network to probe: the lecture's MLP with a given activation and initializer."""
+
+    activation: str
+    init: str  # a tinynet.init.from_spec string, e.g. "normal:0.1"
+    depth: int = 50
+    width: int = 100
+    repeats: int = 10
+    bias_std: float = None  # None: no bias, as in the lecture
+    dtype: str = "float64"
+    max_network_bytes: int = MAX_NETWORK_BYTES
+
+    def build(self, rng):
+        """A fresh network of this configuration, weights drawn from ``rng``."""
+        bias = self.bias_std is not None
+        try:
+            with np.errstate(over="raise"):  # a draw beyond the dtype's range is a bad option, not inf
+                return tn.MLP([self.width] * (self.depth + 1), tn.activation(self.activation),
+                              weight_init=tn.init.from_spec(self.init), bias=bias,
+                              bias_init=tn.init.Normal(std=self.bias_std) if bias else None,
+                              final_activation=True, rng=rng, dtype=np.dtype(self.dtype))
+        except FloatingPointError:
+            biases = "" if self.bias_std is None else f" or biases of std {self.bias_std:g}"
+            raise ValueError(f"weights {tn.init.from_spec(self.init)!r}{biases} overflow {self.dtype} "
+                             f"(largest {float(np.finfo(self.dtype).max):.3g})") from None
+
+    @property
+    def streamed(self):
+        """True when the whole network would not fit in ``max_network_bytes``: probe it layer by layer."""
+        return self.depth * self.width ** 2 * np.dtype(self.dtype).itemsize > self.max_network_bytes
+
+    @property
+    def init_name(self):
+        return tn.init.from_spec(self.init).name
+
+    @property
+    def scale(self):
+        """The weight std for ``normal`` specs (the lecture's *scale*), else None."""
+        init = tn.init.from_spec(self.init)
+        # as given, not sqrt(variance): the square of a std beyond 1e154 overflows
+        return float(init.get_config()["std"]) if init.name == "normal" else None
+
+
+
+
+@dataclass(frozen=True)
+class NetworkPrediction:
+    """What ``diagnostics.theory`` predicts for one configuration (input of ones).
+
+    ``log10_mean_abs_grad`` (mean-field: the log of the mean over infinitely
+    wide networks) and ``typical_log10_mean_abs_grad`` (one network at this
+    width); the same per layer, log10 of the gradient's Frobenius norm in
+    backward order; ``log10_grad_norm_sd``, the spread of that log between
+    networks, where the theory gives one (else None).
+    """
+
+    sigma_w: float
+    log10_mean_abs_grad: float
+    typical_log10_mean_abs_grad: float
+    per_layer_grad_norm_log10: list
+    typical_per_layer_grad_norm_log10: list
+    regime: str
+    chi_1: float
+    depth_scale: float
+    log10_grad_norm_sd: float = None
+
+
+@dataclass
+class ExperimentResult:
+    """The lecture's statistic for one configuration, averaged over repeats as it did.
+
+    ``log10_mean_abs_grad`` is log10 of the mean over repeats of mean |J|;
+    ``per_layer_grad_norm_log10[i]`` is log10 of the mean over repeats of
+    ||gradient||_F after the i-th last layer. ``prediction`` is the
+    theory's, or None with the reason in ``prediction_note``.
+    """
+
+    activation: str
+    init: str
+    scale: float
+    depth: int
+    width: int
+    repeats: int
+    log10_mean_abs_grad: float
+    per_layer_grad_norm_log10: list
+    repeat_log10_mean_abs_grad: list
+    decades_per_layer: float
+    verdict: str
+    nonfinite: str = None
+    prediction: NetworkPrediction = None
+    prediction_note: str = None
+    streamed: bool = False
+
+    @property
+    def mean_abs_grad(self):
+        """mean |J| as a float; None where it lies beyond float64's range."""
+        return float_from_log10(self.log10_mean_abs_grad)
+
+
+def verdict(decades):
+    """``vanishing``, ``stable`` or ``exploding`` for a total change of ``decades``."""
+    if decades is None or math.isnan(decades):
+        return "non-finite"
+    if decades < -STABLE_DECADES:
+        return "vanishing"
+    if decades > STABLE_DECADES:
+        return "exploding"
+    return "stable"
+
+
+def predict_config(config):
+    """``(NetworkPrediction or None, note)``: the theory's prediction for ``config``, or why there is none.
+
+    None where the theory does not apply (an initializer with a non-zero
+    mean, for one) or its numbers leave float range. Orthogonal weights
+    are predicted as orthogonal.
+    """
+    try:
+        sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
+        p = theory.predict(config.activation, sigma_w, config.depth, config.width,
+                           sigma_b=config.bias_std or 0.0, input_sq=1.0,
+                           weights=theory.weights_kind(config.init))
+    except (ValueError, TypeError, OverflowError) as e:
+        return None, str(e)
+    return NetworkPrediction(
+        sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
+        typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
+        per_layer_grad_norm_log10=[float(v) for v in p.per_layer_grad_norm_log10],
+        typical_per_layer_grad_norm_log10=[float(v) for v in p.typical_per_layer_grad_norm_log10],
+        regime=p.regime, chi_1=float(p.chi_fixed_point), depth_scale=float(p.depth_scale)), None
+
+
+def synthetic_gradient(config, rng):
+    """Probe ``config.repeats`` fresh networks and average as the lecture did.
+
+    Each repeat after the first redraws the same network's weights in place
+    (``reset_parameters``): the same numbers as building it anew from
+    ``rng``, without allocating and faulting in new memory for every
+    network. A network too large to hold (``config.streamed``) is probed
+    one layer at a time instead.
+    """
+    prediction, note = predict_config(config)
+    common = dict(activation=config.activation, init=config.init_name, scale=config.scale,
+                  depth=config.depth, width=config.width, repeats=config.repeats,
+                  prediction=prediction, prediction_note=note, streamed=config.streamed)
+    stats, curves = [], []
+    initial = None
+    net = None
+    for repeat in range(config.repeats):
+        if config.streamed:
+            bias = None if config.bias_std is None else tn.init.Normal(std=config.bias_std)
+            result = stream_probe(config.activation, config.init, config.depth, config.width, rng=rng,
+                                  dtype=np.dtype(config.dtype), bias_init=bias)
+        else:
+            if net is None:
+                net = config.build(rng)
+            else:
+                net.reset_parameters(rng)
+            result = gradient_probe(net)
+        if not result.finite:
+            where = result.nonfinite
+            note = (f"repeat {repeat}: the {where['pass']} pass became non-finite at layer {where['layer']} "
+                    f"({where['type']})")
+            # the prediction does not depend on the measurement: keep it beside the failure
+            return ExperimentResult(**common, log10_mean_abs_grad=None, per_layer_grad_norm_log10=[],
+                                    repeat_log10_mean_abs_grad=[], decades_per_layer=None,
+                                    verdict="non-finite", nonfinite=note)
+        stats.append(result.log10_mean_abs_grad)
+        curves.append(result.per_layer_grad_norm_log10)
+        initial = result.log10_initial_norm
+    curve = log10_mean(curves)
+    change = float(curve[-1] - initial)
+    return ExperimentResult(**common, log10_mean_abs_grad=float(log10_mean(stats)),
+                            per_layer_grad_norm_log10=[float(c) for c in curve],
+                            repeat_log10_mean_abs_grad=[float(s) for s in stats],
+                            decades_per_layer=change / config.depth, verdict=verdict(change))
