@@ -71,6 +71,18 @@ _positive_float = _float_above(0.0, True, "a positive number")
 _nonnegative_float = _float_above(0.0, False, "a number >= 0")
 
 
+def _sizes(text):
+    """``784,256,10`` -> (784, 256, 10): at least two positive widths."""
+    expected = "at least 2 positive integers separated by commas, such as 784,256,10"
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return sizes
+
+
 def _activation(p):
     p.add_argument("--activation", required=True, metavar="NAME",
                    help="activation name: " + ", ".join(tn.available_activations()))
@@ -81,9 +93,16 @@ def _init(p, example):
                    help=f"weight initializer as tinynet.init.from_spec reads it, e.g. {example}")
 
 
-def _network(p, repeats, repeats_help):
-    p.add_argument("--depth", type=_positive_int, default=50, help="number of layers (default 50)")
-    p.add_argument("--width", type=_positive_int, default=100, help="width of every layer (default 100)")
+def _network(p, repeats, repeats_help, sizes=False):
+    # with --sizes, --depth and --width default to None, so giving them beside it can be refused
+    default = dict(depth=None, width=None) if sizes else dict(depth=50, width=100)
+    p.add_argument("--depth", type=_positive_int, default=default["depth"], help="number of layers (default 50)")
+    p.add_argument("--width", type=_positive_int, default=default["width"], help="width of every layer (default 100)")
+    if sizes:
+        p.add_argument("--sizes", type=_sizes, metavar="N,N,...",
+                       help="widths of a network of mixed widths, input first, e.g. 784,256,128,10 "
+                            "(instead of --depth and --width)")
+        p.add_argument("--final-linear", action="store_true", help="no activation after the last layer")
     p.add_argument("--repeats", type=_positive_int, default=repeats, help=f"{repeats_help} (default {repeats})")
     _bias(p)
 
@@ -225,24 +244,31 @@ def probe(args):
     """Probe freshly initialized MLPs (no training): mean |J| and the gradient's norm at every layer.
 
     A network whose weights would take more than 512 MB is probed one layer
-    at a time, so memory stays O(depth x width) at any depth.
+    at a time, so memory stays O(depth x width) at any depth. --sizes
+    builds an MLP of mixed widths instead (--final-linear: no activation
+    after its last layer), predicted layer by layer; one too large to hold
+    is refused.
     """
     tn.activation(args.activation)  # fail early, with the list of known names
     init = tn.init.from_spec(args.init)
-    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
-                                     repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
+    if args.sizes is not None and (args.depth is not None or args.width is not None):
+        raise UsageError(f"{PROG} probe: error: --sizes gives every layer's width; leave out --depth and --width")
+    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth or 50,
+                                     width=args.width or 100, repeats=args.repeats, bias_std=args.bias_std,
+                                     dtype=args.dtype, sizes=args.sizes, final_linear=args.final_linear)
     (result,) = experiments.run_tasks([("gradient", config)], args.seed, progress=_progress(args))
     say(args, report.probe_text(result, config, init, args.seed, args.per_layer))
     write_json(args, {"seed": args.seed, "dtype": args.dtype, "experiments": [report.experiment_json(result)]})
-    write_plot(args, plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, "
-                                                            f"{args.depth} layers of {args.width}")
+    shape = (f"{config.depth} layers of {config.width}" if config.square
+             else "MLP " + " -> ".join(map(str, config.layer_sizes)))
+    write_plot(args, plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
     return 0
 
 
 def probe_options(p):
     _activation(p)
     _init(p, "normal:0.1, xavier_uniform, he_normal")
-    _network(p, 10, "fresh networks averaged over")
+    _network(p, 10, "fresh networks averaged over", sizes=True)
     p.add_argument("--per-layer", action="store_true", help="also print the gradient's norm after every layer")
     _outputs(p)
     _dtype(p)

@@ -92,9 +92,12 @@ def gradient_curves(results, path, title=None):
 
     ``results`` are ``ExperimentResult``\\ s: measured solid, the theory's
     mean-field dashed with circles and typical dotted with squares, in the
-    configuration's colour.
+    configuration's colour, with a band of one standard deviation between
+    networks around the typical curve where the theory gives one.
     """
     plt = require_matplotlib()
+    from matplotlib.ticker import MaxNLocator
+
     activations = list(dict.fromkeys(r.activation for r in results))
     width = 5.2 * len(activations)
     fig, axes = plt.subplots(1, len(activations), figsize=(width, 5.2), squeeze=False)
@@ -117,16 +120,27 @@ def gradient_curves(results, path, title=None):
                     y[~np.isfinite(y)] = np.nan  # a gain of exactly 0: nothing to draw
                     ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every,
                             zorder=3, **STYLE_NOTE[kind])
+                sd = r.prediction.per_layer_grad_norm_log10_sd
+                if sd is not None:  # how far one network strays from the typical curve
+                    ax.fill_between(layers, y - sd, y + sd, color=color, alpha=0.15, linewidth=0)
         ax.set_title(act)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layers passed back from the output")
         ax.set_ylabel("log10 of the gradient's Frobenius norm")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best", title="weights", title_fontsize=7)
     kinds = ["measured", "mean-field", "typical"] if any(r.prediction for r in results) else ["measured"]
-    fig.legend(handles=_style_handles(kinds), loc="lower center", ncol=len(kinds), fontsize=8,
+    handles = _style_handles(kinds)
+    if any(r.prediction is not None and r.prediction.per_layer_grad_norm_log10_sd is not None for r in results):
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.3", alpha=0.15, label="typical ± sd between networks (predicted)"))
+    # one panel is too narrow for the line styles in one row
+    columns = len(handles) if len(activations) > 1 else 2
+    fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8,
                title="line (same colour: same weights)", title_fontsize=8)
     _title(fig, title, width)
-    _save(fig, path, bottom=0.13)
+    _save(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
 
 
 def matrix_products(results, path, title=None):

@@ -20,6 +20,9 @@ from .table import (
 
 THEORY = "docs/theory.md"
 
+#: What ``±`` means after a prediction, in every legend.
+SPREAD = "± : how far one network typically strays from the prediction (sd between networks)"
+
 
 # ---------------------------------------------------------------------------
 # the lecture's tables
@@ -53,11 +56,11 @@ def experiment_table(results, title=None):
 
 
 EXPERIMENT_LEGEND = (
-    "legend     mean|J|: the Jacobian's mean absolute entry; decades/layer: how fast the gradient's norm\n"
-    "           changes, per layer; typical and mean-field predict log10 for one network and for the mean\n"
-    "           of infinitely wide ones; regime: ordered, critical or chaotic as the gradient's gain per\n"
-    "           layer is below, at or above 1; verdict: its norm shrinks or grows over 10x (or neither)\n"
-    f"           from output to input. More: {THEORY}")
+    "legend     mean|J|: the Jacobian's mean absolute entry; decades/layer: the gradient's norm's change\n"
+    "           per layer; typical and mean-field predict log10 for one network and for the mean of\n"
+    "           infinitely wide ones; ± : how far one network typically strays from the prediction (sd\n"
+    "           between networks); regime: ordered, critical or chaotic (gain per layer <, = or > 1);\n"
+    f"           verdict: the norm shrinks or grows over 10x in all, or neither. More: {THEORY}")
 
 
 def experiment_notes(results):
@@ -69,6 +72,8 @@ def experiment_notes(results):
             lines.append(f"{name}: {r.verdict}: {r.nonfinite}")
         if r.prediction is None and r.prediction_note:
             lines.append(f"{name}: no prediction: {r.prediction_note}")
+        if r.prediction is not None and r.prediction.regime_note:
+            lines.append(f"{name}: regime -: {r.prediction.regime_note}")
         if r.log10_mean_abs_grad is not None and r.log10_mean_abs_grad < SMALLEST_LOG10:
             lines.append(f"{name}: the gradient vanishes to {BELOW}, so its change per layer is not a number")
         if r.streamed:
@@ -80,24 +85,29 @@ def experiment_notes(results):
 def per_layer_table(result):
     """``probe --per-layer``: the gradient's norm after every layer, measured and predicted."""
     curve = result.per_layer_grad_norm_log10
+    out_features = result.sizes[-1] if result.sizes else result.width
     with np.errstate(invalid="ignore"):  # -inf - -inf: a gradient already 0
-        gains = np.diff(np.concatenate([[0.5 * np.log10(result.width)], curve]))
+        gains = np.diff(np.concatenate([[0.5 * np.log10(out_features)], curve]))
     p = result.prediction
-    typical = p.typical_per_layer_grad_norm_log10 if p else [None] * len(curve)
-    mean_field = p.per_layer_grad_norm_log10 if p else [None] * len(curve)
+    none = [None] * len(curve)
+    typical = p.typical_per_layer_grad_norm_log10 if p else none
+    spread = (p.per_layer_grad_norm_log10_sd if p else None) or none
+    mean_field = p.per_layer_grad_norm_log10 if p else none
     table = Table(["layers back", "layer", "log10 norm", "gain", "typical", "mean-field"],
                   formats={"log10 norm": log10_format(".3f"), "gain": decades_format("+.3f"),
-                           "typical": log10_format(".3f"), "mean-field": log10_format(".3f")})
-    for i, (c, g, t, m) in enumerate(zip(curve, gains, typical, mean_field)):
+                           "typical": lambda v: v if isinstance(v, str) else log10_format(".3f")(v),
+                           "mean-field": log10_format(".3f")})
+    for i, (c, g, t, sd, m) in enumerate(zip(curve, gains, typical, spread, mean_field)):
         table.append({"layers back": i + 1, "layer": result.depth - i, "log10 norm": c,
-                      "gain": float(g), "typical": t, "mean-field": m})
+                      "gain": float(g), "typical": with_spread(t, sd, ".3f"), "mean-field": m})
     return table
 
 
 PER_LAYER_LEGEND = (
     "layers back counts from the output, layer from the input; log10 norm: the gradient's Frobenius\n"
     "norm after that layer, measured; gain: its change there, in decades; typical and mean-field: the\n"
-    "predicted log10 norm")
+    "predicted log10 norm; ± : how far one network typically strays from the prediction (sd between\n"
+    "networks)")
 
 
 def matrices_table(results):
@@ -174,6 +184,8 @@ def experiment_json(r):
          "mean_abs_grad": float_from_log10(r.log10_mean_abs_grad)}
     if r.streamed:
         d["streamed"] = True
+    if r.sizes is not None:
+        d.update({"sizes": list(r.sizes), "final_linear": r.final_linear})
     p = r.prediction
     if p is None:
         d["prediction_note"] = r.prediction_note
@@ -185,6 +197,10 @@ def experiment_json(r):
                   "regime": p.regime, "chi_1": p.chi_1})
         if p.log10_grad_norm_sd is not None:
             d["log10_grad_norm_sd"] = p.log10_grad_norm_sd
+        if p.per_layer_grad_norm_log10_sd is not None:
+            d["per_layer_grad_norm_log10_sd"] = p.per_layer_grad_norm_log10_sd
+        if p.regime_note is not None:
+            d["regime_note"] = p.regime_note
     return json_safe(d)
 
 
@@ -213,8 +229,12 @@ def lecture_json(result):
 def probe_text(result, config, init, seed, per_layer=False):
     """Everything ``probe`` prints: the one-row table, its notes and legend, and the per-layer table."""
     bias = "no bias" if config.bias_std is None else f"bias std {config.bias_std:g}"
-    parts = [f"{config.depth}-layer MLP, width {config.width}, {config.activation}, weights {init!r}, {bias}; "
-             f"{config.repeats} repeats, seed {seed}, {config.dtype}",
+    if config.square:
+        shape = f"{config.depth}-layer MLP, width {config.width}, {config.activation}"
+    else:
+        after = " (none after the last layer)" if config.final_linear else ""
+        shape = f"MLP {' -> '.join(map(str, config.layer_sizes))}, {config.activation}{after}"
+    parts = [f"{shape}, weights {init!r}, {bias}; {config.repeats} repeats, seed {seed}, {config.dtype}",
              str(experiment_table([result])), *experiment_notes([result])]
     if per_layer and result.per_layer_grad_norm_log10:
         parts += ["", str(per_layer_table(result)), PER_LAYER_LEGEND]
@@ -267,15 +287,16 @@ def critical_text(result):
         lines += ["", f"Probe: {result.repeats} fresh networks of {result.depth} layers of {width}; decades "
                       "by which the gradient's norm changes from output to input"]
         probe = Table(["sigma_w", "", "predicted", "measured", "range", "verdict"],
-                      formats={"sigma_w": ".6g", "predicted": log10_format("+.2f"),
+                      formats={"sigma_w": ".6g", "predicted": str,
                                "measured": log10_format("+.2f")})
         for c in probed:
             finite = [v for v in c.measured_changes if v is not None]
             span = f"{min(finite):+.2f} .. {max(finite):+.2f}" if finite else None
-            probe.append({"sigma_w": c.sigma_w, "": c.label, "predicted": c.predicted_change,
+            probe.append({"sigma_w": c.sigma_w, "": c.label,
+                          "predicted": with_spread(c.predicted_change, c.predicted_sd, "+.2f"),
                           "measured": c.measured_median, "range": span, "verdict": c.verdict})
         lines += [str(probe), "predicted: the typical network's change; measured: the median over the "
-                              "networks, and their range"]
+                              f"networks, and their range;\n{SPREAD}"]
     return "\n".join(lines)
 
 
@@ -290,6 +311,7 @@ def critical_json(result, seed):
     d = {"seed": seed, "activation": result.activation, "sigma_b": result.sigma_b, "fan_in": result.fan_in,
          "depth": result.depth, "no_critical_point": result.missing,
          "candidates": [{"label": c.label, "sigma_w": c.sigma_w, "predicted_change": c.predicted_change,
+                         "predicted_sd": c.predicted_sd,
                          "sensitivity": c.sensitivity, "measured_changes": c.measured_changes,
                          "measured_median": c.measured_median, "verdict": c.verdict} for c in result.candidates],
          "lecture_scales": [{"scale": s, "sigma_w": r.sigma_w, "chi_1": r.chi, "regime": r.name,

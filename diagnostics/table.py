@@ -136,7 +136,7 @@ def format_regime(r):
 
 
 def with_spread(value, sd, spec=".2f"):
-    """``value ± sd`` where the theory gives a spread between networks, else ``value``."""
+    """``value ± sd`` (both in ``spec``, the sd unsigned) where the theory gives a spread between networks."""
     if value is None or not math.isfinite(value):
         return log10_format(spec)(value)
-    return format(value, spec) if sd is None else f"{value:{spec}} ± {sd:.2f}"
+    return format(value, spec) if sd is None else f"{value:{spec}} ± {sd:{spec.lstrip('+')}}"

@@ -14,8 +14,8 @@ workers run them, or in what order. Nothing here prints: see
 
 from .critical import CriticalResult, ScaleCheck, check_scales, critical_init_spec
 from .gradient import (
-    MAX_NETWORK_BYTES, STABLE_DECADES, ExperimentResult, NetworkPrediction, ProbeConfig, predict_config,
-    synthetic_gradient, verdict,
+    MAX_NETWORK_BYTES, STABLE_DECADES, ConfigPrediction, ExperimentResult, ProbeConfig, check_sizes,
+    predict_config, synthetic_gradient, verdict,
 )
 from .lecture import (
     LECTURE_SCALES, MATRIX_SCALES, RANK_ONE_MARGIN, LectureResult, ProductPrediction, lecture_configs,
@@ -25,7 +25,7 @@ from .spectra import SpectrumResult, measure_spectra
 from .training import DATASETS, TrainResult, probe_before_training, train
 
 __all__ = [
-    "ProbeConfig", "MAX_NETWORK_BYTES", "NetworkPrediction", "predict_config", "ExperimentResult",
+    "ProbeConfig", "check_sizes", "MAX_NETWORK_BYTES", "ConfigPrediction", "predict_config", "ExperimentResult",
     "synthetic_gradient", "STABLE_DECADES", "verdict",
     "MATRIX_SCALES", "LECTURE_SCALES", "RANK_ONE_MARGIN", "lecture_configs", "ProductPrediction",
     "random_product", "run_tasks", "sweep", "LectureResult", "lecture_tasks", "run_lecture",

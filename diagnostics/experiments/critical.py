@@ -20,6 +20,7 @@ class ScaleCheck:
     sigma_w: float
     sensitivity: tuple = None  # decades moved by sigma_w 1% lower, 1% higher
     predicted_change: float = None  # typical change of log10 ||gradient||, output to input
+    predicted_sd: float = None  # how far one network strays from it: the sd between networks, decades
     measured_changes: list = None  # per network; None where its pass became non-finite
 
     @property
@@ -77,8 +78,9 @@ def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, se
     if depth:
         seeds = np.random.SeedSequence(seed).spawn(len(candidates))
         for c, child in zip(candidates, seeds):
+            p = theory.predict(act, c.sigma_w, depth, fan_in, sigma_b)
             change = theory.typical_change(act, c.sigma_w, depth, fan_in, sigma_b)
-            c.predicted_change = change
+            c.predicted_change, c.predicted_sd = change, p.log10_grad_norm_sd
             c.sensitivity = tuple(theory.typical_change(act, c.sigma_w * f, depth, fan_in, sigma_b) - change
                                   for f in (0.99, 1.01))
             config = ProbeConfig(act.name, critical_init_spec(c.sigma_w), depth=depth, width=fan_in,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinynet as tn
+from tinynet.checks import check_bool, check_size
 
 from .. import theory
 from ..deep import stream_probe
@@ -28,13 +29,21 @@ STABLE_DECADES = 1.0
 #: width) instead of O(depth x width^2). A fixed bound, not the memory the
 #: machine has free, so the same command gives the same numbers everywhere
 #: (the streamed network draws its weights differently). 512 MB is depth
-#: 6,710 at width 100 in float64.
+#: 6,710 at width 100 in float64. Only the lecture's MLP (one width, the
+#: activation after every layer) can be streamed; a larger network of
+#: mixed widths is refused.
 MAX_NETWORK_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """One network to probe: the lecture's MLP with a given activation and initializer."""
+    """One MLP to probe: the lecture's (``depth`` layers ``width -> width``) or one of mixed ``sizes``.
+
+    ``sizes``, when given, lists the widths from the input to the output
+    (at least 2, each a positive int) and sets ``depth`` to
+    ``len(sizes) - 1`` and ``width`` to the one width, or None where they
+    differ. ``final_linear``: no activation after the last layer.
+    """
 
     activation: str
     init: str  # a tinynet.init.from_spec string, e.g. "normal:0.1"
@@ -44,16 +53,51 @@ class ProbeConfig:
     bias_std: float = None  # None: no bias, as in the lecture
     dtype: str = "float64"
     max_network_bytes: int = MAX_NETWORK_BYTES
+    sizes: tuple = None
+    final_linear: bool = False
+
+    def __post_init__(self):
+        owner = "ProbeConfig"
+        check_bool(owner, "final_linear", self.final_linear)
+        if self.sizes is not None:
+            sizes = check_sizes(owner, "sizes", self.sizes)
+            object.__setattr__(self, "sizes", sizes)
+            object.__setattr__(self, "depth", len(sizes) - 1)
+            object.__setattr__(self, "width", sizes[0] if len(set(sizes)) == 1 else None)
+        if not self.square and self.network_bytes > self.max_network_bytes:
+            raise ValueError(f"{owner}: an MLP of sizes {_shape(self.layer_sizes)} would take "
+                             f"{self.network_bytes / 2**20:,.0f} MB to probe, more than "
+                             f"{self.max_network_bytes / 2**20:,.0f} MB; only an MLP of one width with the "
+                             "activation after every layer can be probed one layer at a time")
+
+    @property
+    def layer_sizes(self):
+        """The widths from the input to the output, ``depth + 1`` of them."""
+        return self.sizes if self.sizes is not None else (self.width,) * (self.depth + 1)
+
+    @property
+    def square(self):
+        """True for the lecture's MLP: every layer ``width -> width``, the activation after each."""
+        return self.width is not None and not self.final_linear
+
+    @property
+    def network_bytes(self):
+        """The weights' bytes; for mixed widths also the probe's largest backward batch (out x width)."""
+        sizes = self.layer_sizes
+        count = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        if not self.square:
+            count += sizes[-1] * max(sizes)
+        return count * np.dtype(self.dtype).itemsize
 
     def build(self, rng):
         """A fresh network of this configuration, weights drawn from ``rng``."""
         bias = self.bias_std is not None
         try:
             with np.errstate(over="raise"):  # a draw beyond the dtype's range is a bad option, not inf
-                return tn.MLP([self.width] * (self.depth + 1), tn.activation(self.activation),
+                return tn.MLP(list(self.layer_sizes), tn.activation(self.activation),
                               weight_init=tn.init.from_spec(self.init), bias=bias,
                               bias_init=tn.init.Normal(std=self.bias_std) if bias else None,
-                              final_activation=True, rng=rng, dtype=np.dtype(self.dtype))
+                              final_activation=not self.final_linear, rng=rng, dtype=np.dtype(self.dtype))
         except FloatingPointError:
             biases = "" if self.bias_std is None else f" or biases of std {self.bias_std:g}"
             raise ValueError(f"weights {tn.init.from_spec(self.init)!r}{biases} overflow {self.dtype} "
@@ -61,8 +105,8 @@ class ProbeConfig:
 
     @property
     def streamed(self):
-        """True when the whole network would not fit in ``max_network_bytes``: probe it layer by layer."""
-        return self.depth * self.width ** 2 * np.dtype(self.dtype).itemsize > self.max_network_bytes
+        """True when the lecture's MLP would not fit in ``max_network_bytes``: probe it layer by layer."""
+        return self.square and self.network_bytes > self.max_network_bytes
 
     @property
     def init_name(self):
@@ -76,17 +120,33 @@ class ProbeConfig:
         return float(init.get_config()["std"]) if init.name == "normal" else None
 
 
+def check_sizes(owner, name, value):
+    """``value`` as a tuple of at least 2 positive ints (layer widths, input first), else an error."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{owner}: {name} must be a list of layer widths, input first, got {value!r}")
+    if len(value) < 2:
+        raise ValueError(f"{owner}: {name} needs at least 2 widths (the input's and the output's), "
+                         f"got {list(value)}")
+    return tuple(check_size(owner, f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+def _shape(sizes):
+    return " -> ".join(map(str, sizes))
 
 
 @dataclass(frozen=True)
-class NetworkPrediction:
-    """What ``diagnostics.theory`` predicts for one configuration (input of ones).
+class ConfigPrediction:
+    """What ``diagnostics.theory`` predicts for one ``ProbeConfig`` (input of ones).
 
     ``log10_mean_abs_grad`` (mean-field: the log of the mean over infinitely
-    wide networks) and ``typical_log10_mean_abs_grad`` (one network at this
-    width); the same per layer, log10 of the gradient's Frobenius norm in
-    backward order; ``log10_grad_norm_sd``, the spread of that log between
-    networks, where the theory gives one (else None).
+    wide networks) and ``typical_log10_mean_abs_grad`` (one network at these
+    widths); the same per layer, log10 of the gradient's Frobenius norm in
+    backward order; ``log10_grad_norm_sd`` and
+    ``per_layer_grad_norm_log10_sd``: how far one network strays from the
+    typical value (the standard deviation between networks, in decades).
+    ``sigma_w``, ``regime``, ``chi_1``, ``depth_scale``: of the layers with
+    the activation, None (with ``regime_note``) where they have no single
+    sigma_w and sigma_b.
     """
 
     sigma_w: float
@@ -98,6 +158,8 @@ class NetworkPrediction:
     chi_1: float
     depth_scale: float
     log10_grad_norm_sd: float = None
+    per_layer_grad_norm_log10_sd: list = None
+    regime_note: str = None
 
 
 @dataclass
@@ -107,7 +169,9 @@ class ExperimentResult:
     ``log10_mean_abs_grad`` is log10 of the mean over repeats of mean |J|;
     ``per_layer_grad_norm_log10[i]`` is log10 of the mean over repeats of
     ||gradient||_F after the i-th last layer. ``prediction`` is the
-    theory's, or None with the reason in ``prediction_note``.
+    theory's, or None with the reason in ``prediction_note``. ``sizes``:
+    the widths, input first, of an MLP that is not the lecture's (mixed
+    widths, or ``final_linear``), else None.
     """
 
     activation: str
@@ -122,9 +186,11 @@ class ExperimentResult:
     decades_per_layer: float
     verdict: str
     nonfinite: str = None
-    prediction: NetworkPrediction = None
+    prediction: ConfigPrediction = None
     prediction_note: str = None
     streamed: bool = False
+    sizes: tuple = None
+    final_linear: bool = False
 
     @property
     def mean_abs_grad(self):
@@ -144,25 +210,63 @@ def verdict(decades):
 
 
 def predict_config(config):
-    """``(NetworkPrediction or None, note)``: the theory's prediction for ``config``, or why there is none.
+    """``(ConfigPrediction or None, note)``: the theory's prediction for ``config``, or why there is none.
 
     None where the theory does not apply (an initializer with a non-zero
     mean, for one) or its numbers leave float range. Orthogonal weights
-    are predicted as orthogonal.
+    are predicted as orthogonal. The lecture's MLP is predicted by
+    ``theory.predict``, any other by ``theory.predict_network``.
     """
     try:
-        sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
-        p = theory.predict(config.activation, sigma_w, config.depth, config.width,
-                           sigma_b=config.bias_std or 0.0, input_sq=1.0,
-                           weights=theory.weights_kind(config.init))
+        if config.square:
+            return _predict_square(config), None
+        return _predict_mixed(config), None
     except (ValueError, TypeError, OverflowError) as e:
         return None, str(e)
-    return NetworkPrediction(
+
+
+def _floats(values):
+    return [float(v) for v in values]
+
+
+def _predict_square(config):
+    sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
+    p = theory.predict(config.activation, sigma_w, config.depth, config.width, sigma_b=config.bias_std or 0.0,
+                       input_sq=1.0, weights=theory.weights_kind(config.init))
+    return ConfigPrediction(
         sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
         typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
-        per_layer_grad_norm_log10=[float(v) for v in p.per_layer_grad_norm_log10],
-        typical_per_layer_grad_norm_log10=[float(v) for v in p.typical_per_layer_grad_norm_log10],
-        regime=p.regime, chi_1=float(p.chi_fixed_point), depth_scale=float(p.depth_scale)), None
+        per_layer_grad_norm_log10=_floats(p.per_layer_grad_norm_log10),
+        typical_per_layer_grad_norm_log10=_floats(p.typical_per_layer_grad_norm_log10),
+        regime=p.regime, chi_1=float(p.chi_fixed_point), depth_scale=float(p.depth_scale),
+        log10_grad_norm_sd=float(p.log10_grad_norm_sd),
+        per_layer_grad_norm_log10_sd=_floats(p.per_layer_grad_norm_log10_sd))
+
+
+def _predict_mixed(config):
+    # the prediction reads each layer's initializers, not the values drawn
+    p = theory.predict_network(config.build(np.random.default_rng(0)))
+    # the regime is a property of a deep stack of like layers: those with the activation
+    hidden = slice(0, len(p.layers) - 1 if config.final_linear else len(p.layers))
+    sigma_ws, sigma_bs = p.sigma_w[hidden], p.sigma_b[hidden]
+    sigma_w, fixed, note = None, None, None
+    if not len(sigma_ws):
+        note = "no layer has the activation"
+    elif np.ptp(sigma_ws) > 1e-12 * sigma_ws.max() or np.ptp(sigma_bs) > 1e-12 * sigma_bs.max():
+        note = ("the layers with the activation have different sigma_w (" + ", ".join(f"{v:.4g}" for v in sigma_ws)
+                + "), so no single regime")
+    else:
+        sigma_w = float(sigma_ws[0])
+        fixed = theory.regime(config.activation, sigma_w, float(sigma_bs[0]))
+    return ConfigPrediction(
+        sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
+        typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
+        per_layer_grad_norm_log10=_floats(p.per_layer_grad_norm_log10),
+        typical_per_layer_grad_norm_log10=_floats(p.typical_per_layer_grad_norm_log10),
+        regime=None if fixed is None else fixed.name, chi_1=None if fixed is None else float(fixed.chi),
+        depth_scale=None if fixed is None else float(fixed.depth_scale),
+        log10_grad_norm_sd=float(p.log10_grad_norm_sd),
+        per_layer_grad_norm_log10_sd=_floats(p.per_layer_grad_norm_log10_sd), regime_note=note)
 
 
 def synthetic_gradient(config, rng):
@@ -177,7 +281,8 @@ def synthetic_gradient(config, rng):
     prediction, note = predict_config(config)
     common = dict(activation=config.activation, init=config.init_name, scale=config.scale,
                   depth=config.depth, width=config.width, repeats=config.repeats,
-                  prediction=prediction, prediction_note=note, streamed=config.streamed)
+                  prediction=prediction, prediction_note=note, streamed=config.streamed,
+                  sizes=None if config.square else config.layer_sizes, final_linear=config.final_linear)
     stats, curves = [], []
     initial = None
     net = None

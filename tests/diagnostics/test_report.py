@@ -10,7 +10,7 @@ from diagnostics.table import format_depth_scale, format_log10, with_spread
 
 
 def result(sd=None, **changes):
-    prediction = ex.NetworkPrediction(sigma_w=1.0, log10_mean_abs_grad=-8.77, typical_log10_mean_abs_grad=-9.02,
+    prediction = ex.ConfigPrediction(sigma_w=1.0, log10_mean_abs_grad=-8.77, typical_log10_mean_abs_grad=-9.02,
                                       per_layer_grad_norm_log10=[0.5], typical_per_layer_grad_norm_log10=[0.4],
                                       regime="ordered", chi_1=0.5, depth_scale=1.44, log10_grad_norm_sd=sd)
     fields = dict(activation="relu", init="normal", scale=0.1, depth=1, width=100, repeats=2,
