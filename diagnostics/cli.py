@@ -21,7 +21,7 @@ import numpy as np
 
 import tinynet as tn
 
-from . import experiments, parallel, plot, report
+from . import experiments, parallel, plot, report, theory
 
 PROG = "python -m diagnostics"
 
@@ -112,8 +112,9 @@ def _bias(p):
                    help="give the layers biases drawn from N(0, S^2) (default: no bias)")
 
 
-def _outputs(p, plot=True, quiet=True):
-    p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of every random draw (default 0)")
+def _outputs(p, plot=True, quiet=True, seed=True):
+    if seed:
+        p.add_argument("--seed", type=_nonnegative_int, default=0, help="seed of every random draw (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the results to PATH (.json; - for stdout, "
                                                   "the printed report then going to stderr)")
     if plot:
@@ -358,6 +359,54 @@ def spectrum_options(p):
     _dtype(p)
 
 
+#: The ranges ``phase`` accepts: beyond them the theory's fixed points take minutes to find.
+PHASE_LIMITS = {"sigma_w2": (1e-3, 1e3), "sigma_b2": (0.0, 1e3), "points": (2, 201)}
+
+
+def phase(args):
+    """The order-to-chaos phase diagram of an activation, from mean-field theory (no network is drawn).
+
+    For each weight and bias variance (sigma_w^2, sigma_b^2) on a grid:
+    xi_c, the depth over which two inputs' correlation settles, and
+    chi_1, the gradient's gain per layer; and, for each bias variance, the
+    sigma_w^2 where chi_1 = 1, the line between order and chaos that
+    critical initialization sits on. Prints that line and xi_c at a few
+    points; --plot draws the whole plane. GELU, SiLU, ELU and SELU take a
+    minute or more at the default grid (their correlation map has no
+    closed form); --points 21 11 takes a quarter of the time.
+    """
+    tn.activation(args.activation)
+    for name in ("sigma_w2", "sigma_b2"):
+        (low, high), (least, most) = getattr(args, name), PHASE_LIMITS[name]
+        if not least <= low < high <= most:
+            raise UsageError(f"{PROG} phase: error: --{name.replace('_', '-')} expects LOW < HIGH, both from "
+                             f"{least:g} to {most:g}, got {low:g} {high:g}")
+    least, most = PHASE_LIMITS["points"]
+    if not all(least <= n <= most for n in args.points):
+        raise UsageError(f"{PROG} phase: error: --points expects two counts from {least} to {most}, "
+                         f"got {args.points[0]} {args.points[1]}")
+    diagram = theory.phase_diagram(args.activation, tuple(args.sigma_w2), tuple(args.sigma_b2),
+                                   tuple(args.points))
+    say(args, report.phase_text(diagram))
+    write_json(args, report.phase_json(diagram))
+    if np.isfinite(diagram.xi_c).any():
+        write_plot(args, theory.plot_phase_diagram, diagram)
+    elif args.plot:
+        say(args, f"no figure written to {args.plot}: xi_c is infinite at every point of this range")
+    return 0
+
+
+def phase_options(p):
+    _activation(p)
+    p.add_argument("--sigma-w2", type=_positive_float, nargs=2, default=(0.5, 4.0), metavar=("LOW", "HIGH"),
+                   help="range of sigma_w^2 = fan-in x the weights' variance (default 0.5 4)")
+    p.add_argument("--sigma-b2", type=_nonnegative_float, nargs=2, default=(0.0, 0.25), metavar=("LOW", "HIGH"),
+                   help="range of sigma_b^2, the biases' variance (default 0 0.25)")
+    p.add_argument("--points", type=_positive_int, nargs=2, default=(41, 26), metavar=("NW", "NB"),
+                   help="grid points along sigma_w^2 and sigma_b^2 (default 41 26)")
+    _outputs(p, quiet=False, seed=False)
+
+
 def train(args):
     """Build an MLP, print the probe's verdict for it untrained, train it, print the accuracy.
 
@@ -409,6 +458,7 @@ COMMANDS = {
     "probe": (probe, probe_options, "probe the gradient of one MLP configuration"),
     "matrices": (matrices, matrices_options, "the product of random matrices (the lecture's first experiment)"),
     "critical": (critical, critical_options, "the initialization that keeps gradients stable, checked by the probe"),
+    "phase": (phase, phase_options, "the order-to-chaos phase diagram of an activation (mean field)"),
     "spectrum": (spectrum, spectrum_options, "singular values of the input-output Jacobian (dynamical isometry)"),
     "train": (train, train_options, "probe an MLP at initialization, then train it on toy data"),
 }

@@ -323,6 +323,48 @@ def critical_json(result, seed):
 
 
 # ---------------------------------------------------------------------------
+# phase
+# ---------------------------------------------------------------------------
+
+def phase_text(diagram, rows=6):
+    """What ``phase`` prints: the critical line and xi_c at a few bias variances, from a ``PhaseDiagram``."""
+    d = diagram
+    w2, b2 = d.sigma_w2, d.sigma_b2
+    picked_w = sorted({0, len(w2) // 2, len(w2) - 1})
+    picked_b = sorted({int(i) for i in np.linspace(0, len(b2) - 1, min(rows, len(b2))).round()})
+    xi_columns = [f"xi_c at {w2[j]:.4g}" for j in picked_w]
+    table = Table(["sigma_b^2", "critical sigma_w^2", *xi_columns],
+                  formats={"sigma_b^2": ".4g", "critical sigma_w^2": ".4g",
+                           **{c: format_depth_scale for c in xi_columns}})
+    for i in picked_b:
+        row = {"sigma_b^2": float(b2[i]), "critical sigma_w^2": float(d.critical_sigma_w2[i])}
+        row.update({c: float(d.xi_c[i, j]) for c, j in zip(xi_columns, picked_w)})
+        table.append(row)
+    ordered = int((d.chi < 1.0).sum())
+    return "\n".join([
+        f"{d.activation}: the order-to-chaos transition (mean field), sigma_w^2 from {w2[0]:g} to {w2[-1]:g}, "
+        f"sigma_b^2 from {b2[0]:g} to {b2[-1]:g}, {len(w2)} x {len(b2)} points",
+        str(table),
+        f"{ordered} of {d.chi.size} points are ordered (chi_1 < 1), {d.chi.size - ordered} chaotic or critical",
+        PHASE_LEGEND])
+
+
+PHASE_LEGEND = (
+    "critical sigma_w^2: the order-to-chaos line, where the gradient's gain per layer chi_1 is 1\n"
+    "(- : none in this range); left of it the network is ordered (inputs become alike), right of it\n"
+    "chaotic (they become unlike); xi_c at sigma_w^2 = ...: the layers over which two inputs'\n"
+    "correlation settles (unbounded: slower than any exponential, as on the line)\n"
+    f"More: {THEORY}#3b-the-correlation-map-and-the-phase-diagram")
+
+
+def phase_json(diagram):
+    """The JSON document of ``phase``: the grid, xi_c and chi_1 on it (null where infinite), the line."""
+    d = diagram
+    return json_safe({"activation": d.activation, "sigma_w2": d.sigma_w2, "sigma_b2": d.sigma_b2,
+                      "xi_c": d.xi_c, "chi_1": d.chi, "critical_sigma_w2": d.critical_sigma_w2})
+
+
+# ---------------------------------------------------------------------------
 # spectrum
 # ---------------------------------------------------------------------------
 

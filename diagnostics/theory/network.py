@@ -92,7 +92,10 @@ def _linear_rule(layer, walk):
         if layer.bias_init.mean != 0.0:
             raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
                              f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
-        sigma_b = math.sqrt(layer.bias_init.variance((layer.out_features,)))
+        variance = layer.bias_init.variance((layer.out_features,))
+        if not math.isfinite(variance):  # a std beyond 1e154 squares past float64's range
+            raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
+        sigma_b = math.sqrt(variance)
     walk.blocks.append(Block(layer.label(), layer.in_features, layer.out_features, sigma_w, sigma_b,
                              weights_kind(layer.weight_init), weight_kurtosis(layer.weight_init)))
     walk.width = layer.out_features

@@ -76,14 +76,21 @@ def plot_phase_diagram(diagram, path):
     bar = fig.colorbar(mesh, ax=ax)
     bar.set_label("xi_c: depth scale of correlations (layers, log scale)")
     ax.plot(d.critical_sigma_w2, d.sigma_b2, color="white", linewidth=2.0, linestyle="--")
-    middle = len(d.sigma_b2) * 3 // 4
-    ax.annotate("order-to-chaos line\nchi_1 = 1 (xi_c infinite)", (d.critical_sigma_w2[middle], d.sigma_b2[middle]),
-                xytext=(-150, 0), textcoords="offset points", color="white", fontsize=10, va="center",
-                arrowprops=dict(arrowstyle="->", color="white"))
-    ax.text(0.04, 0.55, "ordered\n(inputs become alike)", transform=ax.transAxes, color="white", fontsize=10,
-            va="top")
-    ax.text(0.96, 0.1, "chaotic\n(inputs become unlike)", transform=ax.transAxes, color="black", fontsize=10,
-            ha="right")
+    on_line = np.flatnonzero(np.isfinite(d.critical_sigma_w2))
+    if on_line.size:  # label the line where it is drawn, on the side with room for the text
+        i = on_line[np.argmin(np.abs(on_line - len(d.sigma_b2) * 3 // 4))]
+        x = d.critical_sigma_w2[i]
+        left = (x - d.sigma_w2[0]) > 0.45 * (d.sigma_w2[-1] - d.sigma_w2[0])
+        ax.annotate("order-to-chaos line\nchi_1 = 1 (xi_c infinite)", (x, d.sigma_b2[i]),
+                    xytext=(-150 if left else 40, 0), textcoords="offset points", color="white", fontsize=10,
+                    va="center", arrowprops=dict(arrowstyle="->", color="white"))
+    # name only the phases the plane shows
+    if (d.chi < 1.0).any():
+        ax.text(0.04, 0.55, "ordered\n(inputs become alike)", transform=ax.transAxes, color="white",
+                fontsize=10, va="top")
+    if (d.chi > 1.0).any():
+        ax.text(0.96, 0.1, "chaotic\n(inputs become unlike)", transform=ax.transAxes, color="black",
+                fontsize=10, ha="right")
     ax.set_xlabel("sigma_w^2 (weight variance x fan-in)")
     ax.set_ylabel("sigma_b^2 (bias variance)")
     ax.set_title(f"{d.activation}: the order-to-chaos transition (mean field)")

@@ -91,6 +91,16 @@ def test_matrices(tmp_path, capsys):
     (["matrices", "--scale", "x"], "expected a positive number, got 'x'"),
     (["lecture", "--json", "/no/such/dir/out.json"], "--json: the directory of '/no/such/dir/out.json' does not exist"),
     (["nonsense"], "invalid choice: 'nonsense'"),
+    (["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "784"], "at least 2 positive integers"),
+    (["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "784,0,10"], "got '784,0,10'"),
+    (["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "7.5,3"], "got '7.5,3'"),
+    (["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "8,4", "--width", "8"],
+     "leave out --depth and --width"),
+    (["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "100000,3,100000"], "more than 512 MB"),
+    (["phase", "--activation", "tanh", "--sigma-w2", "4", "1"], "--sigma-w2 expects LOW < HIGH"),
+    (["phase", "--activation", "tanh", "--sigma-b2", "0", "1e9"], "both from 0 to 1000"),
+    (["phase", "--activation", "tanh", "--points", "1", "5"], "--points expects two counts from 2 to 201"),
+    (["phase", "--activation", "tanh", "--sigma-w2", "0", "1"], "expected a positive number, got 0"),
 ])
 def test_bad_options_get_one_line_and_status_2(argv, message, capsys):
     assert main(argv) == 2
@@ -106,13 +116,13 @@ def test_bad_option_from_the_shell_has_no_traceback():
     assert proc.stderr.count("\n") == 1 and "unknown activation 'relu6'" in proc.stderr
 
 
-@pytest.mark.parametrize("cmd", ["lecture", "probe", "matrices"])
+@pytest.mark.parametrize("cmd", ["lecture", "probe", "matrices", "phase"])
 def test_help_explains_every_option(cmd, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([cmd, "--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "--seed" in out and "--json" in out
+    assert "--json" in out and ("--seed" in out or cmd == "phase")
     from diagnostics.cli import build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices[cmd]
@@ -348,3 +358,67 @@ def test_train_gives_the_gain_of_the_hidden_square_layers(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"per hidden 16 -> 16 layer: {np.mean(gains[1:3]):+.2f} decades" in out
     assert "the gradient's norm changes by -1.55 decades per layer (0.5 log10 chi_1)" in out
+
+
+def test_probe_of_mixed_widths_measures_and_predicts_each_layer(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    assert main(["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "64,32,16,4", "--final-linear",
+                 "--repeats", "20", "--per-layer", "--quiet", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MLP 64 -> 32 -> 16 -> 4, relu (none after the last layer)")
+    (record,) = json.loads(path.read_text())["experiments"]
+    assert record["sizes"] == [64, 32, 16, 4] and record["final_linear"] and record["width"] is None
+    # three Linear layers, measured and predicted after each; He's scale keeps the ReLU layers critical
+    assert len(record["per_layer_grad_norm_log10"]) == len(record["per_layer_grad_norm_log10_sd"]) == 3
+    assert record["regime"] == "critical"
+    # the mean over 20 networks lies within a few of the theory's standard deviations of the typical one
+    sd = record["log10_grad_norm_sd"]
+    assert 0 < sd < 0.5
+    assert abs(record["log10_mean_abs_grad"] - record["typical_log10_mean_abs_grad"]) < 3 * sd
+    assert f"± {sd:.2f}" in out
+
+
+def test_a_two_entry_sizes_list_is_one_linear_layer(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    assert main(["probe", "--activation", "tanh", "--init", "orthogonal", "--sizes", "6,6", "--final-linear",
+                 "--repeats", "2", "--quiet", "--json", str(path)]) == 0
+    assert "no layer has the activation" in capsys.readouterr().out
+    (record,) = json.loads(path.read_text())["experiments"]
+    # one orthogonal Linear(6 -> 6) and nothing after it: J is orthogonal, its norm exactly sqrt(6) in every network
+    assert record["per_layer_grad_norm_log10"] == pytest.approx([0.5 * math.log10(6)])
+    assert record["typical_per_layer_grad_norm_log10"] == pytest.approx([0.5 * math.log10(6)])
+    assert record["log10_grad_norm_sd"] == pytest.approx(0.0, abs=1e-12) and record["regime"] is None
+
+
+def test_regime_names_with_a_space_keep_tables_aligned_and_json_plain(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    assert main(["probe", "--activation", "softplus", "--init", "he_normal", "--depth", "4", "--width", "16",
+                 "--repeats", "2", "--quiet", "--json", str(path)]) == 0
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    assert "slowly vanishing" in row
+    assert row.index("slowly vanishing") == header.index("regime")
+    assert row.index("slowly vanishing") + len("slowly vanishing") + 2 == header.index("verdict")
+    assert json.loads(path.read_text())["experiments"][0]["regime"] == "slowly vanishing"
+
+
+def test_phase_prints_the_critical_line_and_writes_json_and_a_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    data, figure = tmp_path / "phase.json", tmp_path / "phase.png"
+    assert main(["phase", "--activation", "relu", "--sigma-b2", "0", "0.5", "--points", "9", "5",
+                 "--json", str(data), "--plot", str(figure)]) == 0
+    out = capsys.readouterr().out
+    d = json.loads(data.read_text())
+    # ReLU is critical at He's sigma_w^2 = 2 whatever the bias (its chi_1 does not depend on q)
+    assert np.allclose(d["critical_sigma_w2"], 2.0)
+    assert len(d["sigma_w2"]) == 9 and len(d["sigma_b2"]) == 5 and np.shape(d["xi_c"]) == (5, 9)
+    assert "order-to-chaos" in out and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_phase_says_so_when_there_is_nothing_to_draw(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    figure = tmp_path / "phase.png"
+    # ReLU's correlations approach 1 slower than any exponential, here on the chaotic side: xi_c is infinite
+    assert main(["phase", "--activation", "relu", "--sigma-w2", "2.5", "4", "--sigma-b2", "0", "1e-12",
+                 "--points", "3", "2",
+                 "--plot", str(figure)]) == 0
+    assert not figure.exists() and "no figure written" in capsys.readouterr().out

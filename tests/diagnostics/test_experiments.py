@@ -1,4 +1,5 @@
 import math
+import re
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 import tinynet as tn
 from diagnostics import experiments as ex
-from diagnostics import report
+from diagnostics import report, theory
 from diagnostics.numerics import log10_mean
 
 
@@ -128,3 +129,41 @@ def test_repeats_reuse_one_network_with_the_numbers_of_fresh_ones():
     rng = np.random.default_rng(4)
     fresh = [gradient_probe(config.build(rng)).log10_mean_abs_grad for _ in range(3)]
     assert result.repeat_log10_mean_abs_grad == fresh
+
+
+def test_predict_config_carries_the_theorys_spread_between_networks():
+    config = ex.ProbeConfig("tanh", "normal:0.15", depth=12, width=24)
+    p, note = ex.predict_config(config)
+    theirs = theory.predict("tanh", 0.15 * np.sqrt(24), 12, 24)
+    assert note is None and p.log10_grad_norm_sd == pytest.approx(theirs.log10_grad_norm_sd)
+    assert p.per_layer_grad_norm_log10_sd == pytest.approx(list(theirs.per_layer_grad_norm_log10_sd))
+    # the same network given by its sizes takes predict_network's path, and agrees
+    mixed = ex.predict_config(ex.ProbeConfig("tanh", "normal:0.15", sizes=[24] * 13, final_linear=False))[0]
+    assert mixed.typical_log10_mean_abs_grad == pytest.approx(p.typical_log10_mean_abs_grad)
+    assert mixed.log10_grad_norm_sd == pytest.approx(p.log10_grad_norm_sd) and mixed.regime == p.regime
+
+
+def test_probe_config_of_mixed_sizes_is_what_predict_network_describes():
+    config = ex.ProbeConfig("relu", "he_normal", sizes=(30, 20, 5), final_linear=True, repeats=2)
+    assert (config.depth, config.width, config.square, config.streamed) == (2, None, False, False)
+    net = config.build(np.random.default_rng(0))
+    assert [layer.label() for layer in net] == ["Linear(30 -> 20)", "ReLU()", "Linear(20 -> 5)"]
+    p, _ = ex.predict_config(config)
+    assert p.typical_log10_mean_abs_grad == pytest.approx(theory.predict_network(net).typical_log10_mean_abs_grad)
+
+
+@pytest.mark.parametrize("sizes, error, message", [
+    ((5,), ValueError, "sizes needs at least 2 widths"),
+    ("5,3", TypeError, "sizes must be a list of layer widths"),
+    ((5, 0), ValueError, "sizes[1] must be a positive integer, got 0"),
+    ((5, 2.0), TypeError, "sizes[1] must be a positive integer, got 2.0"),
+    ((10**5, 3, 10**5), ValueError, "more than 512 MB"),
+])
+def test_probe_config_refuses_bad_sizes_naming_them(sizes, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        ex.ProbeConfig("relu", "he_normal", sizes=sizes)
+
+
+def test_probe_config_final_linear_takes_a_bool():
+    with pytest.raises(TypeError, match="final_linear must be True or False"):
+        ex.ProbeConfig("relu", "he_normal", final_linear="False")

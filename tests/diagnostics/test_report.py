@@ -25,6 +25,13 @@ def test_a_spread_between_networks_is_shown_beside_the_typical_value():
     assert "±" not in str(report.experiment_table([result()]))
     assert report.experiment_json(result(sd=0.3))["log10_grad_norm_sd"] == 0.3
     assert "log10_grad_norm_sd" not in report.experiment_json(result())
+    assert with_spread(0.7412, 0.0123, ".3f") == "0.741 ± 0.012" and with_spread(-1.5, 0.25, "+.2f") == "-1.50 ± 0.25"
+
+
+def test_every_legend_that_shows_a_spread_says_what_it_is():
+    for legend in (report.EXPERIMENT_LEGEND, report.PER_LAYER_LEGEND):
+        assert " ".join(legend.split()).count(report.SPREAD) == 1
+        assert max(len(line) for line in legend.splitlines()) <= 100
 
 
 def test_numbers_that_cannot_be_computed_say_so_in_words():
@@ -43,7 +50,7 @@ def test_numbers_that_cannot_be_computed_say_so_in_words():
 
 def test_legends_are_a_few_lines_that_fit_a_terminal_and_point_to_the_theory():
     for legend in (report.EXPERIMENT_LEGEND, report.MATRICES_LEGEND, report.CRITICAL_LEGEND,
-                   report.SPECTRUM_LEGEND):
+                   report.SPECTRUM_LEGEND, report.PHASE_LEGEND):
         lines = legend.splitlines()
         assert len(lines) <= 5 and max(len(line) for line in lines) <= 100
         assert "docs/theory.md" in legend
