@@ -397,13 +397,17 @@ def spectrum_text(result, init, seed):
     elif measured is None:
         measured_text = "not measured (J is exactly zero in every network: no signal reaches the output)"
     else:
-        measured_text = f"measured {_log10_var(measured)} (median over networks)"
+        values = [s.log10_normalized_variance for s in finite if math.isfinite(s.log10_normalized_variance)]
+        spread = f"; range {min(values):.2f} .. {max(values):.2f}" if len(values) > 1 else ""
+        measured_text = f"measured {_log10_var(measured)} (median over networks{spread})"
     what = f"\nSpread of the {cfg.width} eigenvalues of J J^T, log10 var/mean^2"
     predicted = result.predicted_log10_normalized_variance
     if predicted is None:
         lines.append(f"{what}: {measured_text}; no prediction: {result.prediction_note}")
     else:
-        lines.append(f"{what}: {measured_text}, predicted {_log10_var(predicted)}")
+        # free probability gives the infinite-width value only, no spread between networks
+        lines.append(f"{what}: {measured_text}, predicted {_log10_var(predicted)} (infinite width: one value, "
+                     "no spread)")
         if cfg.width > 1 and predicted > result.largest:
             lines.append(f"the prediction (infinite width) exceeds log10({cfg.width} - 1) = {result.largest:.2f}, "
                          f"the largest var/mean^2 of {cfg.width} values >= 0\n(one non-zero, the rest 0): "
