@@ -23,6 +23,7 @@ from .losses import (
 from .normalization import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter
+from .residual import Residual
 from .serialization import ModelFileError, load, save
 from .summary import ModelSummary, SummaryRow, summary
 from .training import History, NonFiniteLossError, evaluate, fit, predict
