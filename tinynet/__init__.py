@@ -11,6 +11,7 @@ from .activations import (
     Softplus, Tanh, activation, available_activations,
 )
 from .containers import MLP, Sequential
+from .dropout import Dropout
 from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import GradcheckReport, gradcheck
 from .hooks import HandleGroup, RemovableHandle, register_hooks
