@@ -12,11 +12,16 @@ Checks return a problem as text (or None); ``load`` words it as a damaged
 file, ``save`` as a network it cannot write.
 """
 
+import math
+
 import numpy as np
 
 from .activations import Activation, activation, available_activations
 from .containers import MLP, Sequential
+from .dropout import Dropout
 from .linear import Linear
+from .normalization import BatchNorm1d, LayerNorm
+from .residual import Residual
 
 FLOAT_DTYPES = tuple(np.dtype(d) for d in ("float16", "float32", "float64"))
 
@@ -55,6 +60,22 @@ def _sizes(value):
     if not isinstance(value, list) or len(value) < 2:
         return f"should be a list of at least two widths, got {value!r:.40}"
     return next((f"entry {i} {p}" for i, p in enumerate(map(_size, value)) if p), None)
+
+
+def _shape(value):
+    if not isinstance(value, list) or not value:
+        return f"should be a list of at least one size, got {value!r:.40}"
+    return next((f"entry {i} {p}" for i, p in enumerate(map(_size, value)) if p), None)
+
+
+def _number(value, low=-math.inf, high=math.inf, low_open=False):
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
+        and (low < value if low_open else low <= value) and value <= high
+    return None if ok else f"should be a number in {'(' if low_open else '['}{low}, {high}], got {value!r:.40}"
+
+
+def _float_dtype_or_none(value):
+    return None if value is None else _float_dtype(value)
 
 
 def _layers(value):
@@ -115,6 +136,33 @@ def _build_mlp(d, children, rng):
                rng=rng, dtype=d["dtype"])
 
 
+def _describe_residual(res):
+    return {"alpha": res.get_config()["alpha"], "learnable_alpha": res.learnable_alpha,
+            "dtype": res.alpha.dtype.name if res.learnable_alpha else None,
+            "block": describe(res.block)}
+
+
+def _build_residual(d, children, rng):
+    res = Residual(children[0], alpha=d["alpha"], learnable_alpha=d["learnable_alpha"])
+    if res.learnable_alpha:
+        res.alpha.data = res.alpha.data.astype(d["dtype"] or "float64")
+    return res
+
+
+def _affine_arrays(d, shape, weight, bias):
+    dtype = np.dtype(d["dtype"])
+    return {**({"weight": (shape, dtype)} if weight else {}), **({"bias": (shape, dtype)} if bias else {})}
+
+
+def _batchnorm_arrays(d):
+    dtype, shape = np.dtype(d["dtype"]), (d["num_features"],)
+    arrays = _affine_arrays(d, shape, d["affine"], d["affine"])
+    if d["track_running_stats"]:
+        arrays.update(running_mean=(shape, dtype), running_var=(shape, dtype),
+                      num_batches_tracked=((), np.dtype("int64")))
+    return arrays
+
+
 KINDS = {
     "Linear": Kind(
         Linear, {"in_features": _size, "out_features": _size, "bias": _bool, "dtype": _float_dtype},
@@ -130,6 +178,32 @@ KINDS = {
         MLP, {"sizes": _sizes, "activation": _activation_or_none, "bias": _bool,
               "final_activation": _bool, "dtype": _float_dtype},
         build=_build_mlp, children=mlp_children, describe=_describe_mlp),
+    "Residual": Kind(
+        Residual, {"alpha": _number, "learnable_alpha": _bool, "dtype": _float_dtype_or_none,
+                   "block": lambda v: None},  # the block is checked as a child
+        build=_build_residual, children=lambda d: [("block", d["block"])],
+        arrays=lambda d: {"alpha": ((), np.dtype(d["dtype"] or "float64"))} if d["learnable_alpha"] else {},
+        describe=_describe_residual),
+    "LayerNorm": Kind(
+        LayerNorm, {"normalized_shape": _shape, "eps": lambda v: _number(v, 0, low_open=True),
+                    "elementwise_affine": _bool, "bias": _bool, "dtype": _float_dtype},
+        build=lambda d, children, rng: LayerNorm(
+            d["normalized_shape"], eps=d["eps"], elementwise_affine=d["elementwise_affine"],
+            bias=d["bias"], dtype=d["dtype"]),
+        arrays=lambda d: _affine_arrays(d, tuple(d["normalized_shape"]), d["elementwise_affine"],
+                                        d["elementwise_affine"] and d["bias"])),
+    "BatchNorm1d": Kind(
+        BatchNorm1d, {"num_features": _size, "eps": lambda v: _number(v, 0, low_open=True),
+                      "momentum": lambda v: None if v is None else _number(v, 0, 1),
+                      "affine": _bool, "track_running_stats": _bool, "dtype": _float_dtype},
+        build=lambda d, children, rng: BatchNorm1d(
+            d["num_features"], eps=d["eps"], momentum=d["momentum"], affine=d["affine"],
+            track_running_stats=d["track_running_stats"], dtype=d["dtype"]),
+        arrays=_batchnorm_arrays),
+    # a loaded Dropout draws its masks from a fresh generator: set its rng to repeat them
+    "Dropout": Kind(
+        Dropout, {"p": lambda v: _number(v, 0, 1)},
+        build=lambda d, children, rng: Dropout(d["p"])),
     "activation": Kind(
         Activation, {"name": lambda v: None, "config": lambda v: None},  # checked as a whole
         build=lambda d, children, rng: activation(d["name"], **d["config"])),

@@ -52,7 +52,9 @@ def save(obj, path):
     """Write ``obj`` to ``path`` atomically: a network (architecture and arrays) or a state dict.
 
     ``obj`` is a tinynet ``Layer`` built from ``Linear``, ``Sequential``,
-    ``MLP`` and registered activations, or a dict ``name -> array`` such as
+    ``MLP``, ``Residual``, ``LayerNorm``, ``BatchNorm1d``, ``Dropout`` and
+    registered activations (with their buffers, such as running
+    statistics), or a dict ``name -> array`` such as
     ``net.state_dict()`` (floating or int64 arrays), which is how a custom
     network's weights are stored. Anything ``load`` would refuse is refused
     here, before anything is written: a TypeError or ValueError naming the
@@ -112,6 +114,7 @@ def _model_contents(net):
         raise TypeError(f"save: {problem}; load would refuse the file, so nothing was written")
     expected = architecture.expected_arrays(spec)
     arrays = {name: p.data for name, p in net.named_parameters()}
+    arrays.update(net.named_buffers())  # running statistics are saved with the weights
     for name in arrays:
         if name not in expected:
             raise TypeError(f"save: the array {name!r} is not part of its layer's description; "
@@ -192,11 +195,13 @@ def _load(f):
         return arrays
     net = architecture.build(header["model"], np.random.default_rng(0))  # weights overwritten
     params = dict(net.named_parameters())
-    if list(params) != list(arrays):
+    names = list(params) + [name for name, _ in net.named_buffers()]
+    if sorted(names) != sorted(arrays):
         raise RuntimeError("tinynet.architecture: an entry's arrays differ from its layer's "
-                           f"{list(params)} != {list(arrays)}")
+                           f"{names} != {list(arrays)}")
     for name, p in params.items():
         p.data = arrays[name]
+    net.load_state_dict({name: a for name, a in arrays.items() if name not in params}, strict=False)
     return net
 
 

@@ -284,3 +284,22 @@ def test_batchnorm_names_itself_and_the_shapes_for_bad_input(shape):
                                          r"or \(batch, 3, length\), got"):
         tn.BatchNorm1d(3).forward(np.zeros(shape))
 
+
+@pytest.mark.parametrize("layer", [
+    tn.BatchNorm1d(3), tn.BatchNorm1d(3, momentum=None, affine=False, dtype=np.float32),
+    tn.BatchNorm1d(3, eps=1e-3, track_running_stats=False), tn.LayerNorm((3,), eps=1e-6),
+    tn.LayerNorm(3, bias=False, dtype=np.float32), tn.LayerNorm(3, elementwise_affine=False),
+], ids=repr)
+def test_save_and_load_keep_parameters_and_running_statistics(tmp_path, layer):
+    randomized(layer)
+    for seed in range(3):
+        layer.forward(data((5, 3), seed=seed, loc=seed).astype(layer.dtype))
+    tn.save(layer, tmp_path / "norm.npz")
+    back = tn.load(tmp_path / "norm.npz")
+    assert repr(back) == repr(layer)
+    state, loaded = layer.state_dict(), back.state_dict()
+    assert list(loaded) == list(state)
+    for name, value in state.items():
+        assert loaded[name].dtype == value.dtype and np.array_equal(loaded[name], value), name
+    x = data((4, 3), seed=9).astype(layer.dtype)
+    np.testing.assert_array_equal(back.eval().forward(x), layer.eval().forward(x))

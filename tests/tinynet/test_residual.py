@@ -152,3 +152,25 @@ def test_repr_shows_alpha_and_the_block():
                          "  (block): Linear(in_features=2, out_features=2, bias=True)\n)")
     assert res.label() == "Residual(Linear(2 -> 2))"
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_save_and_load_a_network_of_remedies(tmp_path, dtype):
+    rng = np.random.default_rng(0)
+    inner = tn.Sequential(tn.LayerNorm(4), tn.Linear(4, 4, rng=rng), tn.BatchNorm1d(4, momentum=None),
+                          tn.Tanh(), tn.Dropout(0.3))
+    net = tn.Sequential(tn.Linear(3, 4, rng=rng), tn.Residual(inner, alpha=0.0, learnable_alpha=True),
+                        tn.Residual(tn.Linear(4, 4, rng=rng), alpha=0.5)).to(dtype)
+    for seed in range(3):
+        net.forward(data((5, 3), seed=seed).astype(dtype))
+    net[1].alpha.data[...] = 0.25
+    tn.save(net, tmp_path / "net.npz")
+    back = tn.load(tmp_path / "net.npz")
+    assert repr(back) == repr(net)
+    state, loaded = net.state_dict(), back.state_dict()
+    assert list(loaded) == list(state) and "1.block.2.running_var" in state
+    for name, value in state.items():
+        assert loaded[name].dtype == value.dtype and np.array_equal(loaded[name], value), name
+    x = data((2, 3), seed=9).astype(dtype)
+    np.testing.assert_array_equal(back.eval().forward(x), net.eval().forward(x))
+    back.reset_parameters(rng)
+    assert float(back[1].alpha.data) == 0.0  # ReZero's start survives the file

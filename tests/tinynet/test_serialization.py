@@ -380,7 +380,8 @@ REFUSED_BY_SAVE = {
     "custom layer": (
         lambda: tn.Sequential(tn.Linear(3, 2), Doubler()),
         TypeError, "save: cannot save layer '1', Doubler(): tinynet can rebuild only Linear, "
-                   "Sequential, MLP and registered activations; save its weights with "
+                   "Sequential, MLP, Residual, LayerNorm, BatchNorm1d, Dropout and registered "
+                   "activations; save its weights with "
                    "tinynet.save(net.state_dict(), path) instead"),
 }
 
