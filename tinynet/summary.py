@@ -56,7 +56,10 @@ def summary(net, input_size, verbose=1):
     ``input_size`` includes the batch dimension, as in torchinfo:
     ``summary(net, (1, 784))`` for a ``Linear(784 -> ...)`` first layer.
     Output shapes come from forward hooks on every layer; the hooks are
-    removed after, and no gradient is computed. ``verbose=0`` does not print.
+    removed after, and no gradient is computed. The forward runs in eval
+    mode, as torchinfo's does by default, so a batch of one passes
+    BatchNorm1d and no running statistics change; each layer's mode is
+    restored after. ``verbose=0`` does not print.
     """
     if not isinstance(net, Layer):
         raise TypeError(f"summary: net must be a tinynet Layer, got {type(net).__name__}")
@@ -74,12 +77,17 @@ def summary(net, input_size, verbose=1):
         shapes[id(layer)] = tuple(y.shape)
 
     handles = [m.register_forward_hook(record) for m in net.modules()]
+    # in eval mode, as torchinfo runs by default: no running statistics move, no mask is drawn
+    modes = [(m, m.training) for m in net.modules()]
+    net.eval()
     try:
         with no_grad():  # a look at the shapes: nothing kept for a backward
             net.forward(np.zeros(shape, dtype=dtype))
     finally:
         for h in handles:
             h.remove()
+        for m, training in modes:
+            m.training = training
     rows, counters = [], {}
     for name, m in net.named_modules():
         depth = 0 if name == "" else name.count(".") + 1

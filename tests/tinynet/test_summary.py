@@ -53,3 +53,16 @@ def test_summary_keeps_nothing_for_a_backward():
     tn.summary(model, (1, 3), verbose=0)
     with pytest.raises(RuntimeError, match="backward needs a forward first"):
         model.backward(np.ones((1, 2)))
+
+
+def test_runs_in_eval_mode_without_side_effects_and_restores_each_mode():
+    rng = np.random.default_rng(0)
+    model = tn.Sequential(tn.Linear(4, 3, rng=rng), tn.BatchNorm1d(3), tn.Dropout(0.5, rng=rng),
+                          tn.Linear(3, 2, rng=rng))
+    model[3].eval()
+    state = rng.bit_generator.state
+    s = tn.summary(model, (1, 4), verbose=0)  # a batch of one: BatchNorm1d in eval mode takes it
+    assert rng.bit_generator.state == state  # no dropout mask drawn
+    assert [r.output_shape for r in s.rows] == [(1, 2), (1, 3), (1, 3), (1, 3), (1, 2)]
+    assert int(model[1].num_batches_tracked) == 0
+    assert [m.training for m in model.modules()] == [True, True, True, True, False]
