@@ -228,14 +228,14 @@ def _inference(net):
     What ``evaluate`` and ``predict`` use: Dropout and BatchNorm switch to
     their inference behaviour, and no forward keeps anything for a backward.
     """
-    was_training = getattr(net, "training", False)
+    modes = [(m, m.training) for m in net.modules()]  # each its own: a frozen BatchNorm stays in eval
     net.eval()
     try:
         with no_grad():
             yield net
     finally:
-        if was_training:
-            net.train()
+        for m, training in modes:
+            m.training = training
 
 
 def predict(net, x, batch_size=None):

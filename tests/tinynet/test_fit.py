@@ -385,3 +385,13 @@ def test_predict_names_bad_input():
         tn.predict(net, np.ones(3))
     with pytest.raises(ValueError, match="predict: batch_size must be a positive integer"):
         tn.predict(net, np.ones((2, 3)), batch_size=0)
+
+
+def test_evaluate_and_predict_give_back_each_layers_own_mode():
+    rng = np.random.default_rng(0)
+    frozen = tn.BatchNorm1d(4).eval()  # kept in eval by hand, as for fine-tuning
+    net = tn.Sequential(tn.Linear(3, 4, rng=rng), frozen, tn.ReLU(), tn.Linear(4, 2, rng=rng))
+    x, y = rng.standard_normal((6, 3)), np.array([0, 1, 0, 1, 1, 0])
+    tn.predict(net, x)
+    tn.evaluate(net, tn.CrossEntropyLoss(), x, y)
+    assert [m.training for m in net.modules()] == [True, True, False, True, True]
