@@ -9,14 +9,16 @@ true value is ``mantissa * 10 ** log10_scale``, finite at any depth and in
 float32.
 """
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import tinynet as tn
+from tinynet.checks import check_rng, check_size
 
-from .numerics import float_from_log10, frobenius_norm, to_float64
+from .numerics import float_from_log10, frobenius_norm, log10_mean, to_float64
 from .recorders import NonFiniteDetector
 
 _LOG10_2 = math.log10(2.0)
@@ -232,47 +234,186 @@ def gradient_probe(net, x=None):
     ``x``: ``(in_features,)`` or ``(1, in_features)``; the default, as in the
     lecture, is a vector of ones. The backward pass starts from the identity
     (one cotangent per output), so what comes out is ``J: (out, in)``,
-    row i the gradient of output i. Backward hooks on every layer record the
-    norm and rescale. When every layer is scale-equivariant (bias-free
-    ``Linear``, ReLU-like activations), the forward signal is rescaled too,
-    which keeps it finite at any depth without changing J; otherwise a nan
-    or inf in the forward pass is reported (``nonfinite``), not propagated;
-    so is one in the backward pass (a gradient that overflows within a layer).
-    Parameter gradients are not computed; the network is left as it was.
+    row i the gradient of output i. The gradient is measured where it
+    leaves each block (``measured_layers``): each Linear, or each
+    ``Residual`` as a whole, whose gradient is the skip's plus the branch's.
+    Backward hooks there record the norm and rescale. When every layer is
+    scale-equivariant (bias-free ``Linear``, ReLU-like activations), the
+    forward signal is rescaled too, which keeps it finite at any depth
+    without changing J; otherwise a nan or inf in the forward pass is
+    reported (``nonfinite``), not propagated; so is one in the backward pass
+    (a gradient that overflows within a layer). The pass runs in training
+    mode (a ``Dropout`` draws one mask, which the backward pass reuses);
+    a network with ``BatchNorm1d`` needs a batch: see
+    ``batch_gradient_probe``. Parameter gradients are not computed; the
+    network is left as it was, modes and buffers included.
     """
+    for _, m in net.named_modules():
+        if isinstance(m, tn.BatchNorm1d):
+            raise ValueError(f"gradient_probe: {m.label()} normalizes over a batch and one input is none; "
+                             "probe the network with batch_gradient_probe(net, batch_size=...)")
     named = [(name, m) for name, m in net.named_modules() if not m.is_container]
     leaves = [m for _, m in named]
     x = _probe_input(x, [m for m in leaves if isinstance(m, tn.Linear)])
-    # the gradient is measured (and rescaled) after each layer with parameters:
-    # the lecture's "layer" is a Linear with its activation
-    own = {id(m): list(m.parameters(recurse=False)) for m in leaves}
-    measured = [m for m in leaves if own[id(m)]] or leaves
-    params = [p for m in leaves for p in own[id(m)]]
-    saved = [p.requires_grad for p in params]
-    for p in params:
-        p.requires_grad = False
-    try:
-        # rescaling after each layer with parameters is enough: an activation
+    with _probing(net):
+        # rescaling after each measured block is enough: an activation
         # alone cannot carry the signal out of range before the next one
+        measured = measured_layers(net)
         rescaled = measured if all(is_scale_equivariant(m) for m in leaves) else []
         y, nonfinite = _forward(net, x, rescaled)
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
-        rescaler = LogRescaler({id(m): name for name, m in named})
-        # as in the forward pass: an overflow on the way (a saturated slope exp(-2|z|) at
-        # |z| near the float's limit is 0, its true value) is measured, not warned about
-        with tn.HandleGroup(m.register_backward_hook(rescaler.backward_hook) for m in measured), \
-                np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            j = net.backward(np.eye(y.shape[1], dtype=y.dtype))
-    finally:
-        for p, flag in zip(params, saved):
-            p.requires_grad = flag
+        rescaler = measured_backward(net, measured, np.eye(y.shape[1], dtype=y.dtype))
     if rescaler.nonfinite is not None:
         return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
     return JacobianProbeResult([n for n, _ in rescaler.records],
                                np.array([v for _, v in rescaler.records]),
-                               0.5 * math.log10(y.shape[1]), j, rescaler.log10_scale,
+                               0.5 * math.log10(y.shape[1]), rescaler.dx, rescaler.log10_scale,
                                records=rescaler.records)
+
+
+@dataclass
+class BatchProbeResult:
+    """What :func:`batch_gradient_probe` measured, and on which batch.
+
+    ``per_layer_grad_norm_log10[i]``: log10 of the Frobenius norm of the
+    Jacobian of the whole output batch with respect to the whole input
+    batch of the i-th last measured block (backward order, ``layers`` its
+    names), estimated from ``cotangents`` Gaussian cotangents;
+    ``log10_initial_norm``: that of the identity on the ``batch_size *
+    out_features`` outputs. ``input``: ``"N(0, I)"`` (drawn from the
+    probe's ``rng``) or ``"given"``.
+    """
+
+    layers: list
+    per_layer_grad_norm_log10: np.ndarray
+    log10_initial_norm: float
+    batch_size: int
+    cotangents: int
+    input: str
+    nonfinite: dict = None
+
+    @property
+    def finite(self):
+        return self.nonfinite is None
+
+    @property
+    def log10_grad_norm(self):
+        """log10 ||dY/dX||_F, Y the output batch and X the input batch."""
+        return float(self.per_layer_grad_norm_log10[-1]) if self.finite else None
+
+    @property
+    def change_log10(self):
+        """Decades by which the gradient norm changes from output to input."""
+        return self.log10_grad_norm - self.log10_initial_norm if self.finite else None
+
+
+def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
+    """Probe a network that couples the samples of a batch (``BatchNorm1d`` in training mode).
+
+    Such a network maps a batch X to a batch Y; what is measured is
+    ``||dY/dX||_F`` (docs/remedies.md). ``x``: the batch,
+    ``(batch, in_features)``; by default ``batch_size`` rows drawn from
+    N(0, I) with ``rng`` (a ``numpy.random.Generator``), mean(x**2) = 1 as
+    the lecture's ones. Each of ``cotangents`` passes backpropagates a
+    Gaussian cotangent G on the whole output batch, and E||G J||^2 =
+    ||J||_F^2: the norms are the root mean square over the passes. The
+    gradient is measured after the same blocks as ``gradient_probe``; the
+    network is left as it was.
+    """
+    cotangents = check_size("batch_gradient_probe", "cotangents", cotangents)
+    rng = check_rng("batch_gradient_probe", "rng", rng)
+    linears = [m for m in net.modules() if isinstance(m, tn.Linear)]
+    if x is None:
+        batch_size = check_size("batch_gradient_probe", "batch_size", batch_size)
+        if not linears:
+            raise ValueError("batch_gradient_probe: give x; the network has no Linear layer to size it by")
+        x, source = rng.standard_normal((batch_size, linears[0].in_features)).astype(linears[0].dtype), "N(0, I)"
+    else:
+        x, source = np.asarray(x), "given"
+        if x.ndim != 2 or x.shape[0] < 2:
+            raise ValueError(f"batch_gradient_probe: x must be a batch (batch, in_features) of at least "
+                             f"2 rows, got shape {x.shape}")
+    measured = measured_layers(net)
+    runs = []
+    with _probing(net):
+        for _ in range(cotangents):
+            y, nonfinite = _forward(net, x, [])
+            if nonfinite is not None:
+                return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source, nonfinite)
+            rescaler = measured_backward(net, measured, rng.standard_normal(y.shape).astype(y.dtype))
+            if rescaler.nonfinite is not None:
+                return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source,
+                                        rescaler.nonfinite)
+            runs.append([v for _, v in rescaler.records])
+    # the root mean square over the passes, in logs: log10 sqrt(mean(10 ** (2 v)))
+    norms = 0.5 * log10_mean(2.0 * np.array(runs))
+    return BatchProbeResult([n for n, _ in rescaler.records], norms, 0.5 * math.log10(y.size), len(x),
+                            cotangents, source)
+
+
+def measured_layers(net):
+    """The layers after which a probe measures the gradient, forward order: one per block.
+
+    ``Sequential`` containers are looked through; any other layer is a unit
+    (a ``Residual`` with everything inside it). The units that hold a
+    ``Linear`` are measured: the lecture's "layer" is a Linear with what
+    follows it (an activation, a normalization), and a residual block's
+    gradient is the one leaving the whole block. A network without a Linear
+    is measured after each unit with parameters, or after every unit.
+    """
+    units = []
+
+    def walk(layer):
+        if isinstance(layer, tn.Sequential):
+            for child in layer.children():
+                walk(child)
+        else:
+            units.append(layer)
+
+    walk(net)
+    for holds in (lambda u: any(isinstance(m, tn.Linear) for m in u.modules()),
+                  lambda u: any(True for _ in u.parameters())):
+        chosen = [u for u in units if holds(u)]
+        if chosen:
+            return chosen
+    return units
+
+
+@contextlib.contextmanager
+def _probing(net):
+    """Run ``net`` as a probe needs it: training mode (dropout masks, batch statistics), no
+    parameter gradients; on leaving, every layer's mode, ``requires_grad`` and buffer (BatchNorm's
+    running statistics) as they were."""
+    modes = [(m, m.training) for m in net.modules()]
+    flags = [(p, p.requires_grad) for p in net.parameters()]
+    buffers = [(b, b.copy()) for _, b in net.named_buffers()]
+    for p, _ in flags:
+        p.requires_grad = False
+    net.train()
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+        for p, flag in flags:
+            p.requires_grad = flag
+        for b, saved in buffers:
+            b[...] = saved
+
+
+def measured_backward(net, measured, dy):
+    """Backpropagate ``dy`` through ``net`` with a ``LogRescaler`` on each measured layer; the rescaler.
+
+    Its ``dx`` is the gradient at the input, divided by ``10 ** log10_scale``.
+    """
+    rescaler = LogRescaler({id(m): name for name, m in net.named_modules()})
+    # as in the forward pass: an overflow on the way (a saturated slope exp(-2|z|) at
+    # |z| near the float's limit is 0, its true value) is measured, not warned about
+    with tn.HandleGroup(m.register_backward_hook(rescaler.backward_hook) for m in measured), \
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rescaler.dx = net.backward(dy)
+    return rescaler
 
 
 def _probe_input(x, linears):

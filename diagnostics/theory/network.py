@@ -27,6 +27,7 @@ from ._checks import check_real, first_variance
 from .finite_width import BackwardStep, log_gain_moments
 from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
 from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
+from .remedy_rules import batch_norm_rule, dropout_rule, layer_norm_rule, predict_remedy_network, residual_rule
 
 __all__ = ["NetworkPrediction", "predict_network", "RULES"]
 
@@ -45,6 +46,7 @@ class Block:
     weights: str = "gaussian"
     kurtosis: float = 3.0
     activations: list = field(default_factory=list)
+    remedy: dict = field(default_factory=dict)  # set by a remedy's rule: {"kind": "Residual", "alpha": 1.0}
 
     def elementwise(self):
         """The block's elementwise chain as one activation (the identity when there is none)."""
@@ -78,6 +80,13 @@ class Walk:
         self.owner = owner
         self.blocks = []
         self.width = None
+
+    def branch(self, layer):
+        """The blocks ``layer`` makes on its own, starting at the current width (a residual branch)."""
+        inner = Walk(self.owner)
+        inner.width = self.width
+        _walk(layer, inner)
+        return inner.blocks
 
 
 def _linear_rule(layer, walk):
@@ -118,6 +127,10 @@ RULES = {
     tinynet.Linear: _linear_rule,
     tinynet.Activation: _activation_rule,
     tinynet.Sequential: _sequential_rule,
+    tinynet.Residual: residual_rule,
+    tinynet.LayerNorm: layer_norm_rule,
+    tinynet.BatchNorm1d: batch_norm_rule,
+    tinynet.Dropout: dropout_rule,
 }
 
 
@@ -325,8 +338,8 @@ def propagate(blocks, input_sq, owner):
                 typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns))
 
 
-def predict_network(net, x=None):
-    """Predict ``gradient_probe(net, x)`` for a network of Linear layers and activations.
+def predict_network(net, x=None, batch_size=None):
+    """Predict ``gradient_probe(net, x)`` for a network of Linear layers and activations, or of remedy blocks.
 
     ``net``: a tinynet ``Sequential`` (an ``MLP`` of any widths, with or
     without a final activation) or a single ``Linear``. Each Linear's
@@ -336,6 +349,13 @@ def predict_network(net, x=None):
     input, ``(in_features,)`` or ``(1, in_features)``, ones by default.
     ValueError for a layer the theory has no rule for, or an initializer
     with a non-zero mean.
+
+    A network of identical remedy blocks (``Residual`` around a Linear and
+    its activation; ``Linear -> LayerNorm or BatchNorm1d -> activation``;
+    ``Linear -> activation -> Dropout``) gets the remedies' theory
+    (docs/remedies.md) and a ``BlockPrediction``; with BatchNorm1d, of what
+    ``batch_gradient_probe`` measures on a batch of ``batch_size`` (or
+    ``x``'s rows). ValueError where no derivation holds, saying why.
     """
     owner = "predict_network"
     if not isinstance(net, tinynet.Layer):
@@ -345,6 +365,8 @@ def predict_network(net, x=None):
     if not walk.blocks:
         raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
     blocks = walk.blocks
+    if any(b.remedy for b in blocks):
+        return predict_remedy_network(owner, blocks, x, batch_size)
     input_sq = _input_sq(owner, x, blocks[0].in_features)
     r = propagate(blocks, input_sq, owner)
     return NetworkPrediction(
