@@ -1,0 +1,222 @@
+"""The remedies experiment: the lecture's failing networks, each with each remedy, probed and predicted.
+
+The networks (docs/remedies.md) are the lecture's MLPs of ``depth``
+layers of ``width`` units whose gradient fails: ReLU at weight std 0.1
+(vanishing) and 0.4 (exploding), the sigmoid at 0.1. Each is built as it
+is ("none") and with each remedy: the critical initialization (He's for
+ReLU), residual blocks ``Residual(Sequential(Linear, activation), alpha)``
+with alpha 1 and 1/sqrt(depth), ``Linear -> LayerNorm -> activation`` and
+``Linear -> BatchNorm1d -> activation`` at each batch size. Every
+configuration is probed on ``repeats`` fresh networks (BatchNorm ones on a
+N(0, I) batch, by ``batch_gradient_probe``) and predicted by
+``theory.predict_network`` from the same architecture. Each configuration
+draws from its own child of ``SeedSequence(seed)``. Nothing here prints:
+see ``diagnostics.report``.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+import tinynet as tn
+
+from . import theory
+from .experiments import verdict
+from .numerics import finite_or_none
+from .probes import batch_gradient_probe, gradient_probe
+
+#: The lecture's failing networks: (activation, weight std).
+NETWORKS = (("relu", 0.1), ("relu", 0.4), ("sigmoid", 0.1))
+
+#: The remedies, in the table's order; "batch_norm" once per batch size.
+REMEDIES = ("none", "critical_init", "residual", "residual_scaled", "layer_norm", "batch_norm")
+
+BATCH_SIZES = (8, 64)
+
+#: Gaussian cotangents per BatchNorm network (docs/remedies.md: at B = 64, 2 are within 0.02 decades).
+COTANGENTS = 2
+
+#: A prediction agrees with its measurement when they differ by at most this many decades.
+AGREEMENT_DECADES = 0.5
+
+
+@dataclass(frozen=True)
+class RemedyConfig:
+    """One failing network with one remedy: names and numbers only, so it can run in another process."""
+
+    activation: str
+    scale: float  # the failing network's weight std
+    remedy: str  # one of REMEDIES
+    depth: int = 50
+    width: int = 100
+    repeats: int = 10
+    dtype: str = "float64"
+    batch_size: int = None  # BatchNorm's batch; None for the others
+
+    @property
+    def network(self):
+        """The failing network's name, e.g. ``"relu 0.1"``."""
+        return f"{self.activation} {self.scale:g}"
+
+    @property
+    def alpha(self):
+        """The residual branch's scale: 1, or 1/sqrt(depth)."""
+        return 1.0 if self.remedy == "residual" else 1.0 / math.sqrt(self.depth)
+
+    @property
+    def sigma_w(self):
+        """The weights' sigma_w = std * sqrt(width): the critical one for ``critical_init``."""
+        if self.remedy == "critical_init":
+            return theory.critical_sigma_w(self.activation)
+        return self.scale * math.sqrt(self.width)
+
+    @property
+    def label(self):
+        """The remedy as the table names it."""
+        if self.remedy == "critical_init":
+            return f"critical init, sigma_w = {self.sigma_w:.4g}"
+        if self.remedy == "residual":
+            return "Residual, alpha = 1"
+        if self.remedy == "residual_scaled":
+            return f"Residual, alpha = 1/sqrt({self.depth})"
+        if self.remedy == "layer_norm":
+            return "LayerNorm"
+        if self.remedy == "batch_norm":
+            return f"BatchNorm, B = {self.batch_size}"
+        return "none"
+
+    def build(self, rng):
+        """A fresh network of this configuration, weights drawn from ``rng``."""
+        k, dtype = self.width, np.dtype(self.dtype)
+        init = tn.init.Normal(std=self.sigma_w / math.sqrt(k))
+        blocks = []
+        for _ in range(self.depth):
+            linear = tn.Linear(k, k, bias=False, weight_init=init, rng=rng, dtype=dtype)
+            act = tn.activation(self.activation)
+            if self.remedy in ("residual", "residual_scaled"):
+                blocks.append(tn.Residual(tn.Sequential(linear, act), alpha=self.alpha))
+            elif self.remedy == "layer_norm":
+                blocks += [linear, tn.LayerNorm(k, dtype=dtype), act]
+            elif self.remedy == "batch_norm":
+                blocks += [linear, tn.BatchNorm1d(k, dtype=dtype), act]
+            else:
+                blocks += [linear, act]
+        return tn.Sequential(*blocks)
+
+
+def remedy_configs(depth=50, width=100, repeats=10, dtype="float64", batch_sizes=BATCH_SIZES):
+    """Every failing network with every remedy, in the table's order."""
+    kw = dict(depth=depth, width=width, repeats=repeats, dtype=dtype)
+    configs = []
+    for act, scale in NETWORKS:
+        for remedy in REMEDIES:
+            sizes = batch_sizes if remedy == "batch_norm" else (None,)
+            configs += [RemedyConfig(act, scale, remedy, batch_size=b, **kw) for b in sizes]
+    return configs
+
+
+@dataclass
+class RemedyResult:
+    """One configuration probed on ``repeats`` networks, beside the theory's prediction.
+
+    ``measured_changes``: per network, the decades by which the gradient
+    norm changes from output to input (None: non-finite, or exactly 0);
+    ``measured_log10_change`` their median, ``measured_sd`` their standard
+    deviation; ``measured_per_block``: the median change after each block,
+    backward order. ``predicted_log10_change``: the typical network's
+    (mean-field where no finite-width theory exists, ``prediction_kind``
+    says which), None with the reason in ``prediction_note``;
+    ``predicted_sd`` the spread between networks, where derived.
+    ``input``: what was probed, ``"ones"`` or ``"N(0, I) batch of B"``.
+    """
+
+    config: RemedyConfig
+    input: str
+    measured_changes: list
+    measured_log10_change: float
+    measured_sd: float
+    measured_per_block: list
+    predicted_log10_change: float = None
+    predicted_sd: float = None
+    predicted_per_block: list = None
+    prediction_kind: str = None
+    prediction_note: str = None
+
+    @property
+    def verdict(self):
+        """vanishing, stable or exploding, from the measured change."""
+        return verdict(self.measured_log10_change)
+
+    @property
+    def agrees(self):
+        """True if the prediction lies within AGREEMENT_DECADES of the measurement (None: nothing to compare)."""
+        if self.predicted_log10_change is None or self.measured_log10_change is None:
+            return None
+        return abs(self.predicted_log10_change - self.measured_log10_change) <= AGREEMENT_DECADES
+
+
+def predict_remedy(config, net):
+    """``(change, sd, per-block changes, kind, note)``: the theory's prediction for ``net``, or why none."""
+    try:
+        p = theory.predict_network(net, batch_size=config.batch_size)
+    except (ValueError, OverflowError) as e:
+        return None, None, None, None, str(e)
+    if isinstance(p, theory.NetworkPrediction):
+        curve, sd, kind = p.typical_per_layer_grad_norm_log10, p.log10_grad_norm_sd, "typical"
+        start = p.log10_initial_norm
+    else:
+        typical = p.typical_per_block_grad_norm_log10
+        curve, kind = (p.per_block_grad_norm_log10, "mean-field") if typical is None else (typical, "typical")
+        sd, start = p.sd_log10, 0.5 * math.log10(p.start_size)
+    changes = [finite_or_none(c - start) for c in curve]
+    if changes[-1] is None:
+        return None, None, None, None, "the prediction leaves float range"
+    return changes[-1], finite_or_none(sd), changes, kind, None
+
+
+def run_remedy(config, rng):
+    """Probe ``config.repeats`` fresh networks of ``config`` and predict them: a :class:`RemedyResult`."""
+    changes, curves, prediction = [], [], None
+    for _ in range(config.repeats):
+        net = config.build(rng)
+        if prediction is None:  # from the initializers, the same for every network
+            prediction = predict_remedy(config, net)
+        if config.batch_size is None:
+            r = gradient_probe(net)
+            change = r.log10_grad_norm - r.log10_initial_norm if r.finite else None
+        else:
+            r = batch_gradient_probe(net, batch_size=config.batch_size, cotangents=COTANGENTS, rng=rng)
+            change = r.change_log10
+        if r.finite:
+            curves.append(np.asarray(r.per_layer_grad_norm_log10) - r.log10_initial_norm)
+        changes.append(finite_or_none(change))
+    kept = [c for c in changes if c is not None]
+    with np.errstate(invalid="ignore"):  # a gradient of exactly 0 is -inf in every later block
+        per_block = [finite_or_none(v) for v in np.median(curves, axis=0)] if curves else []
+    source = "ones" if config.batch_size is None else f"N(0, I) batch of {config.batch_size}"
+    change, sd, predicted, kind, note = prediction
+    return RemedyResult(config, source, changes,
+                        float(np.median(kept)) if len(kept) == len(changes) else None,
+                        float(np.std(kept)) if len(kept) == len(changes) else None, per_block,
+                        change, sd, predicted, kind, note)
+
+
+def _run(task):
+    config, seed = task
+    return run_remedy(config, np.random.default_rng(seed))
+
+
+def run_remedies(configs, seed=0, executor=None, progress=False):
+    """Run every :class:`RemedyConfig`, each seeded by its own child of ``SeedSequence(seed)``.
+
+    ``executor``: any ``concurrent.futures.Executor`` (None: here, in
+    order); the results are the same whatever it is.
+    """
+    tasks = list(zip(configs, np.random.SeedSequence(seed).spawn(len(configs))))
+    mapped = map(_run, tasks) if executor is None else executor.map(_run, tasks)
+    if progress:
+        from tqdm import tqdm
+
+        mapped = tqdm(mapped, total=len(tasks), desc="remedies", disable=None, leave=False)
+    return list(mapped)
