@@ -21,7 +21,7 @@ import numpy as np
 
 import tinynet as tn
 
-from . import experiments, parallel, plot, report, theory
+from . import experiments, parallel, plot, remedies as remedy_experiments, report, theory
 
 PROG = "python -m diagnostics"
 
@@ -452,6 +452,40 @@ def train_options(p):
     _outputs(p)
 
 
+def remedies(args):
+    """The lecture's failing networks with each remedy: the gradient's change, measured and predicted.
+
+    ReLU at weight std 0.1 (vanishing) and 0.4 (exploding) and the sigmoid
+    at 0.1, each as it is and with the critical initialization, residual
+    blocks (alpha 1 and 1/sqrt(depth)), LayerNorm and BatchNorm (one row
+    per batch size). Each is probed on fresh networks and predicted by the
+    theory of docs/remedies.md; BatchNorm networks are probed on a N(0, I)
+    batch, the others on the lecture's ones.
+    """
+    configs = remedy_experiments.remedy_configs(args.depth, args.width, args.repeats, args.dtype,
+                                                tuple(dict.fromkeys(args.batch_size)))
+    with parallel.pool(args.jobs, len(configs)) as executor:
+        results = remedy_experiments.run_remedies(configs, args.seed, executor, _progress(args))
+    say(args, report.remedies_text(results, args.seed))
+    write_json(args, report.remedies_json(results, args.seed))
+    write_plot(args, plot.remedy_curves, results,
+               title=f"The remedies: gradient norm through {args.depth} blocks of {args.width}, "
+                     "measured and predicted")
+    return 0
+
+
+def remedies_options(p):
+    p.add_argument("--depth", type=_positive_int, default=50, help="number of blocks (default 50)")
+    p.add_argument("--width", type=_int_at_least(4, "an integer >= 4"), default=100,
+                   help="width of every block, at least 4 (default 100)")
+    p.add_argument("--repeats", type=_positive_int, default=10, help="fresh networks per row (default 10)")
+    p.add_argument("--batch-size", type=_int_at_least(2, "an integer >= 2"), nargs="+", default=[8, 64],
+                   metavar="B", help="BatchNorm's batch sizes, one row each (default 8 64)")
+    _dtype(p)
+    _jobs(p)
+    _outputs(p)
+
+
 #: name: (run, options, one-line help). The order is the order of --help.
 COMMANDS = {
     "lecture": (lecture, lecture_options, "reproduce every experiment of the lecture"),
@@ -461,6 +495,7 @@ COMMANDS = {
     "phase": (phase, phase_options, "the order-to-chaos phase diagram of an activation (mean field)"),
     "spectrum": (spectrum, spectrum_options, "singular values of the input-output Jacobian (dynamical isometry)"),
     "train": (train, train_options, "probe an MLP at initialization, then train it on toy data"),
+    "remedies": (remedies, remedies_options, "the failing networks with each remedy, measured and predicted"),
 }
 
 

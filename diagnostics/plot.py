@@ -246,3 +246,46 @@ def training(history, path, title=None, chance_loss=None, clip_grad_norm=None):
         ax.grid(alpha=0.3)
     _title(fig, title, 12)
     _save(fig, path)
+
+
+def remedy_curves(results, path, title=None):
+    """The gradient's change after each block, one panel per failing network, a colour per remedy.
+
+    ``results`` are ``RemedyResult``\\ s: the median measured change solid,
+    the predicted one dashed with circles in the same colour (none where
+    the theory gives no prediction).
+    """
+    plt = require_matplotlib()
+    networks = list(dict.fromkeys(r.config.network for r in results))
+    width = 5.2 * len(networks)
+    fig, axes = plt.subplots(1, len(networks), figsize=(width, 6.0), squeeze=False)
+    # one colour per remedy, whatever sigma_w the critical initialization has for each activation
+    def remedy(config):
+        return "critical init (He for ReLU)" if config.remedy == "critical_init" else config.label
+
+    colors = {label: f"C{i}" for i, label in enumerate(dict.fromkeys(remedy(r.config) for r in results))}
+    for ax, network in zip(axes[0], networks):
+        for r in (x for x in results if x.config.network == network):
+            color = colors[remedy(r.config)]
+            for curve, style, line in ((r.measured_per_block, STYLE_NOTE["measured"], 1.8),
+                                       (r.predicted_per_block, STYLE_NOTE["mean-field"], 1)):
+                if curve:
+                    y = np.array([np.nan if v is None else v for v in curve], dtype=float)
+                    blocks = np.arange(1, len(y) + 1)
+                    ax.plot(blocks, y, color=color, linewidth=line, markersize=3.5,
+                            markevery=max(1, len(y) // 8), zorder=3 if line == 1 else 2, **style)
+        ax.set_title(network)
+        ax.set_xlabel("blocks passed back from the output")
+        ax.set_ylabel("change of log10 gradient norm (decades)")
+        ax.grid(alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=c, linewidth=2, label=label) for label, c in colors.items()]
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=4, fontsize=8,
+               title="remedy (colour)", title_fontsize=8)
+    styles = _style_handles(["measured", "mean-field"])
+    styles[1].set_label("predicted (typical network; mean-field for BatchNorm)")
+    fig.legend(handles=styles, loc="lower right", bbox_to_anchor=(0.98, 0.0), ncol=1, fontsize=8,
+               title="line", title_fontsize=8)
+    _title(fig, title, width)
+    _save(fig, path, bottom=0.16)

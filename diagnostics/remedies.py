@@ -53,6 +53,7 @@ class RemedyConfig:
     repeats: int = 10
     dtype: str = "float64"
     batch_size: int = None  # BatchNorm's batch; None for the others
+    cotangents: int = COTANGENTS  # per BatchNorm network
 
     @property
     def network(self):
@@ -186,7 +187,7 @@ def run_remedy(config, rng):
             r = gradient_probe(net)
             change = r.log10_grad_norm - r.log10_initial_norm if r.finite else None
         else:
-            r = batch_gradient_probe(net, batch_size=config.batch_size, cotangents=COTANGENTS, rng=rng)
+            r = batch_gradient_probe(net, batch_size=config.batch_size, cotangents=config.cotangents, rng=rng)
             change = r.change_log10
         if r.finite:
             curves.append(np.asarray(r.per_layer_grad_norm_log10) - r.log10_initial_norm)

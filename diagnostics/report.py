@@ -496,3 +496,66 @@ def train_json(result, seed):
                       "clip_grad_norm": result.clip_grad_norm,
                       "history": result.history.history, "monitor": result.monitor.history,
                       "interrupted": result.history.interrupted})
+
+
+# ---------------------------------------------------------------------------
+# remedies: the failing networks with each remedy, measured beside predicted
+# ---------------------------------------------------------------------------
+
+REMEDIES = "docs/remedies.md"
+
+
+def remedies_text(results, seed):
+    """Everything ``remedies`` prints: the table of measured and predicted changes, and its legend."""
+    first = results[0].config
+    table = Table(["network", "remedy", "measured", "predicted", "verdict"],
+                  formats={"measured": lambda v: v, "predicted": lambda v: v})
+    notes = []
+    for r in results:
+        c = r.config
+        measured = with_spread(r.measured_log10_change, r.measured_sd, "+.2f")
+        if r.measured_log10_change is None:
+            lost = sum(v is None for v in r.measured_changes)
+            measured = "-"
+            notes.append(f"{c.network}, {c.label}: the gradient became exactly 0 or non-finite in {lost} "
+                         f"of {len(r.measured_changes)} networks")
+        if r.predicted_log10_change is None:
+            predicted = "no prediction"
+            notes.append(f"{c.network}, {c.label}: no prediction: {r.prediction_note}")
+        else:
+            predicted = with_spread(r.predicted_log10_change, r.predicted_sd, "+.2f")
+            if r.prediction_kind == "mean-field":
+                predicted += " (mean-field)"
+            if r.agrees is False:
+                predicted += " (off by more than 0.5)"
+        table.append({"network": c.network, "remedy": c.label, "measured": measured, "predicted": predicted,
+                      "verdict": r.verdict})
+    head = (f"The lecture's failing networks, {first.depth} blocks of {first.width}, with each remedy "
+            f"(seed {seed}, {first.dtype}): decades by which the gradient's norm changes from output to input")
+    legend = (
+        f"measured: the median over {first.repeats} fresh networks ± their standard deviation; each probed\n"
+        "           on the ones (BatchNorm: on a N(0, I) batch of B rows, ||dY/dX|| of the whole batch,\n"
+        f"           {first.cotangents} Gaussian cotangents per network); predicted: the typical network's change ±\n"
+        "           the spread between networks (mean-field where no finite-width theory is derived);\n"
+        "verdict: the measured norm shrinks or grows over 10x (or neither). More: " + REMEDIES)
+    return "\n".join([head, str(table), legend] + notes)
+
+
+def remedies_json(results, seed):
+    """The JSON document of ``remedies``: one record in ``rows`` per network and remedy."""
+    rows = []
+    for r in results:
+        c = r.config
+        rows.append({"network": c.network, "activation": c.activation, "scale": c.scale, "remedy": c.label,
+                     "remedy_kind": c.remedy, "sigma_w": c.sigma_w,
+                     "alpha": c.alpha if c.remedy.startswith("residual") else None,
+                     "batch_size": c.batch_size, "cotangents": c.cotangents if c.batch_size else None,
+                     "input": r.input,
+                     "measured_log10_change": r.measured_log10_change, "measured_sd": r.measured_sd,
+                     "measured_changes": r.measured_changes, "measured_per_block": r.measured_per_block,
+                     "predicted_log10_change": r.predicted_log10_change, "predicted_sd": r.predicted_sd,
+                     "prediction_kind": r.prediction_kind, "prediction_note": r.prediction_note,
+                     "predicted_per_block": r.predicted_per_block, "verdict": r.verdict, "agrees": r.agrees})
+    first = results[0].config
+    return json_safe({"seed": seed, "dtype": first.dtype, "depth": first.depth, "width": first.width,
+                      "repeats": first.repeats, "rows": rows})
