@@ -59,6 +59,11 @@ EDGES = [
     ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "8", "--epochs", "1",
      "--clip-grad-norm", "1e-300"],
     ["train", "--activation", "relu", "--init", "zeros", "--epochs", "1", "--clip-grad-norm", "1e300"],
+    # narrow networks whose ReLUs all die, batches too small for the theory, float32, one block, deep
+    ["remedies", "--depth", "3", "--width", "4", "--repeats", "2", "--batch-size", "2", "3", "--jobs", "1"],
+    ["remedies", "--depth", "1", "--width", "4", "--repeats", "1", "--batch-size", "2", "--dtype", "float32",
+     "--jobs", "1"],
+    ["remedies", "--depth", "400", "--width", "4", "--repeats", "1", "--batch-size", "4", "--jobs", "1"],
 ]
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf|\+inf|infinity)\b", re.IGNORECASE)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from diagnostics.probes import gradient_probe, is_scale_equivariant, matrix_product
+from diagnostics.probes import batch_gradient_probe, gradient_probe, is_scale_equivariant, matrix_product
 
 
 def plain_product(scale, k, n, seed):
@@ -222,3 +222,94 @@ def test_nonfinite_backward_is_reported():
     assert not result.finite
     assert result.nonfinite == {"layer": "2", "type": "Linear", "pass": "backward", "input_finite": False}
     assert result.log10_mean_abs_grad is None
+
+
+# ---------------------------------------------------------------------------
+# the remedy layers: residual blocks, normalization, dropout
+# ---------------------------------------------------------------------------
+
+def _residual_net(depth, width, alpha, rng):
+    return tn.Sequential(*[tn.Residual(tn.Sequential(tn.Linear(width, width, bias=False, rng=rng), tn.ReLU()),
+                                       alpha=alpha) for _ in range(depth)])
+
+
+def test_residual_blocks_are_measured_where_the_gradient_leaves_them():
+    rng = np.random.default_rng(0)
+    net = _residual_net(3, 5, 0.7, rng)
+    x = rng.normal(size=5)
+    result = gradient_probe(net, x)
+    assert result.layers == ["2", "1", "0"]
+    # by hand: h' = h + alpha relu(W h), so the Jacobian of each block is I + alpha D W
+    h, blocks = x, []
+    for block in net:
+        w = block.block[0].weight.data
+        z = w @ h
+        blocks.append(np.eye(5) + 0.7 * (z > 0)[:, None] * w)
+        h = h + 0.7 * np.maximum(z, 0)
+    g = np.eye(5)
+    for i, jac in enumerate(reversed(blocks)):
+        g = g @ jac
+        assert result.per_layer_grad_norm_log10[i] == pytest.approx(np.log10(np.linalg.norm(g)), abs=1e-12)
+    np.testing.assert_allclose(result.jacobian, g, atol=1e-12)
+
+
+def test_dropout_is_probed_in_training_mode_with_its_mask_fixed():
+    net = tn.Sequential(tn.Linear(4, 4, bias=False, rng=np.random.default_rng(1)), tn.ReLU(),
+                        tn.Dropout(0.5, rng=np.random.default_rng(2)))
+    net.eval()
+    x = np.array([1.0, -1.0, 2.0, 0.5])
+    result = gradient_probe(net, x)
+    assert net.training is False and not any(m.training for m in net.modules())
+    keep = (np.random.default_rng(2).random((1, 4)) >= 0.5)[0] * 2.0  # the mask the forward pass drew
+    w = net[0].weight.data
+    np.testing.assert_allclose(result.jacobian, (keep * (w @ x > 0))[:, None] * w, atol=1e-12)
+
+
+def test_a_layer_norm_network_is_measured_once_per_block():
+    rng = np.random.default_rng(0)
+    net = tn.Sequential(*[m for _ in range(4) for m in (tn.Linear(6, 6, rng=rng), tn.LayerNorm(6), tn.Tanh())])
+    result = gradient_probe(net)
+    assert result.layers == ["9", "6", "3", "0"]  # the Linear layers: the gradient leaving each block
+    assert result.finite and all(p.grad is None for p in net.parameters())
+
+
+def _batch_norm_net(rng, width=3):
+    return tn.Sequential(tn.Linear(width, width, bias=False, rng=rng), tn.BatchNorm1d(width), tn.ReLU(),
+                         tn.Linear(width, width, bias=False, rng=rng), tn.BatchNorm1d(width), tn.Tanh())
+
+
+def test_the_batch_probe_estimates_the_norm_of_the_whole_batch_jacobian():
+    rng = np.random.default_rng(3)
+    net = _batch_norm_net(rng)
+    x = rng.normal(size=(5, 3))
+
+    def f(flat):
+        with tn.no_grad():
+            return net.forward(flat.reshape(5, 3)).ravel()
+
+    eps = 1e-6
+    jac = np.stack([(f(x.ravel() + eps * e) - f(x.ravel() - eps * e)) / (2 * eps) for e in np.eye(15)], axis=1)
+    running = [b.copy() for b in net.buffers()]
+    result = batch_gradient_probe(net, x, cotangents=2000, rng=rng)
+    assert (result.batch_size, result.input, result.cotangents) == (5, "given", 2000)
+    assert result.log10_initial_norm == pytest.approx(0.5 * np.log10(15))
+    assert result.log10_grad_norm == pytest.approx(np.log10(np.linalg.norm(jac)), abs=0.02)
+    for before, after in zip(running, net.buffers()):  # the running statistics are left as they were
+        np.testing.assert_array_equal(before, after)
+
+
+def test_the_batch_probe_draws_its_batch_from_the_generator():
+    net = _batch_norm_net(np.random.default_rng(0), width=8)
+    a, b = (batch_gradient_probe(net, batch_size=16, rng=np.random.default_rng(5)) for _ in range(2))
+    assert a.input == "N(0, I)" and a.batch_size == 16 and a.layers == ["3", "0"]
+    np.testing.assert_array_equal(a.per_layer_grad_norm_log10, b.per_layer_grad_norm_log10)
+
+
+def test_batch_norm_needs_the_batch_probe():
+    net = _batch_norm_net(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="batch_gradient_probe"):
+        gradient_probe(net)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        batch_gradient_probe(net, np.ones((1, 3)))
+    with pytest.raises(TypeError, match="rng"):
+        batch_gradient_probe(net, rng=0)

@@ -5,6 +5,7 @@ import pytest
 
 import tinynet as tn
 from diagnostics.probes import gradient_probe
+from diagnostics import theory
 from diagnostics.theory import predict, predict_network
 
 SEEDS = 40
@@ -93,3 +94,49 @@ def test_what_the_theory_cannot_read_is_refused_by_name():
         predict_network(tn.Linear(3, 3, rng=np.random.default_rng(0)), np.ones(4))
     with pytest.raises(TypeError, match="net must be a tinynet layer"):
         predict_network([tn.Linear(3, 3, rng=np.random.default_rng(0))])
+
+
+# ---------------------------------------------------------------------------
+# the remedy layers: one rule each, handed to the remedies' theory
+# ---------------------------------------------------------------------------
+
+def _linear(rng, std=0.1, width=100, bias=False):
+    return tn.Linear(width, width, bias=bias, weight_init=tn.init.Normal(std=std), rng=rng,
+                     bias_init=tn.init.Normal(std=0.1) if bias else None)
+
+
+def _blocks(make, depth=50):
+    rng = np.random.default_rng(0)
+    return tn.Sequential(*[m for _ in range(depth) for m in make(rng)])
+
+
+@pytest.mark.parametrize("alpha", [1.0, 50 ** -0.5])
+def test_a_residual_network_is_predicted_by_predict_residual(alpha):
+    net = _blocks(lambda rng: [tn.Residual(tn.Sequential(_linear(rng, 0.4), tn.ReLU()), alpha=alpha)])
+    p, q = predict_network(net), theory.predict_residual("relu", 4.0, alpha, depth=50, width=100)
+    assert p.typical_change_log10 == pytest.approx(q.typical_change_log10)
+    assert p.sd_log10 == pytest.approx(q.sd_log10)
+
+
+def test_normalized_and_dropout_networks_are_predicted_by_their_modules():
+    ln = _blocks(lambda rng: [_linear(rng), tn.LayerNorm(100), tn.ReLU()])
+    assert predict_network(ln).typical_change_log10 == pytest.approx(
+        theory.predict_layer_norm("relu", 50, 100).typical_change_log10)
+    bn = _blocks(lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.ReLU()])
+    assert predict_network(bn, batch_size=8).change_log10 == pytest.approx(
+        theory.predict_batch_norm("relu", 8, 50, 100).change_log10)
+    drop = _blocks(lambda rng: [_linear(rng), tn.ReLU(), tn.Dropout(0.1, rng=rng)])
+    assert predict_network(drop).typical_change_log10 == pytest.approx(
+        theory.predict_dropout("relu", 1.0, 0.1, 50, 100).typical_change_log10)
+
+
+@pytest.mark.parametrize("make, kw, message", [
+    (lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.Sigmoid()], {"batch_size": 8}, "no prediction"),
+    (lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.ReLU()], {}, "batch_size"),
+    (lambda rng: [_linear(rng), tn.ReLU(), tn.LayerNorm(100)], {}, "before its activation"),
+    (lambda rng: [tn.Residual(tn.Sequential(_linear(rng, bias=True), tn.ReLU()))], {}, "bias"),
+    (lambda rng: [_linear(rng), tn.LayerNorm(100), tn.ReLU(), _linear(rng), tn.ReLU()], {}, "identical blocks"),
+])
+def test_where_the_remedies_theory_does_not_hold_it_says_so(make, kw, message):
+    with pytest.raises(ValueError, match=message):
+        predict_network(_blocks(make, depth=3), **kw)
