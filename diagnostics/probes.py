@@ -263,7 +263,7 @@ def gradient_probe(net, x=None):
         y, nonfinite = _forward(net, x, rescaled)
         if nonfinite is not None:
             return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
-        rescaler = measured_backward(net, measured, np.eye(y.shape[1], dtype=y.dtype))
+        rescaler = _measured_backward(net, measured, np.eye(y.shape[1], dtype=y.dtype))
     if rescaler.nonfinite is not None:
         return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
     return JacobianProbeResult([n for n, _ in rescaler.records],
@@ -341,7 +341,7 @@ def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
             y, nonfinite = _forward(net, x, [])
             if nonfinite is not None:
                 return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source, nonfinite)
-            rescaler = measured_backward(net, measured, rng.standard_normal(y.shape).astype(y.dtype))
+            rescaler = _measured_backward(net, measured, rng.standard_normal(y.shape).astype(y.dtype))
             if rescaler.nonfinite is not None:
                 return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source,
                                         rescaler.nonfinite)
@@ -402,7 +402,7 @@ def _probing(net):
             b[...] = saved
 
 
-def measured_backward(net, measured, dy):
+def _measured_backward(net, measured, dy):
     """Backpropagate ``dy`` through ``net`` with a ``LogRescaler`` on each measured layer; the rescaler.
 
     Its ``dx`` is the gradient at the input, divided by ``10 ** log10_scale``.

@@ -122,9 +122,10 @@ class RemedyResult:
     """One configuration probed on ``repeats`` networks, beside the theory's prediction.
 
     ``measured_changes``: per network, the decades by which the gradient
-    norm changes from output to input (None: non-finite, or exactly 0);
-    ``measured_log10_change`` their median, ``measured_sd`` their standard
-    deviation; ``measured_per_block``: the median change after each block,
+    norm changes from output to input (-inf where it became exactly 0,
+    None where a pass was not finite); ``measured_log10_change`` their
+    median (None if any is None), ``measured_sd`` their standard deviation
+    (None unless all are finite); ``measured_per_block``: the median change after each block,
     backward order. ``predicted_log10_change``: the typical network's
     (mean-field where no finite-width theory exists, ``prediction_kind``
     says which), None with the reason in ``prediction_note``;
@@ -191,16 +192,17 @@ def run_remedy(config, rng):
             change = r.change_log10
         if r.finite:
             curves.append(np.asarray(r.per_layer_grad_norm_log10) - r.log10_initial_norm)
-        changes.append(finite_or_none(change))
-    kept = [c for c in changes if c is not None]
+        # -inf where the gradient became exactly 0 (all of it lost); None where a pass was not finite
+        changes.append(float(change) if r.finite else None)
+    complete = None not in changes
+    finite = [c for c in changes if c is not None and math.isfinite(c)]
     with np.errstate(invalid="ignore"):  # a gradient of exactly 0 is -inf in every later block
         per_block = [finite_or_none(v) for v in np.median(curves, axis=0)] if curves else []
     source = "ones" if config.batch_size is None else f"N(0, I) batch of {config.batch_size}"
     change, sd, predicted, kind, note = prediction
-    return RemedyResult(config, source, changes,
-                        float(np.median(kept)) if len(kept) == len(changes) else None,
-                        float(np.std(kept)) if len(kept) == len(changes) else None, per_block,
-                        change, sd, predicted, kind, note)
+    return RemedyResult(config, source, changes, float(np.median(changes)) if complete else None,
+                        float(np.std(finite)) if complete and len(finite) == len(changes) else None,
+                        per_block, change, sd, predicted, kind, note)
 
 
 def _run(task):

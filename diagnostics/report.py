@@ -502,7 +502,7 @@ def train_json(result, seed):
 # remedies: the failing networks with each remedy, measured beside predicted
 # ---------------------------------------------------------------------------
 
-REMEDIES = "docs/remedies.md"
+REMEDIES_PAGE = "docs/remedies.md"
 
 
 def remedies_text(results, seed):
@@ -514,11 +514,17 @@ def remedies_text(results, seed):
     for r in results:
         c = r.config
         measured = with_spread(r.measured_log10_change, r.measured_sd, "+.2f")
-        if r.measured_log10_change is None:
-            lost = sum(v is None for v in r.measured_changes)
+        zeros = sum(v == -math.inf for v in r.measured_changes)
+        failed = sum(v is None for v in r.measured_changes)
+        if r.measured_log10_change == -math.inf:
+            measured = "all lost"
+        if zeros:
+            notes.append(f"{c.network}, {c.label}: the gradient became exactly 0 (every unit of a layer "
+                         f"inactive) in {zeros} of {len(r.measured_changes)} networks")
+        if failed:
             measured = "-"
-            notes.append(f"{c.network}, {c.label}: the gradient became exactly 0 or non-finite in {lost} "
-                         f"of {len(r.measured_changes)} networks")
+            notes.append(f"{c.network}, {c.label}: a pass became non-finite in {failed} of "
+                         f"{len(r.measured_changes)} networks")
         if r.predicted_log10_change is None:
             predicted = "no prediction"
             notes.append(f"{c.network}, {c.label}: no prediction: {r.prediction_note}")
@@ -537,7 +543,7 @@ def remedies_text(results, seed):
         "           on the ones (BatchNorm: on a N(0, I) batch of B rows, ||dY/dX|| of the whole batch,\n"
         f"           {first.cotangents} Gaussian cotangents per network); predicted: the typical network's change ±\n"
         "           the spread between networks (mean-field where no finite-width theory is derived);\n"
-        "verdict: the measured norm shrinks or grows over 10x (or neither). More: " + REMEDIES)
+        "verdict: the measured norm shrinks or grows over 10x (or neither). More: " + REMEDIES_PAGE)
     return "\n".join([head, str(table), legend] + notes)
 
 

@@ -26,6 +26,7 @@ COMMANDS = [
       "--epochs", "10", "--clip-grad-norm", "1"]),
     ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
     ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
+    ("remedies.png", ["remedies"]),
 ]
 
 # figures the theory draws without probing a network: (name, Python code run from the root)
