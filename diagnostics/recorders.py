@@ -1,6 +1,8 @@
 """Recorders: attach to any tinynet network through its hooks and record per-layer numbers.
 
-Each recorder hooks every leaf layer when made, detaches with ``remove()``
+Each recorder hooks every leaf layer when made, and every block that is
+more than its layers in a row (a ``Residual``, recorded after its layers,
+its gradient the skip's plus the branch's); it detaches with ``remove()``
 (or on leaving a ``with`` block), and gives its results as a :class:`Table`.
 A *pass* starts with each forward of the whole network, so the tables of
 one training step stay together.
@@ -50,7 +52,16 @@ class Recorder:
     def enabled(self, on):
         if on and self._handles is None:
             handles = [self.net.register_forward_hook(self._start_pass)]
-            hooks = tn.register_hooks(self.net, forward=self._forward_hook(), backward=self._backward_hook())
+            forward, backward = self._forward_hook(), self._backward_hook()
+            hooks = tn.register_hooks(self.net, forward=forward, backward=backward)
+            # a block that is more than its layers in a row (a Residual: skip plus branch) is
+            # recorded as a whole too, after its layers
+            for m in self.net.modules():
+                if m.is_container and not isinstance(m, tn.Sequential) and m is not self.net:
+                    if forward is not None:
+                        handles.append(m.register_forward_hook(forward))
+                    if backward is not None:
+                        handles.append(m.register_backward_hook(backward))
             self._handles = tn.HandleGroup(handles + hooks.handles)
             self._open = False
         elif not on and self._handles is not None:

@@ -134,3 +134,24 @@ def test_frobenius_norm_of_tiny_float32_entries_keeps_its_digits():
     assert frobenius_norm(a) == pytest.approx(100 * float(a[0]), rel=1e-6, abs=0)
     b = np.full(10_000, 3.3e-200)
     assert frobenius_norm(b) == pytest.approx(100 * 3.3e-200, rel=1e-12, abs=0)
+
+
+def test_recorders_work_through_the_remedy_layers():
+    rng = np.random.default_rng(0)
+    net = tn.Sequential(tn.Residual(tn.Sequential(tn.Linear(4, 4, bias=False, rng=rng), tn.ReLU()), alpha=0.5),
+                        tn.Linear(4, 4, rng=rng), tn.BatchNorm1d(4), tn.Tanh(), tn.LayerNorm(4),
+                        tn.Dropout(0.5, rng=rng))
+    x = rng.normal(size=(8, 4))
+    dy = rng.normal(size=(8, 4))
+    with GradientNormRecorder(net) as grads, ActivationStatsRecorder(net) as stats:
+        y = net.forward(x)
+        dx = net.backward(dy)
+    types = [r["type"] for r in grads.table]
+    assert types == ["Dropout", "LayerNorm", "Tanh", "BatchNorm1d", "Linear", "ReLU", "Linear", "Residual"]
+    residual = grads.table[-1]  # the gradient leaving the whole block: the skip's plus the branch's
+    assert residual["grad_input"] == pytest.approx(np.linalg.norm(dx))
+    assert residual["grad_output"] == pytest.approx(grads.table[4]["grad_input"])  # what the Linear after it passed
+    assert residual["grad_input"] > grads.table[-2]["grad_input"]  # more than the branch's share alone
+    assert [r["type"] for r in stats.table][-1] == "Dropout"
+    assert stats.table[-1]["std"] == pytest.approx(float(y.std()))
+    assert "Residual" in [r["type"] for r in stats.table]
