@@ -21,7 +21,7 @@ import numpy as np
 
 import tinynet as tn
 
-from . import experiments, parallel, plot, remedies as remedy_experiments, report, theory
+from . import experiments, parallel, plot, report, theory
 
 PROG = "python -m diagnostics"
 
@@ -462,10 +462,10 @@ def remedies(args):
     theory of docs/remedies.md; BatchNorm networks are probed on a N(0, I)
     batch, the others on the lecture's ones.
     """
-    configs = remedy_experiments.remedy_configs(args.depth, args.width, args.repeats, args.dtype,
+    configs = experiments.remedy_configs(args.depth, args.width, args.repeats, args.dtype,
                                                 tuple(dict.fromkeys(args.batch_size)))
     with parallel.pool(args.jobs, len(configs)) as executor:
-        results = remedy_experiments.run_remedies(configs, args.seed, executor, _progress(args))
+        results = experiments.run_remedies(configs, args.seed, executor, _progress(args))
     say(args, report.remedies_text(results, args.seed))
     write_json(args, report.remedies_json(results, args.seed))
     write_plot(args, plot.remedy_curves, results,

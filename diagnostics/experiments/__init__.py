@@ -3,7 +3,7 @@
 One module per concept: ``gradient`` (one MLP configuration probed on
 fresh networks, beside the theory's prediction), ``lecture`` (the
 lecture's matrix products and 13 networks, run as seeded tasks),
-``critical``, ``spectra`` and ``training`` (what those commands compute).
+``critical``, ``spectra``, ``training`` and ``remedies`` (what those commands compute).
 The lecture's two experiments are described in
 docs/tutorial-numerical-stability.md. Every result carries the theory's
 prediction in typed fields. Each configuration draws from its own child of
@@ -21,6 +21,10 @@ from .lecture import (
     LECTURE_SCALES, MATRIX_SCALES, RANK_ONE_MARGIN, LectureResult, ProductPrediction, lecture_configs,
     lecture_tasks, random_product, run_lecture, run_tasks, sweep,
 )
+from .remedies import (
+    AGREEMENT_DECADES, BATCH_SIZES, COTANGENTS, NETWORKS, REMEDIES, RemedyConfig, RemedyResult, predict_remedy,
+    remedy_configs, run_remedies, run_remedy,
+)
 from .spectra import SpectrumResult, measure_spectra
 from .training import DATASETS, TrainResult, probe_before_training, train
 
@@ -31,5 +35,7 @@ __all__ = [
     "random_product", "run_tasks", "sweep", "LectureResult", "lecture_tasks", "run_lecture",
     "ScaleCheck", "CriticalResult", "critical_init_spec", "check_scales",
     "SpectrumResult", "measure_spectra",
+    "NETWORKS", "REMEDIES", "BATCH_SIZES", "COTANGENTS", "AGREEMENT_DECADES", "RemedyConfig", "remedy_configs",
+    "RemedyResult", "predict_remedy", "run_remedy", "run_remedies",
     "DATASETS", "TrainResult", "probe_before_training", "train",
 ]

@@ -21,10 +21,10 @@ import numpy as np
 
 import tinynet as tn
 
-from . import theory
-from .experiments import verdict
-from .numerics import finite_or_none
-from .probes import batch_gradient_probe, gradient_probe
+from .. import theory
+from ..numerics import finite_or_none
+from ..probes import batch_gradient_probe, gradient_probe
+from .gradient import verdict
 
 #: The lecture's failing networks: (activation, weight std).
 NETWORKS = (("relu", 0.1), ("relu", 0.4), ("sigmoid", 0.1))
