@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy  # noqa: F401  (loaded before the tests run, as in any process that has imported tinynet)
 import pytest
 
 from diagnostics import parallel
