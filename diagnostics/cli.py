@@ -373,7 +373,8 @@ def phase(args):
     critical initialization sits on. Prints that line and xi_c at a few
     points; --plot draws the whole plane. GELU, SiLU, ELU and SELU take a
     minute or more at the default grid (their correlation map has no
-    closed form); --points 21 11 takes a quarter of the time.
+    closed form; a bar shows the progress); --points 21 11 takes a quarter
+    of the time.
     """
     tn.activation(args.activation)
     for name in ("sigma_w2", "sigma_b2"):
@@ -386,7 +387,7 @@ def phase(args):
         raise UsageError(f"{PROG} phase: error: --points expects two counts from {least} to {most}, "
                          f"got {args.points[0]} {args.points[1]}")
     diagram = theory.phase_diagram(args.activation, tuple(args.sigma_w2), tuple(args.sigma_b2),
-                                   tuple(args.points))
+                                   tuple(args.points), progress=_progress(args))
     say(args, report.phase_text(diagram))
     write_json(args, report.phase_json(diagram))
     if np.isfinite(diagram.xi_c).any():
@@ -404,7 +405,7 @@ def phase_options(p):
                    help="range of sigma_b^2, the biases' variance (default 0 0.25)")
     p.add_argument("--points", type=_positive_int, nargs=2, default=(41, 26), metavar=("NW", "NB"),
                    help="grid points along sigma_w^2 and sigma_b^2 (default 41 26)")
-    _outputs(p, quiet=False, seed=False)
+    _outputs(p, seed=False)
 
 
 def train(args):

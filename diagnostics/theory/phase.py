@@ -34,8 +34,14 @@ class PhaseDiagram:
     critical_sigma_w2: np.ndarray
 
 
-def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26)):
-    """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges."""
+def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=False):
+    """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges.
+
+    Each point solves its own fixed points; where the activation has no
+    closed-form expectations (GELU, SiLU, ELU, SELU) the default grid takes
+    a minute or more, so ``progress`` shows a bar over the grid's rows on a
+    terminal.
+    """
     owner = "phase_diagram"
     act = as_activation(activation, owner)
     nw, nb = (check_count(owner, "points", n, minimum=2) for n in points)
@@ -44,7 +50,12 @@ def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=
     if not (w2[0] > 0 and b2[0] >= 0):
         raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
     xi, chi = np.empty((nb, nw)), np.empty((nb, nw))
-    for i, b in enumerate(b2):
+    rows = enumerate(b2)
+    if progress:
+        from tqdm import tqdm
+
+        rows = tqdm(rows, total=nb, desc=f"phase diagram of {act.name}", unit="row", disable=None, leave=False)
+    for i, b in rows:
         for j, w in enumerate(w2):
             r = regime(act, math.sqrt(w), math.sqrt(b))
             xi[i, j], chi[i, j] = r.xi_c, r.chi
