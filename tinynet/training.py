@@ -253,30 +253,25 @@ def predict(net, x, batch_size=None):
 def evaluate(net, loss, x, y, batch_size=None):
     """``{"loss": ..., "accuracy": ...}`` of ``net`` on ``x``, ``y`` (accuracy only for integer labels).
 
-    Runs forward only, in batches of ``batch_size`` (all at once when None);
-    the loss is combined over batches as the criterion would report it for
-    the whole set.
+    Runs forward only, in batches of ``batch_size`` (all at once when None),
+    then the loss once on all the outputs: a weighted or ``ignore_index``
+    mean is the one the criterion gives for the whole set. The loss must
+    reduce to a number ("mean" or "sum").
     """
     x, y = _check_data(x, y, "x", "y", "evaluate")
-    n = len(x)
-    batch_size = n if batch_size is None else check_size("evaluate", "batch_size", batch_size)
-    labels = _is_labels(y)
-    mean_reduced = getattr(loss, "reduction", "mean") != "sum"
-    total, correct = 0.0, 0
-    with _inference(net):
-        for start in range(0, n, batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            pred = net.forward(xb)
-            value = float(loss.forward(pred, yb))
-            total += value * len(xb) if mean_reduced else value
-            if labels:
-                correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
-    # nothing will call backward for these forwards; drop what they kept
+    if batch_size is not None:
+        batch_size = check_size("evaluate", "batch_size", batch_size)
+    if getattr(loss, "reduction", "mean") == "none":
+        raise ValueError("evaluate: the loss must reduce to a number (reduction 'mean' or 'sum'), "
+                         "got reduction 'none'")
+    pred = predict(net, x, batch_size)
+    value = float(loss.forward(pred, y))
+    # nothing will call backward for this forward; drop what it kept
     if hasattr(loss, "_ctx"):
         loss._ctx = None
-    result = {"loss": total / n if mean_reduced else total}
-    if labels:
-        result["accuracy"] = correct / n
+    result = {"loss": value}
+    if _is_labels(y):
+        result["accuracy"] = int(np.count_nonzero(np.argmax(pred, axis=1) == y)) / len(x)
     return result
 
 

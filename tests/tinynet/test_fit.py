@@ -395,3 +395,22 @@ def test_evaluate_and_predict_give_back_each_layers_own_mode():
     tn.predict(net, x)
     tn.evaluate(net, tn.CrossEntropyLoss(), x, y)
     assert [m.training for m in net.modules()] == [True, True, False, True, True]
+
+
+@pytest.mark.parametrize("weight, ignored", [(np.array([1.0, 5.0, 0.2]), 0), (None, 12)])
+def test_evaluate_in_batches_gives_the_weighted_mean_of_the_whole_set(weight, ignored):
+    x, y = datasets.blobs(30, 3, rng=np.random.default_rng(0))
+    y = y.copy()
+    y[:ignored] = -100  # a whole first batch of 7 ignored
+    loss = tn.CrossEntropyLoss(weight=weight)
+    net = classifier(seed=0)
+    whole = float(loss(tn.predict(net, x), y))
+    assert np.isfinite(whole)
+    assert tn.evaluate(net, loss, x, y)["loss"] == pytest.approx(whole, rel=1e-12)
+    assert tn.evaluate(net, loss, x, y, batch_size=7)["loss"] == pytest.approx(whole, rel=1e-12)
+
+
+def test_evaluate_needs_a_loss_that_reduces():
+    x, y = datasets.blobs(10, 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="evaluate: the loss must reduce to a number"):
+        tn.evaluate(classifier(seed=0), tn.CrossEntropyLoss(reduction="none"), x, y)
