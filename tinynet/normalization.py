@@ -5,6 +5,9 @@ variance, then ``y = xhat * weight + bias``. LayerNorm takes the statistics
 of each sample over its trailing dimensions; BatchNorm1d takes them of each
 feature over the batch, so in training mode every row's output depends on
 every other row. docs/backprop.md derives both backward passes.
+
+As in PyTorch, float16 is computed in float32 and only the result rounded
+back: a float16 square overflows past 256, which would zero the output.
 """
 
 import numpy as np
@@ -12,6 +15,11 @@ import numpy as np
 from .checks import as_float_array, check_bool, check_float_dtype, check_number, check_size
 from .layer import Layer
 from .parameter import Parameter
+
+
+def _work(dtype):
+    """The dtype the statistics are computed in: float32 or wider."""
+    return np.promote_types(dtype, np.float32)
 
 
 def normalized_backward(dxhat, xhat, rstd, axes):
@@ -85,6 +93,7 @@ class LayerNorm(Layer):
 
     def _forward(self, x):
         axes = self._axes(x)
+        dtype, x = x.dtype, x.astype(_work(x.dtype), copy=False)
         centered = x - x.mean(axis=axes, keepdims=True)
         var = (centered * centered).mean(axis=axes, keepdims=True)
         rstd = 1 / np.sqrt(var + self.eps)
@@ -94,10 +103,11 @@ class LayerNorm(Layer):
             y = xhat * self.weight.data
         if self.bias is not None:
             y += self.bias.data
-        return y, (xhat, rstd)
+        return y.astype(dtype, copy=False), (xhat, rstd)
 
     def _backward(self, ctx, dy):
         xhat, rstd = ctx
+        dtype, dy = dy.dtype, dy.astype(xhat.dtype, copy=False)
         axes = self._axes(dy)
         batch_axes = tuple(range(dy.ndim - len(axes)))  # every sample adds to weight and bias
         weight, bias = self.weight, self.bias
@@ -106,7 +116,7 @@ class LayerNorm(Layer):
         if bias is not None and bias.requires_grad:
             bias.accumulate(dy.sum(axis=batch_axes))
         dxhat = dy if weight is None else dy * weight.data
-        return normalized_backward(dxhat, xhat, rstd, axes)
+        return normalized_backward(dxhat, xhat, rstd, axes).astype(dtype, copy=False)
 
     def get_config(self):
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
@@ -188,6 +198,7 @@ class BatchNorm1d(Layer):
         axes = (0,) if x.ndim == 2 else (0, 2)
         per_feature = (1, -1) + (1,) * (x.ndim - 2)  # weight, bias, statistics against x
         use_batch = self.training or not self.track_running_stats
+        dtype, x = x.dtype, x.astype(_work(x.dtype), copy=False)
         if use_batch:
             count = x.size // self.num_features
             if count < 2:  # PyTorch's words: the variance of one value is no statistic
@@ -201,12 +212,13 @@ class BatchNorm1d(Layer):
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean.reshape(-1), sum_sq.reshape(-1) / (count - 1))
         else:
-            rstd = (1 / np.sqrt(self.running_var + self.eps)).reshape(per_feature)
+            var = self.running_var.astype(x.dtype, copy=False)
+            rstd = (1 / np.sqrt(var + self.eps)).reshape(per_feature)
             xhat = (x - self.running_mean.reshape(per_feature)) * rstd
         y = xhat
         if self.affine:
             y = xhat * self.weight.data.reshape(per_feature) + self.bias.data.reshape(per_feature)
-        return y, (xhat, rstd, use_batch)
+        return y.astype(dtype, copy=False), (xhat, rstd, use_batch)
 
     def _update_running_stats(self, mean, unbiased_var):
         self.num_batches_tracked[...] += 1
@@ -217,6 +229,7 @@ class BatchNorm1d(Layer):
 
     def _backward(self, ctx, dy):
         xhat, rstd, use_batch = ctx
+        dtype, dy = dy.dtype, dy.astype(xhat.dtype, copy=False)
         axes = (0,) if dy.ndim == 2 else (0, 2)
         per_feature = (1, -1) + (1,) * (dy.ndim - 2)
         if self.affine:
@@ -228,10 +241,11 @@ class BatchNorm1d(Layer):
         else:
             dxhat = dy
         if not use_batch:  # fixed statistics: an affine map per feature
-            return dxhat * rstd
+            return (dxhat * rstd).astype(dtype, copy=False)
         # With a forward batch of one (3-D input), rows of dy are separate
         # cotangents for that one sample: each is reduced over its own length.
-        return normalized_backward(dxhat, xhat, rstd, axes if len(xhat) > 1 else axes[1:])
+        dx = normalized_backward(dxhat, xhat, rstd, axes if len(xhat) > 1 else axes[1:])
+        return dx.astype(dtype, copy=False)
 
     def get_config(self):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,

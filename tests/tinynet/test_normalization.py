@@ -303,3 +303,22 @@ def test_save_and_load_keep_parameters_and_running_statistics(tmp_path, layer):
         assert loaded[name].dtype == value.dtype and np.array_equal(loaded[name], value), name
     x = data((4, 3), seed=9).astype(layer.dtype)
     np.testing.assert_array_equal(back.eval().forward(x), layer.eval().forward(x))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("make", [lambda dtype: tn.LayerNorm(2, dtype=dtype),
+                                  lambda dtype: tn.BatchNorm1d(2, dtype=dtype)])
+def test_float16_statistics_do_not_overflow(make):
+    # squares of entries past 256 overflow float16; the layers compute in float32, as PyTorch
+    x = np.array([[300.0, -300.0], [-300.0, 2.0], [200.0, 3.0]])
+    dy = data((3, 2), seed=2)
+    exact, half = make(np.float64), make(np.float16)
+    y = half.forward(x.astype(np.float16))
+    dx = half.backward(dy.astype(np.float16))
+    assert y.dtype == dx.dtype == np.float16
+    np.testing.assert_allclose(y, exact.forward(x), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(dx, exact.backward(dy), rtol=2e-3, atol=2e-3)
+    for (_, p), (_, q) in zip(half.named_parameters(), exact.named_parameters()):
+        np.testing.assert_allclose(p.grad, q.grad, rtol=2e-3, atol=2e-3)
+    for a, b in zip(half.buffers(), exact.buffers()):
+        np.testing.assert_allclose(a, b, rtol=2e-3)
