@@ -47,8 +47,8 @@ class Layer:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 result = hook(self, x)
-                if result is not None:
-                    x = result
+                if result is not None:  # a 1-tuple is PyTorch's form of one input
+                    x = result[0] if type(result) is tuple and len(result) == 1 else result
         x = self._check_input(x)
         out = self._forward(x)
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
@@ -63,7 +63,8 @@ class Layer:
             self._saved.append((ctx, y.shape, y.dtype))
         return y
 
-    __call__ = forward
+    def __call__(self, x):
+        return self.forward(x)  # not an alias: it must reach a subclass's forward
 
     def backward(self, dy):
         """Return ``dx`` for the output gradient ``dy``; add the parameter gradients into ``.grad``.
@@ -90,7 +91,8 @@ class Layer:
         return dx
 
     def _forward(self, x):
-        raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
+        raise NotImplementedError(f"{type(self).__name__} does not implement _forward(x) -> (y, ctx), "
+                                  "which forward wraps (tinynet.layer states the contract)")
 
     def _backward(self, ctx, dy):
         raise NotImplementedError(f"{type(self).__name__} does not implement _backward")

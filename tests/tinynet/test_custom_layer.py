@@ -74,3 +74,15 @@ def test_a_gradient_of_the_wrong_shape_is_refused_where_it_is_made():
     with pytest.raises(ValueError, match=r"Parameter: a gradient of shape \(1, 2\) for data of shape \(2,\)"):
         p.accumulate(np.ones((1, 2)))
     assert p.grad is None  # nothing was added
+
+
+def test_calling_a_layer_runs_its_own_forward():
+    class Doubled(tn.Layer):
+        def forward(self, x):
+            return 2 * x
+    np.testing.assert_array_equal(Doubled()(np.ones(2)), Doubled().forward(np.ones(2)))
+
+
+def test_a_layer_without_forward_says_what_to_write():
+    with pytest.raises(NotImplementedError, match=r"Layer does not implement _forward\(x\) -> \(y, ctx\)"):
+        tn.Layer()(np.ones(2))

@@ -96,6 +96,14 @@ def test_a_forward_pre_hook_may_replace_the_input():
     assert seen == [(1, 3), (1, 3)]
 
 
+def test_a_forward_pre_hook_may_return_a_one_tuple_as_pytorchs_do():
+    tanh = tn.Tanh()
+    x = np.array([[0.1, -0.2, 0.3]])
+    with tanh.register_forward_pre_hook(lambda layer, x: (2 * x,)):
+        y = tanh.forward(x)
+    np.testing.assert_array_equal(y, np.tanh(2 * x))
+
+
 def test_backward_passes_the_gradient_straight_through_a_replaced_output():
     rng = np.random.default_rng(1)
     net = small_net()
