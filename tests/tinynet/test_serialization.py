@@ -332,19 +332,6 @@ def npy(array):
     return buffer.getvalue()
 
 
-def npy_header(shape, dtype="<f8"):
-    """A .npy header declaring ``shape`` with no data after it."""
-    buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": dtype, "fortran_order": False,
-                                                  "shape": shape})
-    return buffer.getvalue()
-
-
-def header_bytes(model):
-    head = {"format": "tinynet-model", "version": 1, "tinynet_version": "0.1.0", "model": model}
-    return npy(np.frombuffer(json.dumps(head).encode(), np.uint8))
-
-
 def write_zip(path, members, method=zipfile.ZIP_STORED):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns of a duplicate name, which is the point
