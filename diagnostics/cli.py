@@ -15,13 +15,13 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 import tinynet as tn
 
 from . import experiments, parallel, plot, report, theory
+from .files import replace_whole
 
 PROG = "python -m diagnostics"
 
@@ -183,17 +183,12 @@ def write_json(args, data):
     if args.json == "-":
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(os.path.abspath(args.json))
+    def write(tmp):
+        with open(tmp, "w") as f:
+            f.write(text)
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            plot._usual_mode(tmp, args.json)
-            os.replace(tmp, args.json)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        replace_whole(args.json, write, suffix=".json")
     except OSError as e:
         raise OSError(f"--json: cannot write {args.json!r}: {e.strerror or e}") from None
     say(args, f"wrote {args.json}")

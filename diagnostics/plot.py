@@ -6,10 +6,11 @@ with markers over the solid measurements, so both stay visible.
 """
 
 import os
-import tempfile
 import textwrap
 
 import numpy as np
+
+from .files import replace_whole
 
 INSTALL_HINT = ("plotting needs matplotlib: pip install matplotlib "
                 "(or, from tinynet's source directory, pip install '.[plot]')")
@@ -47,31 +48,11 @@ def _save(fig, path, bottom=0.0):
     """
     plt = require_matplotlib()
     fig.tight_layout(rect=(0, bottom, 1, 1))
-    directory = os.path.dirname(os.path.abspath(path))
     ext = os.path.splitext(path)[1].lstrip(".").lower()
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="." + ext)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, format=ext)
-        _usual_mode(tmp, path)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
     finally:
         plt.close(fig)
-
-
-def _usual_mode(tmp, path):
-    # mkstemp makes files only their owner can read; give the file the mode an
-    # ordinary open() would: the old file's, or 0o666 less the umask
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(tmp, mode)
 
 
 STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),

@@ -314,8 +314,9 @@ def _warn_if_squashed(net, loss):
             break
         last = children[-1][1]
     if getattr(last, "saturating", False):
+        expects = "log-probabilities" if isinstance(loss, NLLLoss) else "unbounded scores (logits)"
         warnings.warn(
-            f"fit: {type(loss).__name__} expects unbounded scores (logits), but the network ends "
+            f"fit: {type(loss).__name__} expects {expects}, but the network ends "
             f"in a saturating {type(last).__name__}, which squashes them into a narrow range and "
             "flattens the gradient; end the network in a Linear layer "
             "(MLP(..., final_activation=False))", UserWarning, stacklevel=3)
