@@ -135,6 +135,8 @@ class Layer:
         # Parameters and sub-layers are noted as set, as in PyTorch: walks need not search attributes
         members = self.__dict__.setdefault("_members", {})
         if isinstance(value, (Parameter, Layer)):
+            if "_saved" not in self.__dict__:  # as PyTorch says, before the layer would fail later
+                raise TypeError(f"{type(self).__name__}: call super().__init__() before setting {name!r}")
             members[name] = value
         else:
             members.pop(name, None)
@@ -214,8 +216,10 @@ class Layer:
             raise TypeError(f"{self.label()}: a buffer name must be an identifier, got {name!r}")
         if name in vars(self) and name not in self._buffers:
             raise ValueError(f"{self.label()}: attribute {name!r} already exists and is not a buffer")
+        if (array := np.asarray(array)).dtype.kind not in "biuf":  # what state_dict, to() and save carry
+            raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array, got dtype {array.dtype}")
         self._buffers[name] = check_bool(self.label(), "persistent", persistent)
-        setattr(self, name, np.asarray(array))
+        setattr(self, name, array)
 
     def named_buffers(self, prefix="", recurse=True):
         """Yield ``(name, array)`` for every buffer, named as parameters are."""

@@ -209,3 +209,19 @@ def test_a_forward_written_for_the_old_contract_is_a_clear_error():
     with pytest.raises(TypeError, match=r"Doubler\(\): _forward must return \(y, ctx\), y an array; "
                                         r"got array\(\[\[2., 2.\],"):
         Doubler().forward(np.ones((2, 2)))  # two rows would unpack silently into y and ctx
+
+
+def test_a_parameter_set_before_the_base_init_is_a_clear_error():
+    class Forgetful(tn.Layer):
+        def __init__(self):
+            self.w = tn.Parameter(np.ones(3))  # super().__init__() forgotten
+
+    with pytest.raises(TypeError, match=r"Forgetful: call super\(\).__init__\(\) before setting 'w'"):
+        Forgetful()
+
+
+def test_a_buffer_must_be_numeric():
+    layer = tn.Linear(2, 2, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="buffer 'note' must be a numeric array, got dtype <U3"):
+        layer.register_buffer("note", "abc")
+    assert "note" not in dict(layer.named_buffers())
