@@ -50,7 +50,9 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
     when ``|analytic - numeric| <= atol + rtol * |numeric|``.
 
     The module and ``x`` must be float64: in float32 the differences would
-    measure rounding, not the derivative. Parameter gradients are zeroed
+    measure rounding, not the derivative. Its forward must give the same
+    output each time (a ValueError says so otherwise): Dropout in training
+    mode draws a new mask per forward. Parameter gradients are zeroed
     first and hold the analytic gradient afterwards. Returns a
     :class:`GradcheckReport`.
     """
@@ -71,6 +73,10 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
                 "dtype=np.float64 or call module.to(np.float64)"
             )
     x = x.copy()
+    with no_grad():  # differences between forwards that draw anew (Dropout in training) mean nothing
+        if not np.array_equal(module.forward(x), module.forward(x), equal_nan=True):
+            raise ValueError("gradcheck: two forwards of the same x differ, so finite differences would "
+                             "mix them; call module.eval(), or fix its random draws (docs/backprop.md, Dropout)")
     y = module.forward(x)
     if dy is None:
         dy = rng.standard_normal(y.shape)

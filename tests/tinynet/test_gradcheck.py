@@ -59,3 +59,14 @@ def test_restores_requires_grad():
     lin = tn.Linear(2, 2, rng=np.random.default_rng(0)).requires_grad_(False)
     assert tn.gradcheck(lin, np.ones((1, 2))).passed
     assert not lin.weight.requires_grad
+
+
+def test_a_module_whose_forward_draws_anew_is_refused_not_failed():
+    rng = np.random.default_rng(0)
+    net = tn.Sequential(tn.Linear(3, 4, rng=rng), tn.Dropout(0.5, rng=rng))
+    x = rng.standard_normal((2, 3))
+    with pytest.raises(ValueError, match="gradcheck: two forwards of the same x differ"):
+        tn.gradcheck(net, x)
+    with pytest.raises(RuntimeError, match="backward needs a forward first"):
+        net.backward(np.ones((2, 4)))  # the refusal kept nothing on the network
+    assert tn.gradcheck(net.eval(), x).passed
