@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import time
 import tracemalloc
 import warnings
@@ -198,3 +199,17 @@ def test_every_truncation_is_refused(tmp_path):
         path.write_bytes(good[:n])
         with pytest.raises(tn.ModelFileError):
             tn.load(path)
+
+
+def test_a_state_dict_file_is_checked_like_a_model_file(tmp_path):
+    path = tmp_path / "weights.npz"
+    tn.save({"w": np.ones((2, 3)), "b": np.zeros(2)}, path)
+    members = dict(members_of(path))
+    members["w.npy"] = npy(np.ones((3, 2)))
+    write_zip(path, members.items())
+    with pytest.raises(tn.ModelFileError, match=re.escape(
+            "array 'w' should be float64 of shape (2, 3), the file has float64 of shape (3, 2)")):
+        tn.load(path)
+    write_zip(path, list(members.items())[:2])
+    with pytest.raises(tn.ModelFileError, match=re.escape("missing arrays ['b']")):
+        tn.load(path)
