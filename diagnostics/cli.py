@@ -307,6 +307,13 @@ def critical(args):
                                       args.seed)
     say(args, report.critical_text(result))
     write_json(args, report.critical_json(result, args.seed))
+    if any(c.prediction is not None for c in result.candidates):
+        write_plot(args, plot.critical_curves, result,
+                   title=f"{result.activation}: the gradient's norm at each candidate sigma_w, "
+                         f"{result.repeats} networks of {result.depth} layers of {result.fan_in}")
+    elif args.plot:
+        why = "--depth 0 probes no network" if not result.depth else "there is no candidate sigma_w to probe"
+        say(args, f"no figure written to {args.plot}: {why}, so there is nothing to draw")
     return 0
 
 
@@ -318,7 +325,7 @@ def critical_options(p):
     p.add_argument("--depth", type=_nonnegative_int, default=50,
                    help="depth for the finite-network answer and the probe; 0 skips both (default 50)")
     p.add_argument("--repeats", type=_positive_int, default=10, help="networks probed (default 10)")
-    _outputs(p, plot=False, quiet=False)
+    _outputs(p, quiet=False)
 
 
 def spectrum(args):

@@ -124,6 +124,63 @@ def gradient_curves(results, path, title=None):
     _save(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
 
 
+def critical_curves(result, path, title=None):
+    """log10 of the gradient's norm against layers passed back, at each candidate sigma_w of ``critical``.
+
+    ``result`` is a ``CriticalResult`` whose candidates were probed: per
+    candidate, in its colour, each network thin and faint, their median
+    solid, and the theory's typical curve dotted with squares in a band of
+    one standard deviation between networks. Layer 0 is the output, where
+    the backward pass starts from the identity.
+    """
+    plt = require_matplotlib()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    layers = np.arange(0, result.depth + 1)
+    every = max(1, result.depth // 8)
+    start = 0.5 * np.log10(result.fan_in)  # the identity's norm, before any layer
+    for i, c in enumerate(x for x in result.candidates if x.prediction is not None):
+        color = f"C{i}"
+        # a network whose gradient became exactly 0 (log10 = -inf) or non-finite has no curve to draw
+        finite = [[start, *m] for m in c.measured_per_layer if m is not None and np.isfinite(m).all()]
+        for curve in finite:
+            ax.plot(layers, curve, color=color, linewidth=0.6, alpha=0.3)
+        label = f"{c.label}, sigma_w = {c.sigma_w:.4g}"
+        if len(finite) < len(c.measured_per_layer):
+            label += f" ({len(c.measured_per_layer) - len(finite)} of {len(c.measured_per_layer)} networks: " \
+                     "gradient 0 or non-finite, not drawn)"
+        if finite:
+            ax.plot(layers, np.median(finite, axis=0), color=color, linewidth=1.8, label=label, zorder=4)
+        else:
+            ax.plot([], [], color=color, label=label)
+        y = np.array([start, *c.prediction.typical_per_layer_grad_norm_log10], dtype=float)
+        y[~np.isfinite(y)] = np.nan
+        ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every, zorder=5,
+                **STYLE_NOTE["typical"])
+        sd = c.prediction.per_layer_grad_norm_log10_sd
+        if sd is not None:  # how far one network strays from the typical curve
+            band = np.concatenate([[0.0], sd])
+            ax.fill_between(layers, y - band, y + band, color=color, alpha=0.15, linewidth=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("layers passed back from the output")
+    ax.set_ylabel("log10 of the gradient's Frobenius norm (decades)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="best", title="candidate scale", title_fontsize=7)
+    handles = _style_handles(["measured", "typical"])
+    handles[0].set_label("measured, median of the networks")
+    handles.insert(1, Line2D([], [], color="0.3", linewidth=0.6, alpha=0.5, label="measured, one network"))
+    if any(c.prediction is not None and c.prediction.per_layer_grad_norm_log10_sd is not None
+           for c in result.candidates):
+        handles.append(Patch(color="0.3", alpha=0.15, label="typical ± sd between networks (predicted)"))
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8,
+               title="line (same colour: same sigma_w)", title_fontsize=8)
+    _title(fig, title, 6.4)
+    _save(fig, path, bottom=0.14)
+
+
 def matrix_products(results, path, title=None):
     """log10 of a product's norm after each factor, measured, beside the Lyapunov exponent's line."""
     plt = require_matplotlib()

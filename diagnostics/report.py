@@ -291,7 +291,8 @@ def critical_text(result):
                                "measured": log10_format("+.2f")})
         for c in probed:
             finite = [v for v in c.measured_changes if v is not None]
-            span = f"{min(finite):+.2f} .. {max(finite):+.2f}" if finite else None
+            ends = log10_format("+.2f")  # a gradient that became exactly 0 changed by -inf: "<-300"
+            span = f"{ends(min(finite))} .. {ends(max(finite))}" if finite else None
             probe.append({"sigma_w": c.sigma_w, "": c.label,
                           "predicted": with_spread(c.predicted_change, c.predicted_sd, "+.2f"),
                           "measured": c.measured_median, "range": span, "verdict": c.verdict})
@@ -306,6 +307,17 @@ CRITICAL_LEGEND = (
     f"(terms and formulas: {THEORY}#3-the-fixed-point-ordered-critical-chaotic)")
 
 
+def _critical_curves(c):
+    """A candidate's per-layer norms, measured and predicted, where it was probed."""
+    if c.prediction is None:
+        return {}
+    d = {"measured_per_layer_grad_norm_log10": c.measured_per_layer,
+         "typical_per_layer_grad_norm_log10": c.prediction.typical_per_layer_grad_norm_log10}
+    if c.prediction.per_layer_grad_norm_log10_sd is not None:
+        d["per_layer_grad_norm_log10_sd"] = c.prediction.per_layer_grad_norm_log10_sd
+    return d
+
+
 def critical_json(result, seed):
     """The JSON document of ``critical``."""
     d = {"seed": seed, "activation": result.activation, "sigma_b": result.sigma_b, "fan_in": result.fan_in,
@@ -313,7 +325,8 @@ def critical_json(result, seed):
          "candidates": [{"label": c.label, "sigma_w": c.sigma_w, "predicted_change": c.predicted_change,
                          "predicted_sd": c.predicted_sd,
                          "sensitivity": c.sensitivity, "measured_changes": c.measured_changes,
-                         "measured_median": c.measured_median, "verdict": c.verdict} for c in result.candidates],
+                         "measured_median": c.measured_median, "verdict": c.verdict,
+                         **_critical_curves(c)} for c in result.candidates],
          "lecture_scales": [{"scale": s, "sigma_w": r.sigma_w, "chi_1": r.chi, "regime": r.name,
                              "depth_scale": r.depth_scale} for s, r in result.lecture_scales]}
     for c in result.candidates:

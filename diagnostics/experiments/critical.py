@@ -22,6 +22,8 @@ class ScaleCheck:
     predicted_change: float = None  # typical change of log10 ||gradient||, output to input
     predicted_sd: float = None  # how far one network strays from it: the sd between networks, decades
     measured_changes: list = None  # per network; None where its pass became non-finite
+    prediction: object = None  # the theory's ``Prediction`` at this sigma_w, depth and fan-in
+    measured_per_layer: list = None  # per network, log10 ||gradient|| after each layer back; None: non-finite
 
     @property
     def measured_median(self):
@@ -85,14 +87,15 @@ def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, se
                                   for f in (0.99, 1.01))
             config = ProbeConfig(act.name, critical_init_spec(c.sigma_w), depth=depth, width=fan_in,
                                  repeats=repeats, bias_std=bias_std or None)
-            c.measured_changes = _measured_changes(config, np.random.default_rng(child))
+            c.prediction = p
+            _measure(c, config, np.random.default_rng(child))
     return CriticalResult(act.name, sigma_b, fan_in, depth, repeats, candidates, missing, lecture)
 
 
-def _measured_changes(config, rng):
-    """Per network: decades by which the probe's gradient norm changes through it (None: non-finite)."""
-    changes = []
+def _measure(check, config, rng):
+    """Probe ``config.repeats`` networks: each one's change and its per-layer norms (None: non-finite)."""
+    check.measured_changes, check.measured_per_layer = [], []
     for _ in range(config.repeats):
         r = gradient_probe(config.build(rng))
-        changes.append(float(r.log10_grad_norm - r.log10_initial_norm) if r.finite else None)
-    return changes
+        check.measured_changes.append(float(r.log10_grad_norm - r.log10_initial_norm) if r.finite else None)
+        check.measured_per_layer.append([float(v) for v in r.per_layer_grad_norm_log10] if r.finite else None)

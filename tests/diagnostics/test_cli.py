@@ -215,6 +215,29 @@ def test_critical_recovers_he_and_the_probe_agrees(tmp_path, capsys):
     assert "weight std 0.141421 at fan-in 100" in capsys.readouterr().out
 
 
+def test_critical_plot_draws_each_candidates_curves_and_json_keeps_them(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    figure, path = tmp_path / "c.png", tmp_path / "c.json"
+    assert main(["critical", "--activation", "tanh", "--depth", "4", "--fan-in", "8", "--repeats", "2",
+                 "--plot", str(figure), "--json", str(path)]) == 0
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {figure}" in capsys.readouterr().out
+    for row in json.loads(path.read_text())["candidates"]:
+        curves = row["measured_per_layer_grad_norm_log10"]
+        assert len(curves) == 2 and all(len(c) == 4 for c in curves)
+        # the last layer's norm, less the identity's (sqrt(8)), is the change the table prints
+        assert [c[-1] - 0.5 * math.log10(8) for c in curves] == pytest.approx(row["measured_changes"])
+        assert len(row["typical_per_layer_grad_norm_log10"]) == len(row["per_layer_grad_norm_log10_sd"]) == 4
+
+
+def test_critical_plot_without_a_probe_says_there_is_nothing_to_draw(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    figure = tmp_path / "c.png"
+    assert main(["critical", "--activation", "relu", "--depth", "0", "--plot", str(figure)]) == 0
+    assert f"no figure written to {figure}: --depth 0 probes no network" in capsys.readouterr().out
+    assert not figure.exists()
+
+
 def test_critical_says_when_there_is_none(capsys):
     assert main(["critical", "--activation", "gelu", "--depth", "0"]) == 0
     out = capsys.readouterr().out

@@ -4,6 +4,7 @@ Each case runs in this process through ``main`` (fast); a few run as
 ``python -m diagnostics`` to see what a user's shell sees.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -41,6 +42,7 @@ EDGES = [
     ["critical", "--activation", "identity", "--depth", "2", "--fan-in", "1", "--repeats", "1"],
     ["critical", "--activation", "gelu", "--depth", "3", "--repeats", "1"],
     ["critical", "--activation", "sigmoid", "--bias-std", "1e100", "--depth", "0"],
+    ["critical", "--activation", "relu", "--depth", "3", "--fan-in", "1", "--repeats", "3"],  # dead networks
     ["phase", "--activation", "relu", "--sigma-w2", "0.001", "1000", "--sigma-b2", "0", "1000", "--points", "2", "2"],
     ["phase", "--activation", "identity", "--points", "3", "2"],
     ["phase", "--activation", "sigmoid", "--sigma-w2", "999", "1000", "--points", "2", "2"],
@@ -65,13 +67,16 @@ EDGES = [
      "--jobs", "1"],
     ["remedies", "--depth", "400", "--width", "4", "--repeats", "1", "--batch-size", "4", "--jobs", "1"],
 ]
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|-inf|\+inf|infinity)\b", re.IGNORECASE)
 
 
 @pytest.mark.parametrize("argv", EDGES, ids=lambda a: " ".join(a[:5]))
 def test_edge_values_print_no_nan_inf_or_traceback(argv, tmp_path, capsys):
-    status = main([*argv, "--json", str(tmp_path / "out.json"), *(["--quiet"] if argv[0] in ("probe", "train")
-                                                                  else [])])
+    # critical's figure is quick to draw, so its edges are drawn too
+    figure = ["--plot", str(tmp_path / "out.png")] if argv[0] == "critical" and HAVE_MATPLOTLIB else []
+    status = main([*argv, "--json", str(tmp_path / "out.json"), *figure,
+                   *(["--quiet"] if argv[0] in ("probe", "train") else [])])
     out, err = capsys.readouterr()
     assert status in (0, 1, 2), err
     assert "Traceback" not in out + err
