@@ -273,8 +273,9 @@ def probe_options(p):
 def matrices(args):
     """Multiply n random k x k matrices with N(0, scale^2) entries and print the product, for each scale.
 
-    Product i draws from child i of SeedSequence(seed), so ``--scale 0.5
-    0.7`` gives the lecture's two products.
+    Product i draws from child i of SeedSequence(seed). Without --scale,
+    the lecture's first experiment: 100 random 4x4 matrices at scales 0.5
+    and 0.7.
     """
     tasks = [("matrices", (scale, args.k, args.n, "float64")) for scale in args.scale]
     products = experiments.run_tasks(tasks, args.seed)
@@ -286,8 +287,10 @@ def matrices(args):
 
 
 def matrices_options(p):
-    p.add_argument("--scale", type=_positive_float, required=True, nargs="+",
-                   help="std of the entries; several give several products")
+    default = list(experiments.MATRIX_SCALES)
+    p.add_argument("--scale", type=_positive_float, default=default, nargs="+",
+                   help="std of the entries; several give several products (default "
+                        f"{' '.join(map(str, default))}, the lecture's two)")
     p.add_argument("-k", type=_positive_int, default=4, help="matrix size (default 4)")
     p.add_argument("-n", type=_positive_int, default=100, help="number of factors (default 100)")
     _outputs(p, quiet=False)

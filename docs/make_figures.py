@@ -14,7 +14,7 @@ FIGURES = os.path.join(HERE, "figures")
 
 COMMANDS = [
     ("lecture.png", ["lecture"]),
-    ("matrices.png", ["matrices", "--scale", "0.5", "0.7"]),
+    ("matrices.png", ["matrices"]),
     ("probe-relu-0.1.png", ["probe", "--activation", "relu", "--init", "normal:0.1"]),
     ("probe-relu-0.8-depth1000.png",
      ["probe", "--activation", "relu", "--init", "normal:0.8", "--depth", "1000", "--repeats", "1"]),
@@ -24,6 +24,7 @@ COMMANDS = [
     ("train-relu-normal-0.5-clip-1.png",
      ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "32",
       "--epochs", "10", "--clip-grad-norm", "1"]),
+    ("critical-tanh.png", ["critical", "--activation", "tanh"]),
     ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
     ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
     ("remedies.png", ["remedies"]),
@@ -37,7 +38,7 @@ THEORY = [
 ]
 
 # commands without a progress bar have no --quiet
-SILENT = {"spectrum", "matrices"}
+SILENT = {"spectrum", "matrices", "critical"}
 
 
 def run_commands(env):

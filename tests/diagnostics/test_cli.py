@@ -79,6 +79,14 @@ def test_matrices(tmp_path, capsys):
     assert (m["scale"], m["k"], m["n"]) == (0.7, 3, 50) and math.isfinite(m["log10_mean_abs"])
 
 
+def test_matrices_without_scale_is_the_lectures_first_experiment(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["matrices", "--json", str(path)]) == 0
+    data = json.loads(path.read_text())["matrices"]
+    assert [(m["scale"], m["k"], m["n"]) for m in data] == [(0.5, 4, 100), (0.7, 4, 100)]
+    assert capsys.readouterr().out.count("Product of 100 random 4x4 matrices") == 2
+
+
 @pytest.mark.parametrize("argv, message", [
     (["lecture", "--bogus"], "unrecognized arguments: --bogus"),
     (["lecture", "--dtype", "float16"], "invalid choice: 'float16'"),
