@@ -161,16 +161,16 @@ class Layer:
 
     def named_modules(self, prefix="", remove_duplicate=True):
         """Yield ``(name, layer)`` for this layer and all below, depth first; a layer used twice, once."""
-        seen = set()
-
+        found, seen = [], set()  # a list by plain recursion: nested generators cost a resume per level
         def walk(name, layer):
             if remove_duplicate and id(layer) in seen:
                 return
             seen.add(id(layer))
-            yield name, layer
+            found.append((name, layer))
             for child_name, child in layer.named_children():
-                yield from walk(f"{name}.{child_name}" if name else child_name, child)
-        return walk(prefix, self)
+                walk(f"{name}.{child_name}" if name else child_name, child)
+        walk(prefix, self)
+        return iter(found)
 
     def modules(self):
         """Yield this layer and every layer below it, each once."""
