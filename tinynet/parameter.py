@@ -53,10 +53,9 @@ class Parameter:
         arithmetic), not one the layer holds on to, since later backward
         passes add into it.
         """
-        if np.shape(g) != self.data.shape:
+        if (g := np.asarray(g)).shape != self.data.shape:  # asarray: a layer's array as it is, at no cost
             # caught here, where the layer's backward is on the stack, not at the optimizer's step
-            raise ValueError(
-                f"Parameter: a gradient of shape {np.shape(g)} for data of shape {self.data.shape}")
+            raise ValueError(f"Parameter: a gradient of shape {g.shape} for data of shape {self.data.shape}")
         if self._grad is None:
             self._grad = np.asarray(g, dtype=self.data.dtype)
         else:
