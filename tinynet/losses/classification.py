@@ -33,9 +33,7 @@ class CrossEntropyLoss(Loss):
         name = type(self).__name__
         super().__init__(reduction=reduction)
         self.weight = class_weight(name, weight)
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-            raise TypeError(f"{name}: ignore_index must be an integer, got {ignore_index!r}")
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_ignore_index(name, ignore_index)
         self.label_smoothing = check_number(name, "label_smoothing", label_smoothing, nonnegative=True)
         if self.label_smoothing > 1:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -92,9 +90,7 @@ class NLLLoss(Loss):
         name = type(self).__name__
         super().__init__(reduction=reduction)
         self.weight = class_weight(name, weight)
-        if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-            raise TypeError(f"{name}: ignore_index must be an integer, got {ignore_index!r}")
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = check_ignore_index(name, ignore_index)
 
     def _losses(self, pred, target):
         name = type(self).__name__
@@ -182,6 +178,13 @@ def finite_array(owner, what, value):
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{owner}: {what} must be finite, got {array}")
     return array
+
+
+def check_ignore_index(owner, value):
+    """``value`` as an int: the label whose rows count for nothing (any integer, -100 by default)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: ignore_index must be an integer, got {value!r}")
+    return int(value)
 
 
 def class_weight(owner, weight):
