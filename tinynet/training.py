@@ -265,10 +265,8 @@ def evaluate(net, loss, x, y, batch_size=None):
         raise ValueError("evaluate: the loss must reduce to a number (reduction 'mean' or 'sum'), "
                          "got reduction 'none'")
     pred = predict(net, x, batch_size)
-    value = float(loss.forward(pred, y))
-    # nothing will call backward for this forward; drop what it kept
-    if hasattr(loss, "_ctx"):
-        loss._ctx = None
+    with no_grad():  # nothing will call backward for this loss
+        value = float(loss.forward(pred, y))
     result = {"loss": value}
     if _is_labels(y):
         result["accuracy"] = int(np.count_nonzero(np.argmax(pred, axis=1) == y)) / len(x)

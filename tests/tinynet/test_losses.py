@@ -249,3 +249,11 @@ def test_loss_does_not_modify_its_inputs():
     np.testing.assert_array_equal(pred, kept)
     assert repr(crit) == ("CrossEntropyLoss(weight=None, ignore_index=-100, reduction='mean', "
                           "label_smoothing=0.1)")
+
+
+def test_a_loss_inside_no_grad_keeps_nothing_for_backward():
+    loss = tn.MSELoss()
+    with tn.no_grad():
+        loss(np.ones(3), np.zeros(3))
+    with pytest.raises(RuntimeError, match=r"after a forward inside tinynet.no_grad\(\)"):
+        loss.backward()

@@ -2,7 +2,7 @@
 
 A loss follows the layer contract in miniature: ``forward(pred, target)``
 (also ``loss(pred, target)``) returns the loss and keeps what backward
-needs in ``self._ctx``; ``backward()`` consumes it and returns ``dpred``,
+needs in ``self._ctx`` (nothing inside ``no_grad()``); ``backward()`` consumes it and returns ``dpred``,
 the array to pass to the network's ``backward``.
 
 ``reduction`` is PyTorch's: ``"mean"`` and ``"sum"`` give a scalar,
@@ -18,6 +18,7 @@ result is rounded back to the input's dtype.
 import numpy as np
 
 from ..checks import as_float_array, check_choice
+from ..grad_mode import is_grad_enabled
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -37,7 +38,8 @@ class Loss:
             raise ValueError(f"{name}: pred is empty (shape {pred.shape})")
         work = np.promote_types(pred.dtype, np.float32)
         losses, denominator, ctx = self._losses(pred.astype(work, copy=False), target)
-        self._ctx = (ctx, pred.dtype, losses.shape, denominator)
+        # as a layer's: inside no_grad() nothing is kept, and a backward after it is an error
+        self._ctx = (ctx, pred.dtype, losses.shape, denominator) if is_grad_enabled() else None
         # a float16 loss past 65504 becomes inf, honestly: fit reports it as non-finite
         with np.errstate(over="ignore"):
             if self.reduction == "none":
@@ -64,7 +66,8 @@ class Loss:
         if self._ctx is None:
             raise RuntimeError(
                 f"{name}: backward called before forward (or twice after one "
-                "forward); each backward consumes what its forward kept"
+                "forward, or after a forward inside tinynet.no_grad()); each backward "
+                "consumes what its forward kept"
             )
         ctx, dtype, shape, denominator = self._ctx
         work = np.promote_types(dtype, np.float32)
