@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import numpy  # noqa: F401  (loaded before the tests run, as in any process that has imported tinynet)
 import pytest
@@ -71,9 +72,14 @@ def test_a_pool_gives_the_results_in_order_and_one_job_means_this_process():
         assert list(executor.map(abs, [-3, 2, -1])) == [3, 2, 1]
 
 
-def test_a_pool_left_by_an_exception_stops_its_workers():
+def test_a_pool_left_by_an_exception_stops_its_workers_at_once():
+    start = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         with parallel.pool(2, tasks=2) as executor:
-            processes = list(executor._processes.values()) if executor else []
+            processes = list(executor._processes.values())
+            executor.submit(time.sleep, 60)  # a task the workers would otherwise finish first
             raise KeyboardInterrupt
-    assert all(not p.is_alive() for p in processes)
+    for p in processes:
+        p.join(timeout=20)  # a loaded machine may take a moment to reap them
+    assert not any(p.is_alive() for p in processes)
+    assert time.monotonic() - start < 30  # well before the 60 s task would have ended
