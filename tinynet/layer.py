@@ -14,10 +14,24 @@ backward hooks. A stack, so a layer used twice in one pass (weight tying)
 keeps an entry per use, which the reversed backward pass consumes newest
 first. A forward that no backward follows leaves its entry behind: run
 forward-only work in ``with tinynet.no_grad():``.
+
+A subclass that writes ``forward`` itself instead, calling its sub-layers
+as in PyTorch (``return self.fc2(self.act(self.fc1(x)))``), is a chain:
+its forward records which sub-layers it called, in order, as its entry,
+and its backward calls theirs in reverse. A forward that is not such a
+chain fails at once, naming the contract above (see ``_traced``).
+
+A layer kind is described once, on its class: ``get_config()`` (its
+constructor's arguments), ``from_config(config)``, ``state_spec(config)``
+(its arrays' names, shapes and dtypes, without building it) and
+``reset_parameters(rng)`` (how it draws them); ``tinynet.register_layer``
+lets ``save`` and ``load`` find it by name.
 """
 
 from collections import namedtuple
 from collections.abc import Mapping
+
+import functools
 
 import numpy as np
 
@@ -41,24 +55,26 @@ class Layer:
         self._forward_hooks = {}
         self._backward_hooks = {}
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the PyTorch habit: forward written by hand, no _forward; backward retraces its calls
+        if "forward" in cls.__dict__ and cls._forward is Layer._forward:
+            cls.forward = _traced(cls.__dict__["forward"])
+            if cls._backward is Layer._backward:
+                cls._backward = _replay
+
     # ---- the contract -------------------------------------------------
     def forward(self, x):
         """Compute the output for ``x``; unless in ``no_grad``, keep what backward needs."""
         if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, x)
-                if result is not None:  # a 1-tuple is PyTorch's form of one input
-                    x = result[0] if type(result) is tuple and len(result) == 1 else result
+            x = _with_pre_hooks(self, x)
         x = self._check_input(x)
         out = self._forward(x)
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out
         if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, x, y)
-                if result is not None:
-                    y = _replacement(self, hook, "forward", "output", result, y)
+            y = _with_forward_hooks(self, x, y)
         if is_grad_enabled():
             self._saved.append((ctx, y.shape, y.dtype))
         return y
@@ -346,6 +362,22 @@ class Layer:
         """The constructor arguments, JSON-able, that rebuild this layer's architecture."""
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new layer built from ``config``, a dict as ``get_config()`` returns: ``cls(**config)``."""
+        return cls(**config)
+
+    @classmethod
+    def state_spec(cls, config):
+        """``{name: (shape, dtype)}`` of the arrays a layer built from ``config`` holds itself.
+
+        Its parameters and persistent buffers (its children's are theirs),
+        worked out without building it, so that ``load`` can check a file's
+        arrays before allocating anything: a file may claim any size. A
+        layer with parameters overrides it; the default is none.
+        """
+        return {}
+
     def extra_repr(self):
         """What goes between the parentheses of the repr."""
         return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -355,7 +387,81 @@ class Layer:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.extra_repr()})"
+        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
+        return "\n".join([f"{type(self).__name__}(", *extra, *children, ")"])
+
+
+def _traced(forward):
+    """``forward``, written by hand, made to keep the sub-layers it calls as its entry in ``_saved``.
+
+    A forward hook on each direct sub-layer notes each call. Backward can
+    retrace them only if they form a chain (each call takes the previous
+    one's output, the first takes ``x``, the last one's output is returned),
+    which identity of the arrays shows; anything else (a skip connection, a
+    sum, arithmetic between calls) is refused here, at the first forward,
+    rather than answered wrongly at backward.
+    """
+    @functools.wraps(forward)
+    def traced(self, x):
+        if self.__dict__.get("_tracing"):  # a subclass's forward calling super().forward
+            return forward(self, x)
+        x = _with_pre_hooks(self, x)
+        calls, children = [], {id(c): c for c in self.children()}.values()  # each once
+        handles = [child.register_forward_pre_hook(lambda layer, x_in: calls.append([layer, x_in, None]))
+                   for child in children]
+        handles += [child.register_forward_hook(lambda layer, x_in, y: calls[-1].__setitem__(2, y))
+                    for child in children]
+        self._tracing = True
+        try:
+            y = forward(self, x)
+        finally:
+            self._tracing = False
+            for h in handles:
+                h.remove()
+        if not is_grad_enabled():
+            return _with_forward_hooks(self, x, y)
+        chain = calls and calls[0][1] is x and calls[-1][2] is y and all(
+            now[1] is before[2] for before, now in zip(calls, calls[1:]))
+        if not chain:
+            for layer, _, _ in reversed(calls):  # what the sub-layers kept is of no use now
+                layer._saved.pop()
+            raise TypeError(
+                f"{self.label()}: its forward is not a chain of its sub-layers, so tinynet cannot "
+                "run it backward: a forward written by hand must pass x through sub-layers held as "
+                "attributes, each taking the previous one's output, and return the last one's, as "
+                "in `return self.fc2(self.act(self.fc1(x)))`. For anything else (a skip connection, "
+                "a sum, arithmetic between calls) write _forward(x) -> (y, ctx) and "
+                "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
+        y = _with_forward_hooks(self, x, y)
+        self._saved.append(([layer for layer, _, _ in calls], y.shape, y.dtype))
+        return y
+    return traced
+
+
+def _with_pre_hooks(layer, x):
+    for hook in list(layer._forward_pre_hooks.values()):
+        result = hook(layer, x)
+        if result is not None:  # a 1-tuple is PyTorch's form of one input
+            x = result[0] if type(result) is tuple and len(result) == 1 else result
+    return x
+
+
+def _with_forward_hooks(layer, x, y):
+    for hook in list(layer._forward_hooks.values()):
+        result = hook(layer, x, y)
+        if result is not None:
+            y = _replacement(layer, hook, "forward", "output", result, y)
+    return y
+
+
+def _replay(self, calls, dy):
+    """Backward of a traced forward: the sub-layers' backwards, newest call first."""
+    for layer in reversed(calls):
+        dy = layer.backward(dy)
+    return dy
 
 
 def _replacement(layer, hook, kind, what, value, like):

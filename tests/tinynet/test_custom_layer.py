@@ -76,11 +76,101 @@ def test_a_gradient_of_the_wrong_shape_is_refused_where_it_is_made():
     assert p.grad is None  # nothing was added
 
 
-def test_calling_a_layer_runs_its_own_forward():
-    class Doubled(tn.Layer):
-        def forward(self, x):
-            return 2 * x
-    np.testing.assert_array_equal(Doubled()(np.ones(2)), Doubled().forward(np.ones(2)))
+class Model(tn.Layer):
+    """The first model a PyTorch user writes: forward by hand, calling its sub-layers."""
+
+    def __init__(self, rng):
+        super().__init__()
+        self.fc1 = tn.Linear(3, 5, rng=rng, bias_init=tn.init.Normal(std=0.5))
+        self.act = tn.Tanh()
+        self.fc2 = tn.Linear(5, 2, rng=rng)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Reused(tn.Layer):
+    """One sub-layer called twice in one forward: its weights get the gradients of both calls."""
+
+    def __init__(self, rng):
+        super().__init__()
+        self.fc = tn.Linear(3, 3, rng=rng, bias_init=tn.init.Normal(std=0.5))
+        self.act = tn.Tanh()
+
+    def forward(self, x):
+        return self.fc(self.act(self.fc(x)))
+
+
+class Skip(tn.Layer):
+    """A skip connection written by hand: not a chain, so backward cannot retrace it."""
+
+    def __init__(self, rng):
+        super().__init__()
+        self.fc = tn.Linear(3, 3, rng=rng)
+
+    def forward(self, x):
+        return x + self.fc(x)
+
+
+@pytest.mark.parametrize("make", [Model, Reused])
+def test_a_forward_written_by_hand_backpropagates_through_its_sub_layers(make):
+    rng = np.random.default_rng(2)
+    net = make(rng)
+    assert tn.gradcheck(net, rng.standard_normal((4, 3))).passed
+    assert tn.gradcheck(tn.Sequential(make(rng), tn.ReLU()), rng.standard_normal((4, 3))).passed
+
+
+def test_a_forward_written_by_hand_equals_its_sequential():
+    rng = np.random.default_rng(3)
+    net = Model(rng)
+    seq = tn.Sequential(net.fc1, net.act, net.fc2)
+    x, dy = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    np.testing.assert_array_equal(net(x), seq.forward(x))
+    dx_seq = seq.backward(dy)
+    grads = [p.grad.copy() for p in seq.parameters()]
+    net.zero_grad()
+    np.testing.assert_array_equal(net.backward(dy), dx_seq)
+    for p, g in zip(net.parameters(), grads):
+        np.testing.assert_array_equal(p.grad, g)
+
+
+def test_hooks_fire_in_a_forward_written_by_hand():
+    rng = np.random.default_rng(4)
+    net, seen = Model(rng), []
+    tn.register_hooks(net, forward=lambda layer, x, y: seen.append(("forward", layer.label())),
+                      backward=lambda layer, dx, dy: seen.append(("backward", layer.label())))
+    net.register_forward_hook(lambda layer, x, y: 2 * y)  # the model's own: its output doubled
+    net.register_backward_hook(lambda layer, dx, dy: seen.append(("backward", "model")))
+    x = rng.standard_normal((4, 3))
+    with tn.no_grad():
+        plain = net.fc2(net.act(net.fc1(x)))
+    seen.clear()
+    np.testing.assert_array_equal(net(x), 2 * plain)
+    net.backward(np.ones((4, 2)))
+    assert seen == [("forward", "Linear(3 -> 5)"), ("forward", "Tanh()"), ("forward", "Linear(5 -> 2)"),
+                    ("backward", "Linear(5 -> 2)"), ("backward", "Tanh()"), ("backward", "Linear(3 -> 5)"),
+                    ("backward", "model")]
+
+
+def test_a_forward_that_is_no_chain_fails_at_once_naming_the_pattern():
+    rng = np.random.default_rng(5)
+    net, x = Skip(rng), rng.standard_normal((2, 3))
+    with pytest.raises(TypeError, match=r"Skip\(\): its forward is not a chain of its sub-layers.*"
+                                        r"write _forward\(x\) -> \(y, ctx\) and _backward\(ctx, dy\)"):
+        net(x)
+    with pytest.raises(RuntimeError, match="backward needs a forward first"):
+        net.fc.backward(np.ones((2, 3)))  # the refused forward left nothing behind
+    with tn.no_grad():  # inference needs no backward: any forward runs
+        np.testing.assert_allclose(net(x), x + net.fc(x))
+
+
+def test_print_shows_the_children():
+    assert repr(Model(np.random.default_rng(0))) == (
+        "Model(\n"
+        "  (fc1): Linear(in_features=3, out_features=5, bias=True)\n"
+        "  (act): Tanh()\n"
+        "  (fc2): Linear(in_features=5, out_features=2, bias=True)\n"
+        ")")
 
 
 def test_a_layer_without_forward_says_what_to_write():
