@@ -1,9 +1,12 @@
 """A layer written by a user: its Parameter attributes are found, trained and checked."""
 
+import json
+
 import numpy as np
 import pytest
 
 import tinynet as tn
+from tinynet.serialization import ARCHITECTURE_KEY
 
 
 class Scale(tn.Layer):
@@ -176,3 +179,105 @@ def test_print_shows_the_children():
 def test_a_layer_without_forward_says_what_to_write():
     with pytest.raises(NotImplementedError, match=r"Layer does not implement _forward\(x\) -> \(y, ctx\)"):
         tn.Layer()(np.ones(2))
+
+
+# ---- a user's layer registered: saved, loaded, summarised and reset like a built-in ----
+@tn.register_layer
+class RegisteredScale(tn.Layer):
+    """The Scale of docs/custom-layers.md: ``y = x * gamma``, (batch, width) -> (batch, width)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+        self.gamma = tn.Parameter(np.ones(width))
+
+    def _forward(self, x):
+        return x * self.gamma.data, x
+
+    def _backward(self, x, dy):
+        self.gamma.accumulate((dy * x).sum(axis=0))
+        return dy * self.gamma.data
+
+    def reset_parameters(self, rng=None):
+        self.gamma.data[...] = 1
+
+    def get_config(self):
+        return {"width": self.width}
+
+    @classmethod
+    def state_spec(cls, config):
+        return {"gamma": ((config["width"],), np.float64)}
+
+
+def trained_scale_net():
+    rng = np.random.default_rng(6)
+    net = tn.Sequential(tn.Linear(3, 4, rng=rng), tn.Tanh(), RegisteredScale(4))
+    net[2].gamma.data[...] = rng.standard_normal(4)  # as training leaves it
+    return net
+
+
+def test_a_registered_layer_round_trips_bit_for_bit(tmp_path):
+    net = trained_scale_net()
+    tn.save(net, tmp_path / "net.npz")
+    back = tn.load(tmp_path / "net.npz")
+    assert type(back[2]) is RegisteredScale and repr(back) == repr(net)
+    state, loaded = net.state_dict(), back.state_dict()
+    assert list(loaded) == list(state) == ["0.weight", "0.bias", "2.gamma"]
+    assert all(loaded[k].tobytes() == state[k].tobytes() and loaded[k].dtype == state[k].dtype for k in state)
+    x = np.random.default_rng(7).standard_normal((5, 3))
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
+
+
+def test_a_registered_layer_is_summarised_and_reset_like_a_built_in():
+    net = trained_scale_net()
+    s = tn.summary(net, (2, 3), verbose=0)
+    assert [(r.type, r.output_shape, r.params) for r in s.rows[1:]] == [
+        ("Linear", (2, 4), 16), ("Tanh", (2, 4), 0), ("RegisteredScale", (2, 4), 4)]
+    fresh = tn.Sequential(tn.Linear(3, 4, rng=np.random.default_rng(8)), tn.Tanh(), RegisteredScale(4))
+    net.reset_parameters(np.random.default_rng(8))
+    for (name, p), (_, q) in zip(net.named_parameters(), fresh.named_parameters()):
+        assert p.data.tobytes() == q.data.tobytes(), name
+
+
+def test_a_file_that_lies_about_a_registered_layer_is_refused_before_building(tmp_path):
+    path = tmp_path / "net.npz"
+    tn.save(trained_scale_net(), path)
+    with np.load(path) as data:
+        entries = {k: data[k] for k in data.files}
+    head = json.loads(entries[ARCHITECTURE_KEY].tobytes())
+    head["model"]["layers"][2]["width"] = 10**10  # gamma would take 80 GB
+    entries[ARCHITECTURE_KEY] = np.frombuffer(json.dumps(head).encode(), np.uint8)
+    np.savez(path, **entries)
+    with pytest.raises(tn.ModelFileError, match=r"array '2.gamma' should be float64 of shape \(10000000000,\)"):
+        tn.load(path)
+
+
+def test_an_unregistered_layer_still_saves_its_state_dict(tmp_path):
+    net = tn.Sequential(tn.Linear(3, 3, rng=np.random.default_rng(0)), Scale(3))
+    with pytest.raises(TypeError, match=r"layer '1', Scale\(\): its class Scale is not registered; "
+                                        r"register its class with @tinynet.register_layer"):
+        tn.save(net, tmp_path / "net.npz")
+    tn.save(net.state_dict(), tmp_path / "weights.npz")
+    assert list(tn.load(tmp_path / "weights.npz")) == ["0.weight", "0.bias", "1.gamma"]
+
+
+def test_register_layer_refuses_what_it_cannot_register():
+    with pytest.raises(TypeError, match="register_layer: expected a tinynet Layer subclass, got <class 'int'>"):
+        tn.register_layer(int)
+    with pytest.raises(ValueError, match=r"register_layer: the name 'Linear' is taken by tinynet.linear.Linear"):
+        @tn.register_layer
+        class Linear(tn.Layer):
+            pass
+    with pytest.raises(TypeError, match="register_layer: name must be a non-empty string, got ''"):
+        tn.register_layer(name="")
+
+
+def test_a_class_defined_again_replaces_itself():
+    first = RegisteredScale
+    again = tn.register_layer(type("RegisteredScale", (tn.Layer,), {"__module__": first.__module__,
+                                                                    "__qualname__": first.__qualname__}))
+    try:
+        assert tn.architecture.registered_layers()["RegisteredScale"] is again
+    finally:
+        tn.register_layer(first)
+    assert tn.architecture.registered_layers()["RegisteredScale"] is first

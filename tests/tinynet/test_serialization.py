@@ -139,7 +139,7 @@ BAD_FILES = {
     "extra array": (lambda p: rewrite(p, arrays={"9.weight": np.zeros(3)}), "unexpected members ['9.weight']"),
     "unknown layer": (lambda p: rewrite(p, header=set_layer_type),
                       "the network has the layer type 'Conv2d', which this program has not registered "
-                      "(it knows BatchNorm1d, Dropout, LayerNorm, Linear, MLP, Residual, Sequential, elu,"),
+                      "(it knows BatchNorm1d, Dropout, LayerNorm, Linear, MLP,"),
     "unknown activation": (
         lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(type="swoosh")),
         "layer '1' has the layer type 'swoosh', which this program has not registered"),
