@@ -19,7 +19,7 @@ A subclass that writes ``forward`` itself instead, calling its sub-layers
 as in PyTorch (``return self.fc2(self.act(self.fc1(x)))``), is a chain:
 its forward records which sub-layers it called, in order, as its entry,
 and its backward calls theirs in reverse. A forward that is not such a
-chain fails at once, naming the contract above (see ``_traced``).
+chain fails at once, naming the contract above (see ``tinynet.chain``).
 
 A layer kind is described once, on its class: ``get_config()`` (its
 constructor's arguments), ``from_config(config)``, ``state_spec(config)``
@@ -31,13 +31,12 @@ lets ``save`` and ``load`` find it by name.
 from collections import namedtuple
 from collections.abc import Mapping
 
-import functools
-
 import numpy as np
 
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng
+from .chain import replay, traced
 from .grad_mode import is_grad_enabled
-from .hooks import RemovableHandle
+from .hooks import RemovableHandle, replacement, with_forward_hooks, with_pre_hooks
 from .parameter import Parameter
 
 #: What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``.
@@ -59,22 +58,22 @@ class Layer:
         super().__init_subclass__(**kwargs)
         # the PyTorch habit: forward written by hand, no _forward; backward retraces its calls
         if "forward" in cls.__dict__ and cls._forward is Layer._forward:
-            cls.forward = _traced(cls.__dict__["forward"])
+            cls.forward = traced(cls.__dict__["forward"])
             if cls._backward is Layer._backward:
-                cls._backward = _replay
+                cls._backward = replay
 
     # ---- the contract -------------------------------------------------
     def forward(self, x):
         """Compute the output for ``x``; unless in ``no_grad``, keep what backward needs."""
         if self._forward_pre_hooks:
-            x = _with_pre_hooks(self, x)
+            x = with_pre_hooks(self, x)
         x = self._check_input(x)
         out = self._forward(x)
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out
         if self._forward_hooks:
-            y = _with_forward_hooks(self, x, y)
+            y = with_forward_hooks(self, x, y)
         if is_grad_enabled():
             self._saved.append((ctx, y.shape, y.dtype))
         return y
@@ -103,7 +102,7 @@ class Layer:
             for hook in list(self._backward_hooks.values()):
                 result = hook(self, dx, dy)
                 if result is not None:
-                    dx = _replacement(self, hook, "backward", "dx", result, dx)
+                    dx = replacement(self, hook, "backward", "dx", result, dx)
         return dx
 
     def _forward(self, x):
@@ -392,83 +391,3 @@ class Layer:
             return f"{type(self).__name__}({self.extra_repr()})"
         extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
         return "\n".join([f"{type(self).__name__}(", *extra, *children, ")"])
-
-
-def _traced(forward):
-    """``forward``, written by hand, made to keep the sub-layers it calls as its entry in ``_saved``.
-
-    A forward hook on each direct sub-layer notes each call. Backward can
-    retrace them only if they form a chain (each call takes the previous
-    one's output, the first takes ``x``, the last one's output is returned),
-    which identity of the arrays shows; anything else (a skip connection, a
-    sum, arithmetic between calls) is refused here, at the first forward,
-    rather than answered wrongly at backward.
-    """
-    @functools.wraps(forward)
-    def traced(self, x):
-        if self.__dict__.get("_tracing"):  # a subclass's forward calling super().forward
-            return forward(self, x)
-        x = _with_pre_hooks(self, x)
-        calls, children = [], {id(c): c for c in self.children()}.values()  # each once
-        handles = [child.register_forward_pre_hook(lambda layer, x_in: calls.append([layer, x_in, None]))
-                   for child in children]
-        handles += [child.register_forward_hook(lambda layer, x_in, y: calls[-1].__setitem__(2, y))
-                    for child in children]
-        self._tracing = True
-        try:
-            y = forward(self, x)
-        finally:
-            self._tracing = False
-            for h in handles:
-                h.remove()
-        if not is_grad_enabled():
-            return _with_forward_hooks(self, x, y)
-        chain = calls and calls[0][1] is x and calls[-1][2] is y and all(
-            now[1] is before[2] for before, now in zip(calls, calls[1:]))
-        if not chain:
-            for layer, _, _ in reversed(calls):  # what the sub-layers kept is of no use now
-                layer._saved.pop()
-            raise TypeError(
-                f"{self.label()}: its forward is not a chain of its sub-layers, so tinynet cannot "
-                "run it backward: a forward written by hand must pass x through sub-layers held as "
-                "attributes, each taking the previous one's output, and return the last one's, as "
-                "in `return self.fc2(self.act(self.fc1(x)))`. For anything else (a skip connection, "
-                "a sum, arithmetic between calls) write _forward(x) -> (y, ctx) and "
-                "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
-        y = _with_forward_hooks(self, x, y)
-        self._saved.append(([layer for layer, _, _ in calls], y.shape, y.dtype))
-        return y
-    return traced
-
-
-def _with_pre_hooks(layer, x):
-    for hook in list(layer._forward_pre_hooks.values()):
-        result = hook(layer, x)
-        if result is not None:  # a 1-tuple is PyTorch's form of one input
-            x = result[0] if type(result) is tuple and len(result) == 1 else result
-    return x
-
-
-def _with_forward_hooks(layer, x, y):
-    for hook in list(layer._forward_hooks.values()):
-        result = hook(layer, x, y)
-        if result is not None:
-            y = _replacement(layer, hook, "forward", "output", result, y)
-    return y
-
-
-def _replay(self, calls, dy):
-    """Backward of a traced forward: the sub-layers' backwards, newest call first."""
-    for layer in reversed(calls):
-        dy = layer.backward(dy)
-    return dy
-
-
-def _replacement(layer, hook, kind, what, value, like):
-    """``value`` if it may replace ``like`` (same shape and dtype), else a ValueError naming the hook."""
-    if isinstance(value, np.ndarray) and value.shape == like.shape and value.dtype == like.dtype:
-        return value
-    got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
-           else f"a {type(value).__name__}")
-    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
-                     f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")
