@@ -148,6 +148,9 @@ class MLP(Sequential):
 
 
 def _layer_list(config):
+    unknown = sorted(set(config) - {"layers"})
+    if unknown:
+        raise TypeError(f"Sequential: the entry {unknown[0]!r:.40} is not one it takes (layers)")
     if not isinstance(config["layers"], list):
         raise TypeError(f"Sequential: layers should be a list of layers' descriptions, got {config['layers']!r:.60}")
     return config["layers"]

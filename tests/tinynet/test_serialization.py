@@ -148,6 +148,11 @@ BAD_FILES = {
     "unknown key": (lambda p: rewrite(p, header=lambda h: h["model"].update(dropout=0.5)),
                     "the network (MLP): the entry 'dropout' is not an argument of its constructor "
                     "(sizes, activation, "),
+    "unknown key of a Sequential": (
+        lambda p: rewrite(p, header=lambda h: h.update(model={"type": "Sequential", "layers": [
+            h["model"]], "dropout": 0.5})), "the network (Sequential): Sequential: the entry 'dropout' is not one"),
+    "layers not a list": (lambda p: rewrite(p, header=lambda h: h.update(model={
+        "type": "Sequential", "layers": {"0": h["model"]}})), "layers should be a list of layers' descriptions"),
     "wrong type of value": (lambda p: rewrite(p, header=lambda h: h["model"].update(bias=1)),
                             "the network (MLP): Linear: bias must be True or False, got 1"),
 }
