@@ -1,12 +1,15 @@
 """A layer written by a user: its Parameter attributes are found, trained and checked."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
 
 import tinynet as tn
 from tinynet.serialization import ARCHITECTURE_KEY
+
+REFERENCE = pathlib.Path(__file__).resolve().parent.parent / "reference"
 
 
 class Scale(tn.Layer):
@@ -135,6 +138,33 @@ def test_a_forward_written_by_hand_equals_its_sequential():
     np.testing.assert_array_equal(net.backward(dy), dx_seq)
     for p, g in zip(net.parameters(), grads):
         np.testing.assert_array_equal(p.grad, g)
+
+
+class TwiceThrough(tn.Layer):
+    """The model of tests/reference/make_composite.py: fc1 called twice, then fc2."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = tn.Linear(3, 3)
+        self.act = tn.Tanh()
+        self.fc2 = tn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(self.act(self.fc1(x)))))
+
+
+def test_a_forward_written_by_hand_prints_and_backpropagates_as_pytorch():
+    ref = json.loads((REFERENCE / "composite.json").read_text())
+    model = TwiceThrough()
+    for name, p in model.named_parameters():
+        p.data[...] = ref["weights"][name]
+    assert repr(model) == ref["repr"].replace("Model(", "TwiceThrough(", 1)
+    y = model(np.array(ref["x"]))
+    dx = model.backward(np.array(ref["dy"]))
+    np.testing.assert_allclose(y, ref["y"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dx, ref["dx"], rtol=1e-12, atol=1e-14)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, ref["grads"][name], rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 def test_hooks_fire_in_a_forward_written_by_hand():
