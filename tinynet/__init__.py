@@ -6,6 +6,7 @@ tinynet.no_grad():`` runs forwards that keep nothing for backward.
 """
 
 from . import datasets, init, optim
+from .architecture import register_layer
 from .activations import (
     ELU, GELU, SELU, Activation, Identity, LeakyReLU, ReLU, ScaledSigmoid, Sigmoid, SiLU,
     Softplus, Tanh, activation, available_activations,

@@ -14,10 +14,9 @@ import math
 
 import numpy as np
 
+from .architecture import register_layer, registered_layers
 from .checks import check_number
 from .layer import Layer
-
-_REGISTRY = {}
 
 
 class Activation(Layer):
@@ -27,8 +26,10 @@ class Activation(Layer):
 
         Sine = Activation(np.sin, np.cos, name="sine")
 
-    or subclass it and define ``fn`` and ``derivative`` as methods (with a
-    class attribute ``name`` the subclass is found by :func:`activation`).
+    or subclass it and define ``fn`` and ``derivative`` as methods. A
+    subclass with a class attribute ``name`` is registered under it, as
+    ``register_layer`` would: :func:`activation` finds it, and ``save`` and
+    ``load`` know it.
     """
 
     name = None
@@ -59,7 +60,7 @@ class Activation(Layer):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("name"):
-            _REGISTRY[cls.name] = cls
+            register_layer(cls, name=cls.name)
 
     def fn(self, z):
         """The activation itself, elementwise."""
@@ -83,11 +84,9 @@ class Activation(Layer):
 
 def activation(name, **kwargs):
     """Build the activation registered under ``name``, e.g. ``activation("relu")``."""
-    try:
-        cls = _REGISTRY[name]
-    except (KeyError, TypeError):
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown activation {name!r}; known: {known}") from None
+    cls = registered_layers().get(name) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Activation)):
+        raise ValueError(f"unknown activation {name!r}; known: {', '.join(available_activations())}")
     settings = [] if cls.__init__ is Activation.__init__ else [
         p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = sorted(set(kwargs) - set(settings))
@@ -99,7 +98,7 @@ def activation(name, **kwargs):
 
 def available_activations():
     """The registered activation names, sorted."""
-    return sorted(_REGISTRY)
+    return sorted(name for name, cls in registered_layers().items() if issubclass(cls, Activation))
 
 
 def _stable_exp_neg_abs(z):

@@ -4,12 +4,15 @@ import copy
 
 import numpy as np
 
+from . import architecture
 from .activations import Activation, activation as make_activation
+from .architecture import register_layer
 from .checks import check_bool, check_float_dtype, check_rng, check_size
 from .layer import Layer
 from .linear import Linear
 
 
+@register_layer
 class Sequential(Layer):
     """Layers applied in order; backward runs them in reverse.
 
@@ -39,6 +42,22 @@ class Sequential(Layer):
     def named_children(self):
         return ((str(i), layer) for i, layer in enumerate(self.layers))
 
+    def get_config(self):
+        return {"layers": [architecture.describe(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config):
+        """``Sequential`` of the layers ``config["layers"]`` describes."""
+        return cls(*[architecture.build(d, str(i)) for i, d in enumerate(_layer_list(config))])
+
+    @classmethod
+    def state_spec(cls, config):
+        """Its layers' arrays, named by position: ``"0.weight"``."""
+        spec = {}
+        for i, d in enumerate(_layer_list(config)):
+            spec.update(architecture.arrays(d, str(i)))
+        return spec
+
     def __len__(self):
         return len(self.layers)
 
@@ -65,6 +84,7 @@ class Sequential(Layer):
         return "\n".join(lines)
 
 
+@register_layer
 class MLP(Sequential):
     """A multilayer perceptron: ``Linear`` layers between consecutive ``sizes``, the activation between them.
 
@@ -79,13 +99,7 @@ class MLP(Sequential):
 
     def __init__(self, sizes, activation, weight_init=None, bias=True, final_activation=False,
                  rng=None, dtype=np.float64, bias_init=None):
-        try:
-            sizes = list(sizes)
-        except TypeError:
-            raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r}") from None
-        if len(sizes) < 2:
-            raise ValueError(f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}")
-        sizes = [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        sizes = _sizes(sizes)
         if isinstance(activation, str):
             activation = make_activation(activation)
         if not isinstance(activation, Activation):
@@ -105,5 +119,70 @@ class MLP(Sequential):
         self.sizes = sizes
         self.final_activation = final_activation
 
+    def get_config(self):
+        acts = [layer for layer in self.layers if not isinstance(layer, Linear)]
+        config = {"sizes": list(self.sizes), "activation": architecture.describe(acts[0]) if acts else None,
+                  "bias": self.layers[0].bias is not None, "final_activation": self.final_activation,
+                  "dtype": self.layers[0].dtype.name}
+        # a layer replaced since (net.layers[1] = ReLU()) would be lost in rebuilding
+        if [architecture.describe(layer) for layer in self.layers] != _mlp_layers(config):
+            raise TypeError(f"{self.label()}: its layers no longer match its description; "
+                            "save Sequential(*layers) instead")
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """The MLP ``config`` describes; its activation is a description, None for an MLP without one."""
+        act = _activation(config)
+        act = "identity" if act is None else architecture.build(act, "1")  # copied after each Linear
+        return cls(**{**config, "activation": act})
+
+    @classmethod
+    def state_spec(cls, config):
+        """Each ``Linear``'s arrays, named by its position: ``"0.weight"``, ``"2.weight"``..."""
+        return {f"{i}.{name}": array for i, layer in enumerate(_mlp_layers(config))
+                if layer["type"] == "Linear" for name, array in Linear.state_spec(layer).items()}
+
     def label(self):
         return f"MLP({' -> '.join(map(str, self.sizes))})"
+
+
+def _layer_list(config):
+    unknown = sorted(set(config) - {"layers"})
+    if unknown:
+        raise TypeError(f"Sequential: the entry {unknown[0]!r:.40} is not one it takes (layers)")
+    if not isinstance(config["layers"], list):
+        raise TypeError(f"Sequential: layers should be a list of layers' descriptions, got {config['layers']!r:.60}")
+    return config["layers"]
+
+
+def _activation(config):
+    """The description of an MLP's activation; None only for one ``Linear`` and no activation."""
+    act, sizes = config["activation"], _sizes(config["sizes"])
+    if act is None and (len(sizes) > 2 or config["final_activation"]):
+        raise TypeError(f"MLP: activation None describes an MLP of one Linear and no activation, "
+                        f"not of sizes {sizes}")
+    return act
+
+
+def _mlp_layers(config):
+    """The descriptions of the layers an MLP of ``config`` holds, in order."""
+    sizes, act = _sizes(config["sizes"]), _activation(config)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append({"type": "Linear", "in_features": sizes[i], "out_features": sizes[i + 1],
+                       "bias": config["bias"], "dtype": config["dtype"]})
+        if i < len(sizes) - 2 or config["final_activation"]:
+            layers.append(act)
+    return layers
+
+
+def _sizes(sizes):
+    """``sizes`` as a list of at least two positive ints, or an error saying what is wrong."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}")
+    return [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]

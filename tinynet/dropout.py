@@ -2,10 +2,12 @@
 
 import numpy as np
 
+from .architecture import register_layer
 from .checks import check_number, check_rng
 from .layer import Layer
 
 
+@register_layer
 class Dropout(Layer):
     """Inverted dropout, as ``torch.nn.Dropout``: ``x: any shape -> same shape``.
 

@@ -1,6 +1,8 @@
-"""Hook handles, and attaching one hook to every layer of a network."""
+"""Hook handles, attaching one hook to every layer of a network, and running a layer's hooks."""
 
 import itertools
+
+import numpy as np
 
 _ids = itertools.count()
 
@@ -69,3 +71,31 @@ def register_hooks(module, forward=None, backward=None, leaves_only=True):
         if backward is not None:
             handles.append(layer.register_backward_hook(backward))
     return HandleGroup(handles)
+
+
+def with_pre_hooks(layer, x):
+    """``x`` after ``layer``'s forward pre-hooks, each of which may replace it."""
+    for hook in list(layer._forward_pre_hooks.values()):
+        result = hook(layer, x)
+        if result is not None:  # a 1-tuple is PyTorch's form of one input
+            x = result[0] if type(result) is tuple and len(result) == 1 else result
+    return x
+
+
+def with_forward_hooks(layer, x, y):
+    """``y`` after ``layer``'s forward hooks, each of which may replace it (same shape and dtype)."""
+    for hook in list(layer._forward_hooks.values()):
+        result = hook(layer, x, y)
+        if result is not None:
+            y = replacement(layer, hook, "forward", "output", result, y)
+    return y
+
+
+def replacement(layer, hook, kind, what, value, like):
+    """``value`` if it may replace ``like`` (same shape and dtype), else a ValueError naming the hook."""
+    if isinstance(value, np.ndarray) and value.shape == like.shape and value.dtype == like.dtype:
+        return value
+    got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
+           else f"a {type(value).__name__}")
+    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
+                     f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")

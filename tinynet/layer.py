@@ -14,6 +14,18 @@ backward hooks. A stack, so a layer used twice in one pass (weight tying)
 keeps an entry per use, which the reversed backward pass consumes newest
 first. A forward that no backward follows leaves its entry behind: run
 forward-only work in ``with tinynet.no_grad():``.
+
+A subclass that writes ``forward`` itself instead, calling its sub-layers
+as in PyTorch (``return self.fc2(self.act(self.fc1(x)))``), is a chain:
+its forward records which sub-layers it called, in order, as its entry,
+and its backward calls theirs in reverse. A forward that is not such a
+chain fails at once, naming the contract above (see ``tinynet.chain``).
+
+A layer kind is described once, on its class: ``get_config()`` (its
+constructor's arguments), ``from_config(config)``, ``state_spec(config)``
+(its arrays' names, shapes and dtypes, without building it) and
+``reset_parameters(rng)`` (how it draws them); ``tinynet.register_layer``
+lets ``save`` and ``load`` find it by name.
 """
 
 from collections import namedtuple
@@ -22,8 +34,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng
+from .chain import replay, traced
 from .grad_mode import is_grad_enabled
-from .hooks import RemovableHandle
+from .hooks import RemovableHandle, replacement, with_forward_hooks, with_pre_hooks
 from .parameter import Parameter
 
 #: What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``.
@@ -41,24 +54,26 @@ class Layer:
         self._forward_hooks = {}
         self._backward_hooks = {}
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the PyTorch habit: forward written by hand, no _forward; backward retraces its calls
+        if "forward" in cls.__dict__ and cls._forward is Layer._forward:
+            cls.forward = traced(cls.__dict__["forward"])
+            if cls._backward is Layer._backward:
+                cls._backward = replay
+
     # ---- the contract -------------------------------------------------
     def forward(self, x):
         """Compute the output for ``x``; unless in ``no_grad``, keep what backward needs."""
         if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
-                result = hook(self, x)
-                if result is not None:  # a 1-tuple is PyTorch's form of one input
-                    x = result[0] if type(result) is tuple and len(result) == 1 else result
+            x = with_pre_hooks(self, x)
         x = self._check_input(x)
         out = self._forward(x)
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out
         if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                result = hook(self, x, y)
-                if result is not None:
-                    y = _replacement(self, hook, "forward", "output", result, y)
+            y = with_forward_hooks(self, x, y)
         if is_grad_enabled():
             self._saved.append((ctx, y.shape, y.dtype))
         return y
@@ -87,7 +102,7 @@ class Layer:
             for hook in list(self._backward_hooks.values()):
                 result = hook(self, dx, dy)
                 if result is not None:
-                    dx = _replacement(self, hook, "backward", "dx", result, dx)
+                    dx = replacement(self, hook, "backward", "dx", result, dx)
         return dx
 
     def _forward(self, x):
@@ -346,6 +361,22 @@ class Layer:
         """The constructor arguments, JSON-able, that rebuild this layer's architecture."""
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new layer built from ``config``, a dict as ``get_config()`` returns: ``cls(**config)``."""
+        return cls(**config)
+
+    @classmethod
+    def state_spec(cls, config):
+        """``{name: (shape, dtype)}`` of the arrays a layer built from ``config`` holds itself.
+
+        Its parameters and persistent buffers (its children's are theirs),
+        worked out without building it, so that ``load`` can check a file's
+        arrays before allocating anything: a file may claim any size. A
+        layer with parameters overrides it; the default is none.
+        """
+        return {}
+
     def extra_repr(self):
         """What goes between the parentheses of the repr."""
         return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -355,14 +386,8 @@ class Layer:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.extra_repr()})"
-
-
-def _replacement(layer, hook, kind, what, value, like):
-    """``value`` if it may replace ``like`` (same shape and dtype), else a ValueError naming the hook."""
-    if isinstance(value, np.ndarray) and value.shape == like.shape and value.dtype == like.dtype:
-        return value
-    got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
-           else f"a {type(value).__name__}")
-    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
-                     f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")
+        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
+        return "\n".join([f"{type(self).__name__}(", *extra, *children, ")"])

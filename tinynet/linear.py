@@ -3,11 +3,13 @@
 import numpy as np
 
 from . import init as init_module
+from .architecture import register_layer
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng, check_size
 from .layer import Layer
 from .parameter import Parameter
 
 
+@register_layer
 class Linear(Layer):
     """Affine map ``x: (batch, in_features) -> (batch, out_features)``.
 
@@ -72,7 +74,19 @@ class Linear(Layer):
 
     def get_config(self):
         return {"in_features": self.in_features, "out_features": self.out_features,
-                "bias": self.bias is not None}
+                "bias": self.bias is not None, "dtype": self.dtype.name}
+
+    @classmethod
+    def state_spec(cls, config):
+        """``weight: (out_features, in_features)`` and ``bias: (out_features,)``, of ``dtype``."""
+        n_in = check_size("Linear", "in_features", config["in_features"])
+        n_out = check_size("Linear", "out_features", config["out_features"])
+        dtype = check_float_dtype("Linear", "dtype", config["dtype"])
+        bias = check_bool("Linear", "bias", config["bias"])
+        return {"weight": ((n_out, n_in), dtype), **({"bias": ((n_out,), dtype)} if bias else {})}
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
     def label(self):
         return f"Linear({self.in_features} -> {self.out_features})"

@@ -12,6 +12,7 @@ back: a float16 square overflows past 256, which would zero the output.
 
 import numpy as np
 
+from .architecture import register_layer
 from .checks import as_float_array, check_bool, check_float_dtype, check_number, check_size
 from .layer import Layer
 from .parameter import Parameter
@@ -47,6 +48,7 @@ def _normalized_shape(value):
     return tuple(check_size("LayerNorm", f"normalized_shape[{i}]", d) for i, d in enumerate(dims))
 
 
+@register_layer
 class LayerNorm(Layer):
     """Normalize each sample over its trailing dims: ``x: (*, *normalized_shape) -> same shape``.
 
@@ -120,7 +122,18 @@ class LayerNorm(Layer):
 
     def get_config(self):
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
-                "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None}
+                "elementwise_affine": self.elementwise_affine, "bias": self.bias is not None,
+                "dtype": self.dtype.name}
+
+    @classmethod
+    def state_spec(cls, config):
+        """``weight`` and ``bias`` of shape ``normalized_shape`` and ``dtype``, as the config has them."""
+        shape = _normalized_shape(config["normalized_shape"])
+        dtype = check_float_dtype("LayerNorm", "dtype", config["dtype"])
+        affine = check_bool("LayerNorm", "elementwise_affine", config["elementwise_affine"])
+        bias = check_bool("LayerNorm", "bias", config["bias"])
+        return {**({"weight": (shape, dtype)} if affine else {}),
+                **({"bias": (shape, dtype)} if affine and bias else {})}
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -132,6 +145,7 @@ class LayerNorm(Layer):
         return f"LayerNorm({shape[0] if len(shape) == 1 else shape})"
 
 
+@register_layer
 class BatchNorm1d(Layer):
     """Normalize each feature over the batch: ``x: (batch, C)`` or ``(batch, C, length) -> same``.
 
@@ -249,7 +263,21 @@ class BatchNorm1d(Layer):
 
     def get_config(self):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
-                "affine": self.affine, "track_running_stats": self.track_running_stats}
+                "affine": self.affine, "track_running_stats": self.track_running_stats,
+                "dtype": self.dtype.name}
+
+    @classmethod
+    def state_spec(cls, config):
+        """``weight`` and ``bias`` with ``affine``, the running statistics with ``track_running_stats``."""
+        shape = (check_size("BatchNorm1d", "num_features", config["num_features"]),)
+        dtype = check_float_dtype("BatchNorm1d", "dtype", config["dtype"])
+        spec = {}
+        if check_bool("BatchNorm1d", "affine", config["affine"]):
+            spec.update(weight=(shape, dtype), bias=(shape, dtype))
+        if check_bool("BatchNorm1d", "track_running_stats", config["track_running_stats"]):
+            spec.update(running_mean=(shape, dtype), running_var=(shape, dtype),
+                        num_batches_tracked=((), np.dtype(np.int64)))
+        return spec
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -2,18 +2,22 @@
 
 import numpy as np
 
+from . import architecture
+from .architecture import register_layer
 from .checks import check_bool, check_number
 from .layer import Layer
 from .parameter import Parameter
 
 
+@register_layer
 class Residual(Layer):
     """``y = x + alpha * block(x)``; ``block`` must keep the shape of its input.
 
     ``alpha`` is a fixed number, or with ``learnable_alpha`` a ``Parameter``
     of shape () that starts at ``alpha`` and has the dtype of the block's
-    parameters: ``Residual(block, alpha=0.0, learnable_alpha=True)`` is
-    ReZero (SkipInit's scalar), which starts as the identity. The block runs
+    parameters (else its buffers', else float64):
+    ``Residual(block, alpha=0.0, learnable_alpha=True)`` is ReZero (SkipInit's
+    scalar), which starts as the identity. The block runs
     through its public ``forward`` and ``backward``, so its hooks fire.
     """
 
@@ -26,7 +30,8 @@ class Residual(Layer):
         self.learnable_alpha = check_bool(self.label(), "learnable_alpha", learnable_alpha)
         self._initial_alpha = alpha  # what reset_parameters returns a learnable alpha to
         if self.learnable_alpha:
-            dtype = next((p.dtype for p in block.parameters()), np.dtype(np.float64))
+            arrays = [p.data for p in block.parameters()] + list(block.buffers())
+            dtype = next((a.dtype for a in arrays if a.dtype.kind == "f"), np.dtype(np.float64))
             self.alpha = Parameter(np.array(alpha, dtype=dtype))
         else:
             self.alpha = alpha
@@ -57,7 +62,22 @@ class Residual(Layer):
         return dy + self.block.backward(alpha * dy)
 
     def get_config(self):
-        return {"alpha": self._initial_alpha, "learnable_alpha": self.learnable_alpha}
+        return {"block": architecture.describe(self.block), "alpha": self._initial_alpha,
+                "learnable_alpha": self.learnable_alpha}
+
+    @classmethod
+    def from_config(cls, config):
+        """The Residual ``config`` describes, its block built from its description."""
+        return cls(**{**config, "block": architecture.build(config["block"], "block")})
+
+    @classmethod
+    def state_spec(cls, config):
+        """The block's arrays, and ``alpha: ()`` of the block's parameters' dtype if learnable."""
+        spec = architecture.arrays(config["block"], "block")
+        if check_bool("Residual", "learnable_alpha", config["learnable_alpha"]):
+            params = [dtype for name, (_, dtype) in spec.items() if dtype.kind == "f"]
+            spec["alpha"] = ((), params[0] if params else np.dtype(np.float64))
+        return spec
 
     def extra_repr(self):
         alpha = float(self.alpha.data) if self.learnable_alpha else self.alpha

@@ -24,17 +24,18 @@ import numpy as np
 
 from . import architecture
 from .archive import READ_ERRORS, FileProblem, open_archive, read_array, read_header
+from .activations import Activation
 from .layer import Layer
 
 FORMAT = "tinynet-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a layer's description is {"type": its registered name, **get_config()}
 ARCHITECTURE_KEY = "__architecture__"
 #: save writes to a file named like this in the target's directory, then renames it.
 TEMP_PATTERN = ".tinynet-save-XXXXXXXX.tmp"
 _TEMP_PREFIX, _TEMP_SUFFIX = ".tinynet-save-", ".tmp"
 #: What a state dict may hold: floating arrays, and int64 for counters (as PyTorch's
 #: ``num_batches_tracked``).
-STATE_DTYPES = architecture.FLOAT_DTYPES + (np.dtype("int64"),)
+STATE_DTYPES = architecture.STATE_DTYPES
 _STATE_NAME = re.compile(r"(?!__)[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _HEADER_KEYS = {"format", "version", "tinynet_version", "model", "state_dict"}
 
@@ -51,12 +52,11 @@ class ModelFileError(ValueError):
 def save(obj, path):
     """Write ``obj`` to ``path`` atomically: a network (architecture and arrays) or a state dict.
 
-    ``obj`` is a tinynet ``Layer`` built from ``Linear``, ``Sequential``,
-    ``MLP``, ``Residual``, ``LayerNorm``, ``BatchNorm1d``, ``Dropout`` and
-    registered activations (with their buffers, such as running
-    statistics), or a dict ``name -> array`` such as
-    ``net.state_dict()`` (floating or int64 arrays), which is how a custom
-    network's weights are stored. Anything ``load`` would refuse is refused
+    ``obj`` is a tinynet ``Layer`` whose every layer's class is registered
+    (the built-ins are, and a user's class with ``@tinynet.register_layer``),
+    saved with its buffers (such as running statistics), or a dict ``name ->
+    array`` such as ``net.state_dict()`` (floating or int64 arrays), which is
+    how an unregistered network's weights are stored. Anything ``load`` would refuse is refused
     here, before anything is written: a TypeError or ValueError naming the
     layer or entry. ``path`` is used as given (no ``.npz`` is appended); a
     symlink is followed and its target replaced. The data goes to a temporary
@@ -90,7 +90,8 @@ def load(path):
     A file that is not one (empty, truncated, corrupted, foreign, a newer
     format version, a zip with encrypted, compressed or duplicate members,
     arrays missing, unexpected, or of the wrong shape or dtype, sizes larger
-    than the file, an unknown layer type) raises :class:`ModelFileError`
+    than the file, a layer type this program has not registered, an entry
+    its constructor refuses) raises :class:`ModelFileError`
     naming the path and the problem, before any array is read in full;
     nothing partly loaded is returned. A missing file raises FileNotFoundError.
     """
@@ -108,17 +109,27 @@ def load(path):
 # ---- what goes into a file ------------------------------------------------------
 def _model_contents(net):
     _check_not_shared(net)
-    spec = architecture.describe(net)
-    problem = architecture.check(spec)
-    if problem:
-        raise TypeError(f"save: {problem}; load would refuse the file, so nothing was written")
-    expected = architecture.expected_arrays(spec)
+    found = architecture.unregistered(net)
+    if found:
+        where, layer = found
+        hint = ("a one-line Activation(fn, derivative) cannot be rebuilt: subclass Activation with a "
+                "class attribute `name`" if isinstance(layer, Activation) else
+                "register its class with @tinynet.register_layer")
+        raise TypeError(f"save: cannot save {architecture._name(where)}, {layer!r:.80}: its class "
+                        f"{type(layer).__qualname__} is not registered; {hint}, or save the "
+                        "network's state_dict() instead, and build the network in code before "
+                        "loading it")
+    try:
+        spec = architecture.describe(net)
+        expected = architecture.arrays(spec)
+    except (TypeError, ValueError) as e:  # a description load would refuse: a network save cannot write
+        raise TypeError(f"save: {e}; load would refuse the file, so nothing was written") from None
     arrays = {name: p.data for name, p in net.named_parameters()}
     arrays.update(net.named_buffers())  # running statistics are saved with the weights
     for name in arrays:
         if name not in expected:
-            raise TypeError(f"save: the array {name!r} is not part of its layer's description; "
-                            "save the network's state_dict() instead")
+            raise TypeError(f"save: the array {name!r} is not part of its layer's description "
+                            "(its class's state_spec); save the network's state_dict() instead")
     modules = dict(net.named_modules())
     for name, (shape, dtype) in expected.items():
         a = arrays[name]
@@ -193,7 +204,10 @@ def _load(f):
         arrays = {name: read_array(archive, member) for name, member in checked.items()}
     if "state_dict" in header:
         return arrays
-    net = architecture.build(header["model"], np.random.default_rng(0))  # weights overwritten
+    try:
+        net = architecture.build(header["model"])  # drawn arrays, overwritten below
+    except architecture.DescriptionError as e:
+        raise FileProblem(str(e)) from None
     params = dict(net.named_parameters())
     names = list(params) + [name for name, _ in net.named_buffers()]
     if sorted(names) != sorted(arrays):
@@ -244,10 +258,10 @@ def _no_constant(name):
 def _expected_arrays(header):
     """``name -> (shape, dtype)`` of the arrays the header declares, checked, in order."""
     if "model" in header:
-        problem = architecture.check(header["model"])
-        if problem:
-            raise FileProblem(problem)
-        return architecture.expected_arrays(header["model"])
+        try:
+            return architecture.arrays(header["model"])
+        except architecture.DescriptionError as e:
+            raise FileProblem(str(e)) from None
     declared = header["state_dict"]
     if not isinstance(declared, dict):
         raise FileProblem(f"the state dict's declaration should be an object, got {declared!r:.40}")

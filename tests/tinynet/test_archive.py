@@ -47,7 +47,7 @@ def npy_header(shape, dtype="<f8"):
 
 
 def header_bytes(model):
-    head = {"format": "tinynet-model", "version": 1, "tinynet_version": "0.1.0", "model": model}
+    head = {"format": "tinynet-model", "version": 2, "tinynet_version": "0.1.0", "model": model}
     return npy(np.frombuffer(json.dumps(head).encode(), np.uint8))
 
 
@@ -74,9 +74,8 @@ def flip_flag(path, bit, signature=b"PK\x01\x02", flag_offset=8):
 
 def wide_mlp(p):
     """A few KB that declare an MLP 40,000,000 wide, each array header matching it."""
-    model = {"type": "MLP", "sizes": [3, 40_000_000, 2], "activation": {
-        "type": "activation", "name": "tanh", "config": {}}, "bias": True,
-        "final_activation": False, "dtype": "float64"}
+    model = {"type": "MLP", "sizes": [3, 40_000_000, 2], "activation": {"type": "tanh"}, "bias": True,
+             "final_activation": False, "dtype": "float64"}
     shapes = {"0.weight": (40_000_000, 3), "0.bias": (40_000_000,), "2.weight": (2, 40_000_000),
               "2.bias": (2,)}
     write_zip(p, [(ARCHITECTURE_KEY + ".npy", header_bytes(model))] +
@@ -127,7 +126,7 @@ DECEIVING_FILES = {
         "array '0.weight' should be float64 of shape (40000000, 3), the file has float64 of "
         "shape (8, 3)"),
     "longdouble dtype declared": (lambda p: rewrite(p, lambda h: h["model"].update(
-        dtype="float128")), "dtype should be one of float16, float32, float64, got 'float128'"),
+        dtype="float128")), "its array '0.weight' would be float128; a file holds float16, float32"),
     "duplicate json key": (json_member('{"format": "tinynet-model", "format": "x"}'),
                            "a key appears twice in one object"),
     "nan in json": (json_member('{"format": "tinynet-model", "version": NaN}'),
@@ -141,11 +140,15 @@ DECEIVING_FILES = {
     "unknown header entry": (declare_in_json("compression", "lz4"),
                              "the header entry 'compression' is not understood"),
     "bool as a width": (lambda p: rewrite(p, lambda h: h["model"].update(sizes=[3, True, 8, 2])),
-                        "sizes entry 1 should be a positive integer, got True"),
+                        "MLP: sizes[1] must be a positive integer, got True"),
     "bad activation config": (lambda p: rewrite(p, lambda h: h["model"]["activation"].update(
-        config={"negative_slope": 0.1})), "activation 'tanh' takes no settings; got negative_slope"),
+        negative_slope=0.1)), "layer '1' (tanh): the entry 'negative_slope' is not an argument of its "
+                              "constructor"),
     "activation left out": (lambda p: rewrite(p, lambda h: h["model"].update(activation=None)),
-                            "layer '1' should be a layer's description (a JSON object), got None"),
+                            "MLP: activation None describes an MLP of one Linear and no activation"),
+    "unregistered layer type": (lambda p: rewrite(p, lambda h: h.update(model={
+        "type": "os.system", "command": "echo hello"})), "has the layer type 'os.system', which this "
+                                                         "program has not registered"),
     "array in Fortran order with a lying header": (
         lambda p: write_zip(p, [(n, d[:-8] if n == "0.bias.npy" else d) for n, d in members_of(p)]),
         "member '0.bias.npy' declares float64 of shape (8,) (64 bytes) but holds 56"),

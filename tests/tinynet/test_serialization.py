@@ -58,8 +58,8 @@ def test_file_is_a_plain_npz_without_pickles(tmp_path):
         assert set(data.files) == {ARCHITECTURE_KEY, "0.weight", "0.bias", "2.weight", "2.bias",
                                    "4.weight", "4.bias"}
         header = json.loads(data[ARCHITECTURE_KEY].tobytes())
-    assert header["format"] == "tinynet-model" and header["version"] == 1
-    assert header["model"]["type"] == "MLP" and header["model"]["activation"]["name"] == "tanh"
+    assert header["format"] == "tinynet-model" and header["version"] == 2
+    assert header["model"]["type"] == "MLP" and header["model"]["activation"] == {"type": "tanh"}
 
 
 def test_save_replaces_an_existing_file_and_keeps_its_permissions(tmp_path):
@@ -124,8 +124,10 @@ BAD_FILES = {
         lambda p: np.savez(p, **{ARCHITECTURE_KEY: np.frombuffer(b'{"format": "x"}', np.uint8)}),
         "__architecture__ does not describe a tinynet model"),
     "missing architecture": (lambda p: rewrite(p, drop=[ARCHITECTURE_KEY]), "has no __architecture__ entry"),
-    "future version": (lambda p: rewrite(p, header=lambda h: h.update(version=2)),
-                       "unknown format version 2; this tinynet reads version 1"),
+    "future version": (lambda p: rewrite(p, header=lambda h: h.update(version=3)),
+                       "unknown format version 3; this tinynet reads version 2"),
+    "format of tinynet 0.1": (lambda p: rewrite(p, header=lambda h: h.update(version=1)),
+                              "unknown format version 1; this tinynet reads version 2"),
     "wrong shape": (lambda p: rewrite(p, arrays={"2.weight": np.zeros((8, 7))}),
                     "array '2.weight' should be float64 of shape (8, 8), the file has float64 of "
                     "shape (8, 7)"),
@@ -136,16 +138,23 @@ BAD_FILES = {
     "missing array": (lambda p: rewrite(p, drop=["4.bias"]), "missing arrays ['4.bias'] for what its header describes"),
     "extra array": (lambda p: rewrite(p, arrays={"9.weight": np.zeros(3)}), "unexpected members ['9.weight']"),
     "unknown layer": (lambda p: rewrite(p, header=set_layer_type),
-                      "the network has the unknown layer type 'Conv2d'; this tinynet knows Linear, Sequential, MLP"),
+                      "the network has the layer type 'Conv2d', which this program has not registered "
+                      "(it knows BatchNorm1d, Dropout, LayerNorm, Linear, MLP,"),
     "unknown activation": (
-        lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(name="swoosh")),
-        "unknown activation 'swoosh'"),
+        lambda p: rewrite(p, header=lambda h: h["model"]["activation"].update(type="swoosh")),
+        "layer '1' has the layer type 'swoosh', which this program has not registered"),
     "bad sizes": (lambda p: rewrite(p, header=lambda h: h["model"].update(sizes=[3, -8, 8, 2])),
-                  "the network (MLP): sizes entry 1 should be a positive integer, got -8"),
+                  "the network (MLP): MLP: sizes[1] must be a positive integer, got -8"),
     "unknown key": (lambda p: rewrite(p, header=lambda h: h["model"].update(dropout=0.5)),
-                    "the network (MLP): the entry 'dropout' is not understood by this tinynet"),
+                    "the network (MLP): the entry 'dropout' is not an argument of its constructor "
+                    "(sizes, activation, "),
+    "unknown key of a Sequential": (
+        lambda p: rewrite(p, header=lambda h: h.update(model={"type": "Sequential", "layers": [
+            h["model"]], "dropout": 0.5})), "the network (Sequential): Sequential: the entry 'dropout' is not one"),
+    "layers not a list": (lambda p: rewrite(p, header=lambda h: h.update(model={
+        "type": "Sequential", "layers": {"0": h["model"]}})), "layers should be a list of layers' descriptions"),
     "wrong type of value": (lambda p: rewrite(p, header=lambda h: h["model"].update(bias=1)),
-                            "the network (MLP): bias should be true or false, got 1"),
+                            "the network (MLP): Linear: bias must be True or False, got 1"),
 }
 
 
@@ -191,12 +200,14 @@ def shared_layer():
 UNSAVEABLE = {
     "one-line activation": (
         lambda: tn.Sequential(tn.Linear(3, 2), tn.Activation(np.sin, np.cos, name="sine")),
-        "save: cannot save layer '1', Activation(name='sine'): it is not a registered activation"),
+        "save: cannot save layer '1', Activation(name='sine'): its class Activation is not registered; "
+        "a one-line Activation(fn, derivative) cannot be rebuilt"),
     "unknown layer class": (
         lambda: tn.Sequential(tn.Sequential(tn.Linear(3, 2), Doubler())),
-        "save: cannot save layer '0.1', Doubler(): tinynet can rebuild only Linear, Sequential, MLP"),
+        "save: cannot save layer '0.1', Doubler(): its class Doubler is not registered; register its "
+        "class with @tinynet.register_layer"),
     "edited MLP": (mlp_with_replaced_layer,
-                   "save: cannot save the network, MLP(3 -> 4 -> 4 -> 2): its layers no longer match"),
+                   "save: MLP(3 -> 4 -> 4 -> 2): its layers no longer match"),
     "shared layer": (shared_layer,
                      "save: layer '2' is the same layer object as layer '0'; shared layers cannot be saved"),
 }
@@ -211,7 +222,7 @@ def test_unsaveable_network_fails_before_writing(tmp_path, case):
         tn.save(make(), path)
     assert path.read_bytes() == before
     assert files_in(tmp_path) == ["model.npz"]
-    with pytest.raises(TypeError, match="is not a registered activation"):
+    with pytest.raises(TypeError, match="its class Activation is not registered"):
         tn.save(tn.Activation(np.sin, np.cos), tmp_path / "new.npz")
     assert files_in(tmp_path) == ["model.npz"]
 
@@ -328,8 +339,8 @@ def test_loaded_network_trains_like_the_original(tmp_path):
 REFUSED_BY_SAVE = {
     "longdouble network": (
         lambda: tn.MLP([3, 4, 2], "tanh", dtype=np.longdouble, rng=np.random.default_rng(0)),
-        TypeError, f"save: the network (MLP): dtype should be one of float16, float32, float64, "
-                   f"got '{np.dtype(np.longdouble).name}'"),
+        TypeError, f"save: the network (MLP): its array '0.weight' would be "
+                   f"{np.dtype(np.longdouble).name}; a file holds float16, float32, float64, int64"),
     "float32 array in a float64 Linear": (
         lambda: tn.Sequential(with_data(tn.Linear(3, 2, rng=np.random.default_rng(0)), "weight",
                                         np.zeros((2, 3), dtype=np.float32))),
@@ -341,14 +352,13 @@ REFUSED_BY_SAVE = {
                     "holds float64 of shape (2,)"),
     "a parameter the description has not": (
         lambda: with_data(tn.Linear(3, 2), "scale", tn.Parameter(np.ones(2))),
-        TypeError, "save: the array 'scale' is not part of its layer's description; save the "
-                   "network's state_dict() instead"),
+        TypeError, "save: the array 'scale' is not part of its layer's description (its class's "
+                   "state_spec); save the network's state_dict() instead"),
     "custom layer": (
         lambda: tn.Sequential(tn.Linear(3, 2), Doubler()),
-        TypeError, "save: cannot save layer '1', Doubler(): tinynet can rebuild only Linear, "
-                   "Sequential, MLP, Residual, LayerNorm, BatchNorm1d, Dropout and registered "
-                   "activations; save its weights with "
-                   "tinynet.save(net.state_dict(), path) instead"),
+        TypeError, "save: cannot save layer '1', Doubler(): its class Doubler is not registered; "
+                   "register its class with @tinynet.register_layer, or save the network's "
+                   "state_dict() instead"),
 }
 
 

@@ -1,0 +1,64 @@
+"""A forward written by hand, as in PyTorch, run backward: the sub-layers it called, in reverse.
+
+``Layer`` applies ``traced`` to the ``forward`` of a subclass that writes
+``forward`` and no ``_forward``, and makes ``replay`` its ``_backward``.
+"""
+
+import functools
+
+from .grad_mode import is_grad_enabled
+from .hooks import with_forward_hooks, with_pre_hooks
+
+
+def traced(forward):
+    """``forward``, written by hand, made to keep the sub-layers it calls as its entry in ``_saved``.
+
+    Hooks on each direct sub-layer note each call: its input and output. Backward can
+    retrace them only if they form a chain (each call takes the previous
+    one's output, the first takes ``x``, the last one's output is returned),
+    which identity of the arrays shows; anything else (a skip connection, a
+    sum, arithmetic between calls) is refused here, at the first forward,
+    rather than answered wrongly at backward.
+    """
+    @functools.wraps(forward)
+    def run(self, x):
+        if self.__dict__.get("_tracing"):  # a subclass's forward calling super().forward
+            return forward(self, x)
+        x = with_pre_hooks(self, x)
+        calls, children = [], {id(c): c for c in self.children()}.values()  # each once
+        handles = [child.register_forward_pre_hook(lambda layer, x_in: calls.append([layer, x_in, None]))
+                   for child in children]
+        handles += [child.register_forward_hook(lambda layer, x_in, y: calls[-1].__setitem__(2, y))
+                    for child in children]
+        self._tracing = True
+        try:
+            y = forward(self, x)
+        finally:
+            self._tracing = False
+            for h in handles:
+                h.remove()
+        if not is_grad_enabled():
+            return with_forward_hooks(self, x, y)
+        chain = calls and calls[0][1] is x and calls[-1][2] is y and all(
+            now[1] is before[2] for before, now in zip(calls, calls[1:]))
+        if not chain:
+            for layer, _, _ in reversed(calls):  # what the sub-layers kept is of no use now
+                layer._saved.pop()
+            raise TypeError(
+                f"{self.label()}: its forward is not a chain of its sub-layers, so tinynet cannot "
+                "run it backward: a forward written by hand must pass x through sub-layers held as "
+                "attributes, each taking the previous one's output, and return the last one's, as "
+                "in `return self.fc2(self.act(self.fc1(x)))`. For anything else (a skip connection, "
+                "a sum, arithmetic between calls) write _forward(x) -> (y, ctx) and "
+                "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
+        y = with_forward_hooks(self, x, y)
+        self._saved.append(([layer for layer, _, _ in calls], y.shape, y.dtype))
+        return y
+    return run
+
+
+def replay(self, calls, dy):
+    """Backward of a traced forward: the sub-layers' backwards, newest call first."""
+    for layer in reversed(calls):
+        dy = layer.backward(dy)
+    return dy
