@@ -53,3 +53,23 @@ def test_dropout_keeps_the_float64_numbers():
     x = np.random.default_rng(2).standard_normal((5, 7))
     keep = np.random.default_rng(1).random(x.shape) >= 0.3
     np.testing.assert_array_equal(drop(x), np.where(keep, x * (1 / 0.7), 0.0))  # as PyTorch scales
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e160), (np.float32, 1e20), (np.float16, 6e4)])
+def test_layernorm_of_huge_values_is_what_it_is_at_any_scale(dtype, big):
+    # y is invariant to scaling x, and dx scales as 1 / scale; squares past the dtype's range change neither
+    x = np.array([[1.0, -1.0, 0.3]])
+    dy = np.array([[1.0, 2.0, 3.0]])
+    ln = tn.LayerNorm(3, eps=1e-30, dtype=np.float64)  # at scale 1: eps as small against the variance
+    y1, dx1 = ln(x), ln.backward(dy)
+    ln = tn.LayerNorm(3, eps=1e-5, dtype=dtype)
+    y2 = ln(np.asarray(x * big, dtype))
+    dx2 = ln.backward(np.asarray(dy, dtype))
+    tol = {np.float64: 1e-12, np.float32: 1e-6, np.float16: 2e-3}[dtype]
+    np.testing.assert_allclose(y2, y1, rtol=tol, atol=tol)
+    np.testing.assert_allclose(dx2.astype(np.float64) * big, dx1, rtol=tol * 10, atol=tol * 10)
+
+
+def test_layernorm_with_an_eps_below_float32s_range_keeps_a_constant_sample_at_zero():
+    ln = tn.LayerNorm(2, eps=1e-50, dtype=np.float32)
+    np.testing.assert_array_equal(ln(np.ones((1, 2), np.float32)), np.zeros((1, 2), np.float32))
