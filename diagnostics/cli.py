@@ -11,6 +11,7 @@ option, in one line on stderr; 130 Ctrl-C, in one line. Never a traceback.
 """
 
 import argparse
+import codecs
 import inspect
 import json
 import os
@@ -162,8 +163,24 @@ def check_outputs(args):
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
             raise UsageError(f"--{opt}: the directory of {path!r} does not exist")
+        if len(os.fsencode(os.path.basename(path))) > _name_max(directory):
+            raise UsageError(f"--{opt}: the file name {os.path.basename(path)[:40]!r}... is longer than "
+                             "this file system allows")
+        if opt == "plot":
+            try:
+                plot.check_format(ext)
+            except RuntimeError as e:
+                raise UsageError(f"--plot: {e}") from None
         if not os.access(directory, os.W_OK | os.X_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
             raise UsageError(f"--{opt}: {path!r} is not writable")
+
+
+def _name_max(directory):
+    """The longest file name, in bytes, that ``directory``'s file system takes."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows) or no answer: the usual limit
+        return 255
 
 
 def _out(args):
@@ -517,9 +534,33 @@ def build_parser():
     return parser
 
 
+#: What the reports' few non-ASCII characters become on a terminal that cannot show them.
+ASCII = {"±": "+/-", "²": "^2", "√": "sqrt", "σ": "sigma", "≈": "~", "—": "--", "–": "-", "×": "x", "…": "...", "ᵀ": "T"}
+
+
+def _ascii_fallback(error):
+    return "".join(ASCII.get(c, "?") for c in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("diagnostics-ascii", _ascii_fallback)
+
+
+def _speak_what_the_terminal_can(*streams):
+    """Let streams whose encoding lacks ``±`` (an ASCII-only terminal) write ``+/-`` instead of failing."""
+    for stream in streams:
+        try:
+            "±".encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="diagnostics-ascii")
+        except AttributeError:  # a stream with no encoding (some test harnesses) takes text as it is
+            pass
+
+
 def main(argv=None):
     """Entry point; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    _speak_what_the_terminal_can(sys.stdout, sys.stderr)
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -35,6 +35,26 @@ def supported_formats():
     return sorted(Figure().canvas.get_supported_filetypes())
 
 
+def check_format(ext):
+    """Raise RuntimeError if matplotlib cannot write a figure as ``ext`` here.
+
+    Some formats need a program besides matplotlib (``pgf`` a TeX
+    installation): drawing a small figure into memory finds out before any
+    work, not after it.
+    """
+    import io
+
+    plt = require_matplotlib()
+    fig = plt.figure(figsize=(1, 1))
+    try:
+        fig.gca().plot([0, 1], [0, 1])
+        fig.savefig(io.BytesIO(), format=ext)
+    except Exception as e:  # matplotlib's backends raise many kinds; all mean "cannot write this"
+        raise RuntimeError(f"matplotlib cannot write .{ext} files here: {str(e).splitlines()[0]:.200}") from None
+    finally:
+        plt.close(fig)
+
+
 def _title(fig, title, width_inches):
     if title:
         # about 11 characters an inch at this size: wrap rather than run off the figure

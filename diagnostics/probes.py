@@ -82,16 +82,19 @@ def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
     if not scale > 0:
         raise ValueError(f"matrix_product: scale must be > 0, got {scale}")
     rng = np.random.default_rng() if rng is None else rng
-    init = tn.init.Normal(std=scale)
-    net = tn.Sequential(*[tn.Linear(k, k, bias=False, weight_init=init, rng=rng, dtype=dtype)
-                          for _ in range(n)])
+    # W = scale * Z with Z ~ N(0, 1): the network multiplies by Z and the
+    # scale joins the log10 bookkeeping, so a scale near float's limit
+    # (1e308) draws no infinite weight
+    net = tn.Sequential(*[tn.Linear(k, k, bias=False, weight_init=tn.init.Normal(std=1.0), rng=rng,
+                                    dtype=dtype) for _ in range(n)])
+    log10_step = math.log10(scale)
     log10_scale = 0.0
     per_step = []
 
     def rescale(layer, x, y):
         nonlocal log10_scale
         norm = frobenius_norm(y)
-        log10_scale += math.log10(norm)
+        log10_scale += math.log10(norm) + log10_step
         per_step.append(log10_scale)
         return y / y.dtype.type(norm)
 

@@ -114,8 +114,8 @@ def matrices_table(results):
     """Measured size of each product, beside the theory's typical value and growth rate."""
     table = Table(["scale", "k", "n", "mean|entry|", "log10", "typical", "decades/step", "Lyapunov"],
                   formats={"mean|entry|": format_log10, "log10": log10_format(".2f"),
-                           "typical": log10_format(".2f"), "scale": "g", "decades/step": log10_format("+.4f"),
-                           "Lyapunov": log10_format("+.4f")})
+                           "typical": log10_format(".2f"), "scale": "g", "decades/step": decades_format("+.4f"),
+                           "Lyapunov": decades_format("+.4f")})
     for m in results:
         table.append({"scale": m.scale, "k": m.k, "n": m.n, "mean|entry|": m.log10_mean_abs,
                       "log10": m.log10_mean_abs, "decades/step": m.measured_log10_per_step,

@@ -13,12 +13,19 @@ import numbers
 import numpy as np
 
 
+_LARGEST_SIZE = np.iinfo(np.intp).max  # numpy's limit on one dimension
+
+
 def check_number(owner, name, value, *, positive=False, nonnegative=False):
     """``value`` as a finite float, or an error naming ``owner`` and ``name``."""
     # bool is an int subclass, but True as a std is always a mistake
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past float's range (10**400)
+        raise ValueError(f"{owner}: {name} must be finite, got an integer of {value.bit_length()} bits, "
+                         "past float's range") from None
     if not math.isfinite(number):
         raise ValueError(f"{owner}: {name} must be finite, got {value}")
     if positive and number <= 0:
@@ -34,6 +41,8 @@ def check_size(owner, name, value):
         raise TypeError(f"{owner}: {name} must be a positive integer, got {value!r}")
     if value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value}")
+    if value > _LARGEST_SIZE:
+        raise ValueError(f"{owner}: {name} is too large for an array dimension, got {value}")
     return int(value)
 
 

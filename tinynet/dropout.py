@@ -28,19 +28,21 @@ class Dropout(Layer):
         self.rng = check_rng(self.label(), "rng", rng)
 
     def _forward(self, x):
-        p = self.p
-        if not self.training or p == 0:
+        if not self.training or self.p == 0:
             return x, None
-        if p == 1:
-            mask = np.zeros(x.shape, x.dtype)
-        else:
-            # float64 draws whatever x's dtype: one seed gives one mask
-            keep = self.rng.random(x.shape) >= p
-            mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - p))
-        return x * mask, mask
+        # float64 draws whatever x's dtype: one seed gives one mask
+        keep = self.rng.random(x.shape) >= self.p
+        return self._scaled(keep, x), keep
 
-    def _backward(self, mask, dy):
-        return dy if mask is None else dy * mask
+    def _backward(self, keep, dy):
+        return dy if keep is None else self._scaled(keep, dy)
+
+    def _scaled(self, keep, a):
+        """``a / (1 - p)`` where kept, 0 where dropped."""
+        scale = 0.0 if self.p == 1 else 1 / (1 - self.p)
+        # a kept float16 entry past 65504 is inf, as IEEE rounds it; a dropped one is 0, never 0 * inf = nan
+        with np.errstate(over="ignore"):
+            return np.where(keep, a * a.dtype.type(scale), a.dtype.type(0))
 
     def get_config(self):
         return {"p": self.p}

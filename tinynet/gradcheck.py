@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .checks import check_number, check_rng
+from .checks import as_float_array, check_number, check_rng
 from .grad_mode import no_grad
 from .layer import Layer
 
@@ -80,7 +80,7 @@ def gradcheck(module, x, dy=None, eps=1e-6, rtol=1e-5, atol=1e-8, rng=None):
     y = module.forward(x)
     if dy is None:
         dy = rng.standard_normal(y.shape)
-    dy = np.asarray(dy, dtype=np.float64)
+    dy = as_float_array("gradcheck", "dy", dy).astype(np.float64)
     if dy.shape != y.shape:
         raise ValueError(f"gradcheck: dy must have the output's shape {y.shape}, got {dy.shape}")
 

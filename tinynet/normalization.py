@@ -10,6 +10,8 @@ As in PyTorch, float16 is computed in float32 and only the result rounded
 back: a float16 square overflows past 256, which would zero the output.
 """
 
+import math
+
 import numpy as np
 
 from .architecture import register_layer
@@ -97,9 +99,17 @@ class LayerNorm(Layer):
         axes = self._axes(x)
         dtype, x = x.dtype, x.astype(_work(x.dtype), copy=False)
         centered = x - x.mean(axis=axes, keepdims=True)
-        var = (centered * centered).mean(axis=axes, keepdims=True)
-        rstd = 1 / np.sqrt(var + self.eps)
-        xhat = centered * rstd
+        # the variance of centered / t, t = max(max|centered|, sqrt(eps)) per sample: squares
+        # that would overflow (1e160 in float64) or an eps below the dtype's range (1e-50 in
+        # float32) give the normalized values all the same, as exact arithmetic would
+        root_eps = math.sqrt(self.eps)
+        t = np.maximum(np.abs(centered).max(axis=axes, keepdims=True), root_eps)
+        t[t == 0] = 1  # eps 0 and a constant sample: 0 / 0 would be nan before the variance's
+        u = centered / t
+        with np.errstate(divide="ignore", invalid="ignore"):  # eps 0, constant sample: nan, as PyTorch
+            rstd_u = 1 / np.sqrt((u * u).mean(axis=axes, keepdims=True) + (root_eps / t) ** 2)
+            xhat = u * rstd_u
+        rstd = rstd_u / t
         y = xhat
         if self.weight is not None:
             y = xhat * self.weight.data

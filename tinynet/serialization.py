@@ -14,11 +14,19 @@ damaged file costs a few reads, not the memory it claims. ``save`` checks the
 network the same way before it writes, so that what it writes, ``load`` reads.
 """
 
+import errno
 import json
 import os
 import re
+import stat
 import tempfile
+import time
 import zipfile
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: stale temporary files are then left for the user
+    fcntl = None
 
 import numpy as np
 
@@ -37,13 +45,17 @@ _TEMP_PREFIX, _TEMP_SUFFIX = ".tinynet-save-", ".tmp"
 #: ``num_batches_tracked``).
 STATE_DTYPES = architecture.STATE_DTYPES
 _STATE_NAME = re.compile(r"(?!__)[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
+_STATE_DTYPE_NAMES = frozenset(d.name for d in STATE_DTYPES)
 _HEADER_KEYS = {"format", "version", "tinynet_version", "model", "state_dict"}
+_MAX_PROBLEM = 800
 
 
 class ModelFileError(ValueError):
     """A file that ``load`` cannot read as a tinynet file; ``path`` and ``problem`` say why."""
 
     def __init__(self, path, problem):
+        if len(problem) > _MAX_PROBLEM:  # a file may declare a million names: say so in a line, not in MBs
+            problem = f"{problem[:_MAX_PROBLEM]}... ({len(problem) - _MAX_PROBLEM} more characters)"
         super().__init__(f"cannot load a tinynet model from {path!r}: {problem}")
         self.path = path
         self.problem = problem
@@ -96,7 +108,7 @@ def load(path):
     nothing partly loaded is returned. A missing file raises FileNotFoundError.
     """
     path = _check_path("load", path)
-    with open(path, "rb") as f:
+    with _open_regular(path) as f:
         try:
             return _load(f)
         except FileProblem as e:
@@ -184,7 +196,14 @@ def _load(f):
         if info is None:
             raise FileProblem(f"it has no {ARCHITECTURE_KEY} entry, so it was not written by "
                               "tinynet.save")
+        strays = [name for name in members if not name.endswith(".npy")]
+        if strays:
+            raise FileProblem(f"member {strays[0]!r:.80} is not an .npy array")
         header = _read_json(archive, info)
+        declared = header.get("state_dict")
+        if isinstance(declared, dict) and len(declared) > len(members):
+            # a declaration of far more arrays than the file holds is refused before each is checked
+            raise FileProblem(f"missing arrays {[n for n in declared if n + '.npy' not in members]}")
         expected = _expected_arrays(header)
         present = {name[:-4] if name.endswith(".npy") else name for name in members}
         missing = [n for n in expected if n not in present]
@@ -274,7 +293,7 @@ def _expected_arrays(header):
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape"}:
             raise FileProblem(f"state dict entry {name!r} should declare dtype and shape")
         dtype, shape = entry["dtype"], entry["shape"]
-        if dtype not in [d.name for d in STATE_DTYPES]:
+        if dtype not in _STATE_DTYPE_NAMES:
             raise FileProblem(f"state dict entry {name!r} declares the dtype {dtype!r:.40}")
         if not isinstance(shape, list) or not all(
                 type(d) is int and d >= 0 for d in shape):  # bool is no size
@@ -293,14 +312,89 @@ def _check_path(owner, path):
     return path
 
 
+def _open_regular(path):
+    """``path`` opened for binary reading if it is a regular file: never a FIFO or device, never blocking."""
+    # O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind != "regular file":
+            raise ModelFileError(path, f"it is a {kind}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISREG, "regular file"), (stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _check_target(path, target):
+    """Refuse what ``open(path, "wb")`` would refuse, and any existing target that is not a regular file."""
+    try:
+        kind = _kind(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return
+    if kind == "directory":
+        raise IsADirectoryError(errno.EISDIR, "save: is a directory", path)
+    if kind != "regular file":
+        raise ValueError(f"save: {path!r} is a {kind}, not a regular file; save writes only regular files")
+    # ask the system exactly what open(path, "wb") would, without truncating anything
+    os.close(os.open(target, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0)))
+
+
+def _reclaim_stale_temporaries(directory):
+    """Remove temporary files that killed saves left in ``directory``.
+
+    A save holds an exclusive lock on its temporary file while it writes; the
+    system releases it when the process ends, however it ends. A temporary
+    file whose lock can be taken belongs to no running save.
+    """
+    if fcntl is None:
+        return
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(_TEMP_PREFIX) and n.endswith(_TEMP_SUFFIX)]
+    except OSError:
+        return
+    for name in names:
+        stale = os.path.join(directory, name)
+        try:
+            fd = os.open(stale, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            # a minute's grace covers the instant between a save's mkstemp and its lock
+            if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime > 60:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.unlink(stale)
+        except OSError:  # locked by a save still writing, or gone already
+            pass
+        finally:
+            os.close(fd)
+
+
 def _write_atomically(path, arrays):
     """Write ``arrays`` as an .npz to the file ``path`` names (following links), in one step."""
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
+    _check_target(path, target)
+    _reclaim_stale_temporaries(directory)
     mode = _file_mode(target)
     # a short name of its own, so a target name up to the file system's limit still fits
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX)
+    lock = None
     try:
+        if fcntl is not None:
+            # held through the rename, by a second descriptor, until this save ends or its process dies
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            lock = os.dup(fd)
         with os.fdopen(fd, "wb") as f:
             _write_npz(f, arrays)
             f.flush()
@@ -313,6 +407,9 @@ def _write_atomically(path, arrays):
         except FileNotFoundError:
             pass
         raise
+    finally:
+        if lock is not None:
+            os.close(lock)
     _fsync_directory(directory)
 
 

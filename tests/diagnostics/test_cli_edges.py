@@ -8,9 +8,12 @@ import importlib.util
 import json
 import os
 import re
+import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -38,6 +41,7 @@ EDGES = [
     ["probe", "--activation", "relu", "--init", "he_normal", "--sizes", "200000,200000,2"],
     ["matrices", "--scale", "1e-300", "-k", "1", "-n", "1"],
     ["matrices", "--scale", "1e300", "-k", "2", "-n", "500"],
+    ["matrices", "--scale", "1e308", "1e-308", "-k", "3", "-n", "50"],  # entries at float's limits
     ["critical", "--activation", "relu", "--depth", "0"],
     ["critical", "--activation", "identity", "--depth", "2", "--fan-in", "1", "--repeats", "1"],
     ["critical", "--activation", "gelu", "--depth", "3", "--repeats", "1"],
@@ -104,6 +108,9 @@ def test_json_dash_writes_to_stdout_and_the_report_to_stderr():
     ("--plot", "fig.xyz", "should end in ."),
     ("--json", "no/such/dir/out.json", "the directory of"),
     ("--plot", ".", "is a directory"),
+    ("--json", "x" * 300 + ".json", "longer than this file system allows"),
+    pytest.param("--plot", "fig.pgf", "cannot write .pgf", marks=pytest.mark.skipif(
+        shutil.which("xelatex") is not None, reason="pgf needs no check where TeX is installed")),
 ])
 def test_every_output_path_is_checked_before_any_work(option, name, message, tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
@@ -115,7 +122,7 @@ def test_every_output_path_is_checked_before_any_work(option, name, message, tmp
     monkeypatch.setattr(experiments, "run_lecture", no_work)
     assert main(["lecture", option, name]) == 2
     err = capsys.readouterr().err
-    assert message in err and (name in err or option == "--plot" and name == ".")
+    assert message in err and (name[:40] in err or option == "--plot" and name in (".", "fig.pgf"))
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
@@ -198,3 +205,39 @@ def test_ctrl_c_during_training_exits_130(monkeypatch, capsys):
     assert main(["train", "--activation", "relu", "--init", "he_normal", "--quiet"]) == 130
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err and "Traceback" not in err
+
+
+def _wait_until_numpy_loads(proc, timeout=30.0):
+    # Python's own start-up (site, .pth files) is not the program's to guard; numpy's
+    # extension mapped into the process means the program's imports have begun
+    maps = f"/proc/{proc.pid}/maps"
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        with open(maps) as f:
+            if "_multiarray_umath" in f.read():
+                return
+        time.sleep(0.005)
+    pytest.fail("numpy never loaded")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc to see the imports begin")
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3])
+def test_ctrl_c_while_loading_exits_130_with_one_line(delay):
+    # a real SIGINT while numpy, tinynet and the experiments are still being imported
+    proc = subprocess.Popen([sys.executable, "-m", "diagnostics", "lecture"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_until_numpy_loads(proc)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == "python -m diagnostics: interrupted"
+
+
+def test_an_ascii_only_terminal_gets_ascii_not_an_error():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run([sys.executable, "-m", "diagnostics", "probe", "--activation", "relu", "--init",
+                           "normal:0.1", "--depth", "3", "--width", "8", "--repeats", "2", "--quiet"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "+/-" in proc.stdout and "±" not in proc.stdout
