@@ -252,15 +252,38 @@ def _read_json(archive, info):
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FileProblem(f"{ARCHITECTURE_KEY} does not describe a tinynet model")
     version = header.get("version")
-    if version != FORMAT_VERSION:
+    if version not in (1, FORMAT_VERSION) or isinstance(version, bool):
         raise FileProblem(f"unknown format version {version!r:.40}; this tinynet reads "
-                          f"version {FORMAT_VERSION}")
+                          f"versions 1 and {FORMAT_VERSION}")
+    if version == 1 and isinstance(header.get("model"), dict):
+        header["model"] = _from_version_1(header["model"])
     unknown = sorted(set(header) - _HEADER_KEYS)
     if unknown:
         raise FileProblem(f"the header entry {unknown[0]!r:.40} is not understood by this tinynet")
     if ("model" in header) == ("state_dict" in header):
         raise FileProblem(f"{ARCHITECTURE_KEY} should describe either a model or a state dict")
     return header
+
+
+def _from_version_1(description):
+    """A version-1 layer description in version 2's words.
+
+    Version 1 described an activation as ``{"type": "activation", "name": n,
+    "config": c}`` and gave ``Residual`` a ``dtype`` field that version 2
+    reads from its block; everything else is the same. Anything unexpected
+    is passed on as it is, for the checks of version 2 to refuse.
+    """
+    if isinstance(description, list):
+        return [_from_version_1(d) for d in description]
+    if not isinstance(description, dict):
+        return description
+    if description.get("type") == "activation" and set(description) == {"type", "name", "config"} \
+            and isinstance(description["name"], str) and isinstance(description["config"], dict):
+        return {"type": description["name"], **description["config"]}
+    upgraded = {k: _from_version_1(v) for k, v in description.items()}
+    if upgraded.get("type") == "Residual":
+        upgraded.pop("dtype", None)
+    return upgraded
 
 
 def _unique_keys(pairs):

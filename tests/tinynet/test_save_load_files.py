@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
+from tinynet.serialization import FORMAT_VERSION
 
 
 def net():
@@ -69,7 +70,7 @@ def test_an_error_message_stays_short_whatever_the_file_declares(tmp_path):
     tn.save({"a0": np.ones(1)}, path)
     with zipfile.ZipFile(path) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
-    header = {"format": "tinynet-model", "version": 1, "tinynet_version": tn.__version__,
+    header = {"format": "tinynet-model", "version": FORMAT_VERSION, "tinynet_version": tn.__version__,
               "state_dict": {f"a{i}": {"dtype": "float64", "shape": [1]} for i in range(20000)}}
     text = json.dumps(header).encode()
     buffer = io.BytesIO()
@@ -151,3 +152,27 @@ def test_a_save_killed_mid_write_leaves_a_file_the_next_save_reclaims(tmp_path):
     os.utime(tmp_path / left, (then, then))
     tn.save(net(), tmp_path / "m.npz")
     assert os.listdir(tmp_path) == ["m.npz"]
+
+
+VERSION_1 = os.path.join(os.path.dirname(__file__), os.pardir, "reference", "version1")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("mlp.npz", "(3): Tanh()"),
+    ("remedies.npz", "Residual("),
+    ("state_dict.npz", None),
+])
+def test_files_written_in_format_version_1_still_load(name, expected):
+    # written by the tinynet before layer kinds were described on their classes
+    path = os.path.join(VERSION_1, name)
+    loaded = tn.load(path)
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {k: stored[k] for k in stored.files if k != "__architecture__"}
+    state = loaded if expected is None else loaded.state_dict()
+    assert sorted(state) == sorted(arrays)
+    for key, array in arrays.items():
+        np.testing.assert_array_equal(state[key], array)
+    if expected is not None:
+        assert expected in repr(loaded)
+    if name == "remedies.npz":
+        assert loaded[0].alpha == 0.5 and loaded[4].learnable_alpha
