@@ -62,7 +62,10 @@ class Residual(Layer):
         return dy + self.block.backward(alpha * dy)
 
     def get_config(self):
-        return {"block": architecture.describe(self.block), "alpha": self._initial_alpha,
+        # a fixed alpha as it is now (a user may set it after construction); a learnable one
+        # is saved as its parameter, and its config keeps where reset_parameters returns it
+        alpha = self._initial_alpha if self.learnable_alpha else check_number(self.label(), "alpha", self.alpha)
+        return {"block": architecture.describe(self.block), "alpha": alpha,
                 "learnable_alpha": self.learnable_alpha}
 
     @classmethod

@@ -46,7 +46,7 @@ _TEMP_PREFIX, _TEMP_SUFFIX = ".tinynet-save-", ".tmp"
 STATE_DTYPES = architecture.STATE_DTYPES
 _STATE_NAME = re.compile(r"(?!__)[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}")
 _STATE_DTYPE_NAMES = frozenset(d.name for d in STATE_DTYPES)
-_HEADER_KEYS = {"format", "version", "tinynet_version", "model", "state_dict"}
+_HEADER_KEYS = {"format", "version", "tinynet_version", "model", "state_dict", "eval_modules"}
 _MAX_PROBLEM = 800
 
 
@@ -151,7 +151,9 @@ def _model_contents(net):
             raise error(f"save: parameter {name!r} is {a.dtype} of shape {a.shape}, but its layer "
                         f"{layer} holds {dtype} of shape {shape}, and load would refuse the file; "
                         "cast it, e.g. net.to(np.float64), or set its data to the right shape")
-    return {"model": spec}, arrays
+    # each layer's own mode, as named_modules names it: a network saved in eval mode loads in eval mode
+    in_eval = [name for name, m in net.named_modules() if not m.training]
+    return {"model": spec, **({"eval_modules": in_eval} if in_eval else {})}, arrays
 
 
 def _state_dict_contents(state):
@@ -235,6 +237,9 @@ def _load(f):
     for name, p in params.items():
         p.data = arrays[name]
     net.load_state_dict({name: a for name, a in arrays.items() if name not in params}, strict=False)
+    in_eval = set(header.get("eval_modules", []))
+    for name, module in net.named_modules():
+        module.training = name not in in_eval
     return net
 
 
@@ -262,6 +267,10 @@ def _read_json(archive, info):
         raise FileProblem(f"the header entry {unknown[0]!r:.40} is not understood by this tinynet")
     if ("model" in header) == ("state_dict" in header):
         raise FileProblem(f"{ARCHITECTURE_KEY} should describe either a model or a state dict")
+    in_eval = header.get("eval_modules", [])
+    if "state_dict" in header and "eval_modules" in header or not isinstance(in_eval, list) \
+            or not all(isinstance(name, str) for name in in_eval):
+        raise FileProblem(f"eval_modules should list a model's module names, got {in_eval!r:.80}")
     return header
 
 

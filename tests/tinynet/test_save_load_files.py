@@ -176,3 +176,25 @@ def test_files_written_in_format_version_1_still_load(name, expected):
         assert expected in repr(loaded)
     if name == "remedies.npz":
         assert loaded[0].alpha == 0.5 and loaded[4].learnable_alpha
+
+
+def test_save_writes_what_the_network_is_now(tmp_path):
+    res = tn.Residual(tn.Linear(3, 3, rng=np.random.default_rng(0)))
+    res.alpha = 0.25  # set after construction: forward reads it, so save must write it
+    net = tn.Sequential(res, tn.Dropout(0.2), tn.MLP([3, 3, 3], "relu", rng=np.random.default_rng(1)))
+    net.eval()
+    net[2][1].train()  # one layer's own mode
+    tn.save(net, tmp_path / "m.npz")
+    loaded = tn.load(tmp_path / "m.npz")
+    assert loaded[0].alpha == 0.25
+    assert {k: m.training for k, m in loaded.named_modules()} == {k: m.training for k, m in net.named_modules()}
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    np.testing.assert_array_equal(loaded(x), net(x))  # Dropout in eval: the identity, as saved
+
+
+def test_a_fixed_alpha_load_would_refuse_is_refused_by_save(tmp_path):
+    res = tn.Residual(tn.Linear(3, 3))
+    res.alpha = float("nan")
+    with pytest.raises(TypeError, match="alpha must be finite, got nan; load would refuse the file"):
+        tn.save(res, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []

@@ -125,9 +125,7 @@ BAD_FILES = {
         "__architecture__ does not describe a tinynet model"),
     "missing architecture": (lambda p: rewrite(p, drop=[ARCHITECTURE_KEY]), "has no __architecture__ entry"),
     "future version": (lambda p: rewrite(p, header=lambda h: h.update(version=3)),
-                       "unknown format version 3; this tinynet reads version 2"),
-    "format of tinynet 0.1": (lambda p: rewrite(p, header=lambda h: h.update(version=1)),
-                              "unknown format version 1; this tinynet reads version 2"),
+                       "unknown format version 3; this tinynet reads versions 1 and 2"),
     "wrong shape": (lambda p: rewrite(p, arrays={"2.weight": np.zeros((8, 7))}),
                     "array '2.weight' should be float64 of shape (8, 8), the file has float64 of "
                     "shape (8, 7)"),
