@@ -175,23 +175,26 @@ def test_adam_first_step_moves_each_entry_by_lr():
     np.testing.assert_allclose(p.data, [0.99, 1.01, 0.99], rtol=1e-9)
 
 
-def test_updates_in_place_and_skips_frozen_parameters():
+def test_updates_in_place_and_skips_parameters_without_a_gradient():
     a, b = start()
-    b.requires_grad = False
+    b.requires_grad = False  # a layer computes no gradient for it
     a_data, b_before = a.data, b.data.copy()
     opt = tn.SGD([a, b], lr=0.1)
     a.accumulate(np.ones_like(a.data))
-    b.accumulate(np.ones_like(b.data))
     opt.step()
     assert a.data is a_data  # a layer holding the array sees the update
     np.testing.assert_array_equal(b.data, b_before)
+    b.grad = np.ones_like(b.data)  # set by hand, it is stepped whatever requires_grad says, as in PyTorch
+    opt.step()
+    np.testing.assert_allclose(b.data, b_before - 0.1)
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
 
 def test_tied_parameter_is_updated_once():
     p = tn.Parameter(np.array([1.0]))
-    opt = tn.SGD([p, p], lr=0.5)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = tn.SGD([p, p], lr=0.5)
     assert len(opt.param_groups[0]["params"]) == 1
     p.accumulate(np.array([1.0]))
     opt.step()

@@ -1,4 +1,4 @@
-"""tinynet against PyTorch's numbers, stored in tests/reference/ by make_fixtures.py.
+"""tinynet against PyTorch's numbers, stored in tests/reference/ by make_fixtures.py (and make_scheduler_fixtures.py).
 
 CI has no torch, so the comparisons read fixtures; where torch is
 installed, the last test regenerates them and checks they have not changed.
@@ -17,6 +17,7 @@ import tinynet as tn
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "reference"
 TOPICS = ["activations", "linear", "losses", "optim", "lr_scheduler", "clip", "init"]
+SCHEDULER_TOPICS = ["lr_scheduler_sequences", "plateau", "optim_params"]  # make_scheduler_fixtures.py
 
 
 def reference(topic, where=REFERENCE):
@@ -103,8 +104,9 @@ def fixture_tolerance(stored):
 
 def test_fixtures_are_what_torch_computes(tmp_path):
     pytest.importorskip("torch")
-    subprocess.run([sys.executable, str(REFERENCE / "make_fixtures.py"), str(tmp_path)], check=True)
-    for topic in TOPICS:
+    for script in ("make_fixtures.py", "make_scheduler_fixtures.py"):
+        subprocess.run([sys.executable, str(REFERENCE / script), str(tmp_path)], check=True)
+    for topic in TOPICS + SCHEDULER_TOPICS:
         stored_cases, stored = reference(topic)
         fresh_cases, fresh = reference(topic, tmp_path)
         close(stored_cases, fresh_cases, topic)
