@@ -242,6 +242,14 @@ def test_param_groups_and_add_param_group():
     (lambda ps: tn.SGD([{"lr": 0.1}]), TypeError, "SGD: a parameter group must be a dict with a 'params' entry"),
     (lambda ps: tn.Adam([ps[0], np.zeros(3)], lr=0.1), TypeError,
      "Adam: params[1] is not a tinynet Parameter, got ndarray"),
+    (lambda ps: tn.SGD([("a", ps[0]), ps[1]], lr=0.1), ValueError,
+     "SGD: give every parameter with a name, as (name, Parameter) pairs (named_parameters()), or none"),
+    (lambda ps: tn.SGD([(0, ps[0])], lr=0.1), TypeError, "SGD: params[0] must be a (name, Parameter) pair, got (0,"),
+    (lambda ps: tn.SGD([{"params": [("a", ps[0])]}, {"params": [ps[1]]}], lr=0.1), ValueError,
+     "SGD: all parameter groups must be given with names, or all without"),
+    (lambda ps: tn.SGD(ps, lr=np.array([0.1])), TypeError, "SGD: learning rate must be a number, got array([0.1])"),
+    (lambda ps: tn.Adam(ps, betas=(np.array(0.9), np.array(1.0))), ValueError,
+     "Adam: invalid beta parameter at index 1: 1.0"),
 ])
 def test_bad_arguments(make, error, message):
     with pytest.raises(error, match=re.escape(message)):
