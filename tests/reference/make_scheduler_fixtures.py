@@ -5,7 +5,7 @@ tests/reference/make_scheduler_fixtures.py [OUTDIR]``. It writes, as
 make_fixtures.py does (and with its ``Fixture``, one thread, float64):
 
 - ``lr_scheduler_sequences.json``: each case builds a scheduler (from a
-  spec both libraries read; functions are named, see ``FUNCTIONS``) on a
+  spec both libraries read with scheduler_specs.py, where functions are named) on a
   two-group optimizer and records every group's rate (and momentum, for the
   cyclic ones) over the steps; some cases save the optimizer's and the
   scheduler's ``state_dict`` mid-way and continue with fresh ones built the
@@ -18,7 +18,6 @@ make_fixtures.py does (and with its ``Fixture``, one thread, float64):
   parameter that does not require one.
 """
 
-import json
 import pathlib
 import sys
 import warnings
@@ -28,58 +27,9 @@ import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from make_fixtures import Fixture, n  # noqa: E402  (the same writer and layout)
+from scheduler_specs import build  # noqa: E402  (how the tests build a case too)
 
 LRS = torch.optim.lr_scheduler
-
-
-class Scale:
-    """A callable object (its state is saved, unlike a function's): ``k ** epoch``, or ``k ** (x - 1)``."""
-
-    def __init__(self, k):
-        self.k = k
-
-    def __call__(self, epoch):
-        return self.k ** epoch
-
-
-# the functions a spec names; tests/tinynet/test_scheduler_reference.py defines the same
-FUNCTIONS = {
-    "decay": lambda e: 0.95 ** e,
-    "warmup": lambda e: min(1.0, (e + 1) / 5),
-    "halve_every_4": lambda e: 0.5 if e % 4 == 3 else 1.0,
-    "shrink": lambda e: 0.9,
-    "half_per_cycle": lambda x: 0.5 ** (x - 1),
-}
-# a Scale built with the first number; after a state_dict round trip the fresh one is built with the second
-OBJECTS = {"scale_0.9": (0.9, 0.5), "scale_1.1": (1.1, 0.7)}
-
-
-def function(name):
-    if name in OBJECTS:
-        return Scale(OBJECTS[name][0])
-    return FUNCTIONS[name]
-
-
-def fresh_function(name):
-    return Scale(OBJECTS[name][1]) if name in OBJECTS else FUNCTIONS[name]
-
-
-def build(opt, spec, fresh=False, last_epoch=None):
-    """The scheduler a spec describes: {"scheduler", "kwargs"}, inner specs under "schedulers"."""
-    resolve = fresh_function if fresh else function
-    kwargs = dict(spec.get("kwargs", {}))
-    for key in ("lr_lambda", "scale_fn"):
-        if key in kwargs:
-            v = kwargs[key]
-            kwargs[key] = [resolve(f) for f in v] if isinstance(v, list) else resolve(v)
-    if last_epoch is not None:
-        kwargs["last_epoch"] = last_epoch
-    cls = getattr(LRS, spec["scheduler"])
-    if spec["scheduler"] == "SequentialLR":
-        return cls(opt, [build(opt, s, fresh) for s in spec["schedulers"]], **kwargs)
-    if spec["scheduler"] == "ChainedScheduler":
-        return cls([build(opt, s, fresh) for s in spec["schedulers"]])
-    return cls(opt, **kwargs)
 
 
 def optimizer(name):
@@ -171,7 +121,7 @@ CASES = [
 
 def run_case(case):
     opt = optimizer(case["optimizer"])
-    sched = build(opt, case["spec"])
+    sched = build(LRS, opt, case["spec"])
     lrs, momenta = [sched.get_last_lr()], [momentum_of(opt)]
     epochs = case["epochs"] or [None] * case["steps"]
     for k, epoch in enumerate(epochs, start=1):
@@ -185,11 +135,11 @@ def run_case(case):
         if k == case["resume"]:
             saved_opt, saved = opt.state_dict(), sched.state_dict()
             opt = optimizer(case["optimizer"])
-            sched = build(opt, case["spec"], fresh=True)
+            sched = build(LRS, opt, case["spec"], fresh=True)
             opt.load_state_dict(saved_opt)
             sched.load_state_dict(saved)
         if k == case["last_epoch_at"]:  # resuming at epoch k: building it steps to epoch k + 1
-            sched = build(opt, case["spec"], last_epoch=k)
+            sched = build(LRS, opt, case["spec"], last_epoch=k)
             lrs.append(sched.get_last_lr())
             momenta.append(momentum_of(opt))
     return [list(map(float, row)) for row in lrs], momenta

@@ -1,5 +1,6 @@
 """tinynet's schedulers and optimizer arguments against PyTorch's numbers (make_scheduler_fixtures.py)."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -7,54 +8,14 @@ import pytest
 
 import tinynet as tn
 from tinynet.optim import lr_scheduler
-from test_torch_reference import reference
+from test_torch_reference import REFERENCE, reference
+
+sys.path.insert(0, str(REFERENCE))  # scheduler_specs.py, shared with the fixture script, imports neither library
+from scheduler_specs import build  # noqa: E402
 
 SEQUENCES, _ = reference("lr_scheduler_sequences")
 PLATEAU, _ = reference("plateau")
 PARAMS, PARAM_ARRAYS = reference("optim_params")
-
-
-class Scale:
-    """A callable object, as the fixture script's: its ``__dict__`` is saved state."""
-
-    def __init__(self, k):
-        self.k = k
-
-    def __call__(self, epoch):
-        return self.k ** epoch
-
-
-# the same functions as make_scheduler_fixtures.py, by name
-FUNCTIONS = {
-    "decay": lambda e: 0.95 ** e,
-    "warmup": lambda e: min(1.0, (e + 1) / 5),
-    "halve_every_4": lambda e: 0.5 if e % 4 == 3 else 1.0,
-    "shrink": lambda e: 0.9,
-    "half_per_cycle": lambda x: 0.5 ** (x - 1),
-}
-OBJECTS = {"scale_0.9": (0.9, 0.5), "scale_1.1": (1.1, 0.7)}
-
-
-def function(name, fresh):
-    if name in OBJECTS:
-        return Scale(OBJECTS[name][1 if fresh else 0])
-    return FUNCTIONS[name]
-
-
-def build(opt, spec, fresh=False, last_epoch=None):
-    kwargs = dict(spec.get("kwargs", {}))
-    for key in ("lr_lambda", "scale_fn"):
-        if key in kwargs:
-            v = kwargs[key]
-            kwargs[key] = [function(f, fresh) for f in v] if isinstance(v, list) else function(v, fresh)
-    if last_epoch is not None:
-        kwargs["last_epoch"] = last_epoch
-    cls = getattr(lr_scheduler, spec["scheduler"])
-    if spec["scheduler"] == "SequentialLR":
-        return cls(opt, [build(opt, s, fresh) for s in spec["schedulers"]], **kwargs)
-    if spec["scheduler"] == "ChainedScheduler":
-        return cls([build(opt, s, fresh) for s in spec["schedulers"]])
-    return cls(opt, **kwargs)
 
 
 def optimizer(name):
@@ -71,7 +32,7 @@ def momenta(opt):
 def test_schedule_matches_pytorch(case):
     """Every rate, step for step, through state_dict round trips, last_epoch= and step(epoch)."""
     opt = optimizer(case["optimizer"])
-    sched = build(opt, case["spec"])
+    sched = build(lr_scheduler, opt, case["spec"])
     lrs, moms = [sched.get_last_lr()], [momenta(opt)]
     for k, epoch in enumerate(case["epochs"] or [None] * case["steps"], start=1):
         opt.step()
@@ -86,11 +47,11 @@ def test_schedule_matches_pytorch(case):
         if k == case["resume"]:
             saved_opt, saved = opt.state_dict(), sched.state_dict()
             opt = optimizer(case["optimizer"])
-            sched = build(opt, case["spec"], fresh=True)
+            sched = build(lr_scheduler, opt, case["spec"], fresh=True)
             opt.load_state_dict(saved_opt)
             sched.load_state_dict(saved)
         if k == case["last_epoch_at"]:
-            sched = build(opt, case["spec"], last_epoch=k)
+            sched = build(lr_scheduler, opt, case["spec"], last_epoch=k)
             lrs.append(sched.get_last_lr())
             moms.append(momenta(opt))
     np.testing.assert_allclose(lrs, case["lrs"], rtol=1e-14, atol=1e-17)

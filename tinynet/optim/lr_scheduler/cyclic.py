@@ -67,7 +67,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i *= self.T_mult
         else:
             epoch = as_scalar(epoch)
-            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real) or not epoch >= 0:
+            if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real):
+                raise TypeError(f"CosineAnnealingWarmRestarts.step: epoch must be a number, got {epoch!r}")
+            if not epoch >= 0:
                 raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be a number >= 0, got {epoch!r}")
             if epoch >= self.T_0:
                 if self.T_mult == 1:
