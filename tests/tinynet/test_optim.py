@@ -283,3 +283,14 @@ def test_a_layer_no_backward_reached_keeps_its_weights(make):
         np.testing.assert_array_equal(p.data, before[p])
     for p in used.parameters():
         assert not np.array_equal(p.data, before[p])
+
+
+def test_named_parameters_keep_their_names_through_a_state_dict_without_them():
+    a, b = start()
+    named = tn.SGD([("a", a), ("b", b)], lr=0.1)
+    assert named.state_dict()["param_groups"][0]["param_names"] == ["a", "b"]
+    named.load_state_dict(tn.SGD(start(), lr=0.5).state_dict())
+    assert named.param_groups[0]["param_names"] == ["a", "b"] and named.param_groups[0]["lr"] == 0.5
+    plain = tn.SGD(start(), lr=0.1)
+    plain.load_state_dict(tn.SGD([("a", a), ("b", b)], lr=0.1).state_dict())
+    assert plain.param_groups[0]["param_names"] == ["a", "b"]  # as PyTorch: the loaded names come along

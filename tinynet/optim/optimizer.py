@@ -178,7 +178,9 @@ class Optimizer:
                     v = v.astype(working_dtype(p.dtype))  # a copy
                 state[p][k] = copy.deepcopy(v)
         self.state = state
-        self.param_groups = [{**{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
+        # saved names replace the optimizer's; a state saved without names keeps them, as PyTorch's
+        self.param_groups = [{**{k: v for k, v in group.items() if k == "param_names"},
+                              **{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
                              for group, old in zip(self.param_groups, saved)]
 
     def __repr__(self):
