@@ -18,6 +18,7 @@ from .checks import as_float_array, check_bool, check_number, check_rng, check_s
 from .clip import clip_grad_norm_
 from .grad_mode import no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from .optim.lr_scheduler import ReduceLROnPlateau
 
 CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
@@ -104,7 +105,9 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
 
     ``scheduler`` (a ``tinynet.optim.lr_scheduler`` scheduler of this
     optimizer) steps once at the end of every epoch; the history then has
-    ``"lr"``, the first group's rate during each epoch. ``clip_grad_norm``
+    ``"lr"``, the first group's rate during each epoch. A
+    ``ReduceLROnPlateau`` steps with the epoch's validation loss, or with its
+    training loss when there is no ``validation``. ``clip_grad_norm``
     is a max norm: after each backward, ``clip_grad_norm_`` scales the
     gradients down to it before the step, and the history gets
     ``"grad_norm"``, the mean over the epoch of the norm before clipping.
@@ -202,7 +205,10 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
                 logs.update({"val_" + k: v for k, v in val.items()})
             if scheduler is not None:
                 logs["lr"] = lr
-                scheduler.step()
+                if isinstance(scheduler, ReduceLROnPlateau):
+                    scheduler.step(logs.get("val_loss", logs["loss"]))
+                else:
+                    scheduler.step()
             if clip_grad_norm is not None:
                 logs["grad_norm"] = norms / n_batches
             history._append(logs)

@@ -282,6 +282,28 @@ def test_scheduler_steps_once_per_epoch_and_the_history_records_the_rate():
                progress=False, scheduler=sched)
 
 
+@pytest.mark.parametrize("with_validation", [True, False])
+def test_reduce_lr_on_plateau_steps_with_the_validation_loss_else_the_training_loss(with_validation):
+    x, y = datasets.spirals(60, 3, rng=np.random.default_rng(0))
+    net = classifier()
+    opt = tn.SGD(net.parameters(), lr=0.1)
+
+    class Spy(tn.optim.lr_scheduler.ReduceLROnPlateau):
+        metrics = []
+
+        def step(self, metrics, epoch=None):
+            self.metrics.append(metrics)
+            super().step(metrics, epoch)
+
+    # mode "max" on a falling loss: no epoch improves on the first, so after it every epoch halves the rate
+    sched = Spy(opt, mode="max", factor=0.5, patience=0)
+    history = tn.fit(net, tn.CrossEntropyLoss(), opt, x, y, epochs=4, batch_size=16,
+                     validation=(x[:20], y[:20]) if with_validation else None,
+                     rng=np.random.default_rng(0), progress=False, scheduler=sched)
+    assert Spy.metrics == history["val_loss" if with_validation else "loss"]
+    assert history["lr"][0] == 0.1 and opt.param_groups[0]["lr"] < 0.1
+
+
 def test_clip_grad_norm_clips_every_step_before_the_optimizer():
     x, y = datasets.spirals(60, 3, rng=np.random.default_rng(0))
 

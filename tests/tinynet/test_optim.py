@@ -175,23 +175,26 @@ def test_adam_first_step_moves_each_entry_by_lr():
     np.testing.assert_allclose(p.data, [0.99, 1.01, 0.99], rtol=1e-9)
 
 
-def test_updates_in_place_and_skips_frozen_parameters():
+def test_updates_in_place_and_skips_parameters_without_a_gradient():
     a, b = start()
-    b.requires_grad = False
+    b.requires_grad = False  # a layer computes no gradient for it
     a_data, b_before = a.data, b.data.copy()
     opt = tn.SGD([a, b], lr=0.1)
     a.accumulate(np.ones_like(a.data))
-    b.accumulate(np.ones_like(b.data))
     opt.step()
     assert a.data is a_data  # a layer holding the array sees the update
     np.testing.assert_array_equal(b.data, b_before)
+    b.grad = np.ones_like(b.data)  # set by hand, it is stepped whatever requires_grad says, as in PyTorch
+    opt.step()
+    np.testing.assert_allclose(b.data, b_before - 0.1)
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
 
 def test_tied_parameter_is_updated_once():
     p = tn.Parameter(np.array([1.0]))
-    opt = tn.SGD([p, p], lr=0.5)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = tn.SGD([p, p], lr=0.5)
     assert len(opt.param_groups[0]["params"]) == 1
     p.accumulate(np.array([1.0]))
     opt.step()
@@ -239,6 +242,14 @@ def test_param_groups_and_add_param_group():
     (lambda ps: tn.SGD([{"lr": 0.1}]), TypeError, "SGD: a parameter group must be a dict with a 'params' entry"),
     (lambda ps: tn.Adam([ps[0], np.zeros(3)], lr=0.1), TypeError,
      "Adam: params[1] is not a tinynet Parameter, got ndarray"),
+    (lambda ps: tn.SGD([("a", ps[0]), ps[1]], lr=0.1), ValueError,
+     "SGD: give every parameter with a name, as (name, Parameter) pairs (named_parameters()), or none"),
+    (lambda ps: tn.SGD([(0, ps[0])], lr=0.1), TypeError, "SGD: params[0] must be a (name, Parameter) pair, got (0,"),
+    (lambda ps: tn.SGD([{"params": [("a", ps[0])]}, {"params": [ps[1]]}], lr=0.1), ValueError,
+     "SGD: all parameter groups must be given with names, or all without"),
+    (lambda ps: tn.SGD(ps, lr=np.array([0.1])), TypeError, "SGD: learning rate must be a number, got array([0.1])"),
+    (lambda ps: tn.Adam(ps, betas=(np.array(0.9), np.array(1.0))), ValueError,
+     "Adam: invalid beta parameter at index 1: 1.0"),
 ])
 def test_bad_arguments(make, error, message):
     with pytest.raises(error, match=re.escape(message)):
@@ -272,3 +283,14 @@ def test_a_layer_no_backward_reached_keeps_its_weights(make):
         np.testing.assert_array_equal(p.data, before[p])
     for p in used.parameters():
         assert not np.array_equal(p.data, before[p])
+
+
+def test_named_parameters_keep_their_names_through_a_state_dict_without_them():
+    a, b = start()
+    named = tn.SGD([("a", a), ("b", b)], lr=0.1)
+    assert named.state_dict()["param_groups"][0]["param_names"] == ["a", "b"]
+    named.load_state_dict(tn.SGD(start(), lr=0.5).state_dict())
+    assert named.param_groups[0]["param_names"] == ["a", "b"] and named.param_groups[0]["lr"] == 0.5
+    plain = tn.SGD(start(), lr=0.1)
+    plain.load_state_dict(tn.SGD([("a", a), ("b", b)], lr=0.1).state_dict())
+    assert plain.param_groups[0]["param_names"] == ["a", "b"]  # as PyTorch: the loaded names come along

@@ -15,6 +15,7 @@ cannot overflow or vanish in float16.
 import copy
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -62,19 +63,38 @@ class Optimizer:
         except TypeError:
             raise TypeError(f"{name}: a group's 'params' must be an iterable of Parameters, "
                             f"got {type(params).__name__}") from None
-        unique, seen = [], set()
+        named = [isinstance(p, tuple) for p in params]
+        if any(named) and not all(named):
+            raise ValueError(f"{name}: give every parameter with a name, as (name, Parameter) pairs "
+                             "(named_parameters()), or none")
+        if self.param_groups and any(named) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all parameter groups must be given with names, or all without")
+        names = []
+        if any(named):
+            for i, pair in enumerate(params):
+                if len(pair) != 2 or not isinstance(pair[0], str):
+                    raise TypeError(f"{name}: params[{i}] must be a (name, Parameter) pair, got {pair!r}")
+            names, params = [k for k, _ in params], [p for _, p in params]
+        unique, unique_names, seen = [], [], set()
         for i, p in enumerate(params):
             if not isinstance(p, Parameter):
                 raise TypeError(f"{name}: params[{i}] is not a tinynet Parameter, "
                                 f"got {type(p).__name__}")
-            # a tied weight appears once per use; updating it twice per step would be wrong
             if id(p) not in seen:
                 seen.add(id(p))
                 unique.append(p)
+                unique_names += names[i:i + 1]
+        if len(unique) < len(params):
+            # PyTorch warns alike but keeps both, stepping the parameter twice; a tied weight
+            # appears once per use, and updating it twice per step would be wrong
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; each is "
+                          "updated once per step", UserWarning, stacklevel=3)
         if not unique:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
         if any(id(p) in seen for g in self.param_groups for p in g["params"]):
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        if names:
+            group = {**group, "param_names": unique_names}
         group = {**self.defaults, **group, "params": unique}
         self._check_group(group)
         self.param_groups.append(group)
@@ -91,7 +111,7 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad if p.requires_grad else None
+                grad = p.grad  # set by hand, it counts even without requires_grad, as in PyTorch
                 if grad is None:
                     continue
                 work = working_dtype(p.dtype)
@@ -158,7 +178,9 @@ class Optimizer:
                     v = v.astype(working_dtype(p.dtype))  # a copy
                 state[p][k] = copy.deepcopy(v)
         self.state = state
-        self.param_groups = [{**{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
+        # saved names replace the optimizer's; a state saved without names keeps them, as PyTorch's
+        self.param_groups = [{**{k: v for k, v in group.items() if k == "param_names"},
+                              **{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
                              for group, old in zip(self.param_groups, saved)]
 
     def __repr__(self):
@@ -183,8 +205,14 @@ def lerp_(start, end, weight):
     return start
 
 
+def as_scalar(value):
+    """A 0-d array as its Python number (PyTorch takes a 0-d tensor wherever a number goes); else ``value``."""
+    return value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
+
+
 def check_hyper(owner, what, value, below_one=False):
-    """``value`` as a finite float >= 0 (and < 1 if asked), worded like PyTorch ("invalid learning rate")."""
+    """``value`` (a number or 0-d array) as a finite float >= 0 (< 1 if asked), worded like PyTorch's."""
+    value = as_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
     number = float(value)
