@@ -63,6 +63,14 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "scaled_sigmoid": lambda x: 4 * torch.sigmoid(x) - 2,
 }
+# (name, tinynet's options, torch's function with those options)
+ACTIVATION_OPTIONS = [
+    ("softplus", {"beta": 2.0, "threshold": 10.0}, lambda x: F.softplus(x, beta=2.0, threshold=10.0)),
+    ("softplus", {"beta": 0.5, "threshold": 3.0}, lambda x: F.softplus(x, beta=0.5, threshold=3.0)),
+    ("softplus", {"beta": -1.5, "threshold": 4.0}, lambda x: F.softplus(x, beta=-1.5, threshold=4.0)),
+    ("gelu", {"approximate": "none"}, lambda x: F.gelu(x, approximate="none")),
+    ("gelu", {"approximate": "tanh"}, lambda x: F.gelu(x, approximate="tanh")),
+]
 
 
 def activations():
@@ -71,11 +79,19 @@ def activations():
     x = np.concatenate([rng.normal(scale=3.0, size=24), [-30.0, -1e-3, 0.0, 1e-3, 30.0, 700.0]])
     x = x.reshape(6, 5)
     dy = rng.standard_normal((6, 5))
-    for name, fn in ACTIVATIONS.items():
-        tx = t(x, True)
+    cases = [(name, {}, fn) for name, fn in ACTIVATIONS.items()] + ACTIVATION_OPTIONS
+    # the options' thresholds (beta x = threshold) and GELU's far tails
+    x_opt = np.concatenate([x.ravel(), [1.999, 2.0, 2.001, 5.0, 6.0, 7.0, -2.6667, -40.0, 1e4, -1e4]])
+    x_opt = x_opt.reshape(8, 5)
+    dy_opt = rng.standard_normal((8, 5))
+    for name, kwargs, fn in cases:
+        xs, dys = (x_opt, dy_opt) if kwargs else (x, dy)
+        tx = t(xs, True)
         ty = fn(tx)
-        ty.backward(t(dy))
-        fx.add({"name": name}, {"x": x, "dy": dy, "y": n(ty), "dx": n(tx.grad)})
+        ty.backward(t(dys))
+        label = name + "".join(f"-{k}={v}" for k, v in kwargs.items())
+        fx.add({"name": label, "activation": name, "kwargs": kwargs},
+               {"x": xs, "dy": dys, "y": n(ty), "dx": n(tx.grad)})
     return fx
 
 
