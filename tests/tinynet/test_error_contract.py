@@ -269,27 +269,41 @@ def test_fuzz_mlp_forward_backward_and_wrong_input(data, sizes, activation, fina
     assert obeys_contract(lambda: net.backward(bad_dy)) is None
 
 
+LOSSES = {"mse": tn.MSELoss, "smooth_l1": tn.SmoothL1Loss, "bce": tn.BCELoss, "kl_div": tn.KLDivLoss,
+          "cross_entropy": tn.CrossEntropyLoss, "nll": tn.NLLLoss}
+
+
 @FUZZ
-@given(st.data(), st.sampled_from(["mse", "cross_entropy"]), either(st.sampled_from(["mean", "sum"])),
-       st.integers(1, 4), st.integers(1, 4), DTYPES)
-def test_fuzz_losses(data, kind, reduction, batch, classes, dtype):
-    make = tn.MSELoss if kind == "mse" else tn.CrossEntropyLoss
-    loss = obeys_contract(lambda: make(reduction=reduction))
+@given(st.data(), st.sampled_from(sorted(LOSSES)), st.integers(1, 4), st.integers(1, 4),
+       st.lists(st.integers(1, 3), max_size=2), DTYPES)
+def test_fuzz_losses(data, kind, batch, classes, extra, dtype):
+    means = ["mean", "sum", "none"] + (["batchmean"] if kind == "kl_div" else [])
+    reduction = data.draw(either(st.sampled_from(means), share=6))
+    loss = obeys_contract(lambda: LOSSES[kind](reduction=reduction))
     if loss is None:
         return
-    pred = data.draw(finite_arrays((batch, classes), dtype, bound=100.0))
-    if kind == "mse":
-        target = data.draw(either(finite_arrays((batch, classes), dtype), share=4))
+    # class scores also as (N, C, d1, ...) and unbatched (C,); the others of any of those shapes
+    shape = data.draw(st.sampled_from([(batch, classes), (batch, classes, *extra), (classes,)]))
+    pred = data.draw(finite_arrays(shape, dtype, bound=100.0))
+    if kind == "bce":
+        pred = np.abs(pred) / np.float16(100)  # probabilities, 0 and 1 included
+    if kind in ("cross_entropy", "nll"):
+        label_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+        labels = st.integers(0, classes - 1).map(np.int64)
+        target = data.draw(either(st.lists(labels, min_size=math.prod(label_shape),
+                                           max_size=math.prod(label_shape)).map(
+            lambda v: np.array(v, dtype=np.int64).reshape(label_shape)), share=4))
     else:
-        target = data.draw(either(st.lists(st.integers(0, classes - 1), min_size=batch,
-                                           max_size=batch).map(np.array), share=4))
+        bound = 1.0 if kind in ("bce", "kl_div") else 10.0
+        target = data.draw(either(finite_arrays(shape, dtype, bound).map(
+            lambda t: np.abs(t) if bound == 1.0 else t), share=4))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         value = obeys_contract(lambda: loss.forward(pred, target))
         if value is None:
             return
-        dpred = loss.backward()
-    assert np.isfinite(value) and dpred.shape == pred.shape and np.isfinite(dpred).all()
+        dpred = loss.backward(np.ones(np.shape(value)) if reduction == "none" else None)
+    assert np.isfinite(value).all() and dpred.shape == pred.shape and np.isfinite(dpred).all()
 
 
 @FUZZ
