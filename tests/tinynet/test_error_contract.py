@@ -274,36 +274,38 @@ LOSSES = {"mse": tn.MSELoss, "smooth_l1": tn.SmoothL1Loss, "bce": tn.BCELoss, "k
 
 
 @FUZZ
-@given(st.data(), st.sampled_from(sorted(LOSSES)), st.integers(1, 4), st.integers(1, 4),
-       st.lists(st.integers(1, 3), max_size=2), DTYPES)
-def test_fuzz_losses(data, kind, batch, classes, extra, dtype):
+@given(st.data(), st.sampled_from(sorted(LOSSES)), st.sampled_from(["rows", "spatial", "unbatched"]),
+       st.integers(1, 3), st.integers(1, 3), st.lists(st.integers(1, 2), min_size=1, max_size=2),
+       DTYPES, st.integers(0, 2**32 - 1), st.sampled_from([0.0, 100.0, -100.0, 1e-4, 50.0]))
+def test_fuzz_losses(data, kind, layout, batch, classes, extra, dtype, seed, extreme):
     means = ["mean", "sum", "none"] + (["batchmean"] if kind == "kl_div" else [])
-    reduction = data.draw(either(st.sampled_from(means), share=6))
-    loss = obeys_contract(lambda: LOSSES[kind](reduction=reduction))
+    loss = obeys_contract(lambda: LOSSES[kind](reduction=data.draw(either(st.sampled_from(means), 6))))
     if loss is None:
         return
-    # class scores also as (N, C, d1, ...) and unbatched (C,); the others of any of those shapes
-    shape = data.draw(st.sampled_from([(batch, classes), (batch, classes, *extra), (classes,)]))
-    pred = data.draw(finite_arrays(shape, dtype, bound=100.0))
-    if kind == "bce":
-        pred = np.abs(pred) / np.float16(100)  # probabilities, 0 and 1 included
+    # class scores also as (N, C, d1, ...) and unbatched (C,); the other losses take any shape.
+    # Values come from a drawn seed (lists of floats this long overrun hypothesis's buffer),
+    # with one drawn extreme; as probabilities (BCELoss) 0 and 1 are among them.
+    shape = {"rows": (batch, classes), "spatial": (batch, classes, *extra), "unbatched": (classes,)}[layout]
+    gen = rng(seed)
+    pred = gen.uniform(-100, 100, shape)
+    pred.flat[0] = extreme
+    pred = (np.abs(pred) / 100 if kind == "bce" else pred).astype(dtype)
     if kind in ("cross_entropy", "nll"):
-        label_shape = shape[:1] + shape[2:] if len(shape) > 1 else ()
-        labels = st.integers(0, classes - 1).map(np.int64)
-        target = data.draw(either(st.lists(labels, min_size=math.prod(label_shape),
-                                           max_size=math.prod(label_shape)).map(
-            lambda v: np.array(v, dtype=np.int64).reshape(label_shape)), share=4))
+        good = gen.integers(0, classes, size=shape[:1] + shape[2:] if len(shape) > 1 else ())
+    elif kind in ("bce", "kl_div"):
+        good = gen.random(shape).astype(dtype)
     else:
-        bound = 1.0 if kind in ("bce", "kl_div") else 10.0
-        target = data.draw(either(finite_arrays(shape, dtype, bound).map(
-            lambda t: np.abs(t) if bound == 1.0 else t), share=4))
+        good = gen.uniform(-10, 10, shape).astype(dtype)
+    target = data.draw(either(st.just(good), share=4))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         value = obeys_contract(lambda: loss.forward(pred, target))
         if value is None:
             return
-        dpred = loss.backward(np.ones(np.shape(value)) if reduction == "none" else None)
-    assert np.isfinite(value).all() and dpred.shape == pred.shape and np.isfinite(dpred).all()
+        dpred = loss.backward(np.ones(np.shape(value)) if loss.reduction == "none" else None)
+    assert np.isfinite(value).all() and dpred.shape == pred.shape
+    # BCELoss's gradient at p = 0 or 1 is PyTorch's (p - t) / 1e-12: past float16's largest, inf
+    assert np.isfinite(dpred).all() or (kind == "bce" and dtype == np.float16)
 
 
 @FUZZ

@@ -139,7 +139,7 @@ class BCELoss(Loss):
     with each log clamped at -100, as PyTorch does, so that p = 0 or 1 gives
     a finite loss; ``w = weight`` broadcast to ``pred``. ``dpred = w (p - t)
     / max(p (1 - p), 1e-12)``, PyTorch's formula (so up to 1e12 at p = 0 or
-    1). On logits, ``BCEWithLogitsLoss`` is the stable choice.
+    1, inf in float16). On logits, ``BCEWithLogitsLoss`` is the stable choice.
     """
 
     def __init__(self, weight=None, *, reduction="mean"):
