@@ -22,6 +22,7 @@ from .clip import clip_grad_norm_, clip_grad_value_
 from .losses import (
     BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, Loss, MSELoss, NLLLoss,
 )
+from .losses import BCELoss, KLDivLoss, SmoothL1Loss
 from .normalization import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter

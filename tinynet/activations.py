@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .architecture import register_layer, registered_layers
-from .checks import check_number
+from .checks import check_choice, check_number
 from .layer import Layer
 
 
@@ -204,19 +204,60 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 class GELU(Activation):
-    """``x * Phi(x)`` with the exact normal CDF (PyTorch's default, not the tanh form)."""
+    """``x * Phi(x)``, as ``torch.nn.GELU``: the exact normal CDF, or its tanh form.
+
+    ``approximate="none"`` (the default) uses erf; ``"tanh"`` uses
+    ``Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``.
+    """
 
     name = "gelu"
 
+    def __init__(self, approximate="none"):
+        super().__init__()
+        self.approximate = check_choice("GELU", "approximate", approximate, ("none", "tanh"))
+
     def fn(self, z):
+        if self.approximate == "tanh":
+            return _tanh_gelu(z, derivative=False)
         with np.errstate(invalid="ignore"):  # -inf * 0 is nan, as in PyTorch
             return (0.5 * z * (1.0 + _erf(z * _SQRT_HALF))).astype(z.dtype, copy=False)
 
     def derivative(self, z):
+        if self.approximate == "tanh":
+            return _tanh_gelu(z, derivative=True)
         cdf = 0.5 * (1.0 + _erf(z * _SQRT_HALF))
         # z^2 overflows to inf for huge |z|, and exp(-inf) = 0 is then the right answer
         with np.errstate(over="ignore", invalid="ignore"):
             return (cdf + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)).astype(z.dtype, copy=False)
+
+    def get_config(self):
+        return {"approximate": self.approximate}
+
+
+_GELU_KAPPA = 0.044715
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _tanh_gelu(z, derivative):
+    """GELU's tanh form, or its derivative, in float32 or wider.
+
+    ``(1 + tanh(u)) / 2`` is written ``sigmoid(2u)``, which keeps its
+    relative accuracy for negative ``z``, and ``1 - tanh(u)^2`` is
+    ``4 sigmoid'(2u)``. The cubic is taken of ``z`` clipped to 1e4, where
+    the CDF is already exactly 0 or 1 in every float type: so ``z^3`` never
+    overflows and ``inf * 0`` never appears in the derivative.
+    """
+    x = z.astype(np.promote_types(z.dtype, np.float32), copy=False)
+    xc = np.minimum(np.maximum(x, -1e4), 1e4)
+    two_u = 2.0 * _SQRT_2_OVER_PI * (xc + _GELU_KAPPA * xc * xc * xc)
+    cdf = sigmoid(two_u)
+    if derivative:
+        slope = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * xc * xc)
+        out = cdf + 2.0 * xc * sigmoid_derivative(two_u) * slope
+    else:
+        with np.errstate(invalid="ignore"):  # -inf * 0 is nan, as in PyTorch
+            out = x * cdf
+    return out.astype(z.dtype, copy=False)
 
 
 def _erf(x):
@@ -247,16 +288,35 @@ class SiLU(Activation):
 
 
 class Softplus(Activation):
-    """``log(1 + exp(x))``, computed as ``logaddexp(0, x)`` so it never overflows."""
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold``, as ``torch.nn.Softplus``.
+
+    The log is computed as ``logaddexp(0, beta x)``, so it never overflows
+    whatever the threshold; the derivative is ``sigmoid(beta x)``, and 1 on
+    the linear part.
+    """
 
     name = "softplus"
 
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = check_number("Softplus", "beta", beta)
+        if self.beta == 0:
+            raise ValueError("Softplus: beta must be nonzero (it divides the log), got 0")
+        self.threshold = check_number("Softplus", "threshold", threshold)
+
     def fn(self, z):
-        with np.errstate(invalid="ignore"):  # logaddexp warns of nan input
-            return np.logaddexp(0.0, z).astype(z.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # beta z may pass the largest float
+            bz = self.beta * z
+            soft = np.logaddexp(0.0, bz) / self.beta
+        return np.where(bz > self.threshold, z, soft).astype(z.dtype, copy=False)
 
     def derivative(self, z):
-        return sigmoid(z)
+        with np.errstate(over="ignore"):
+            bz = self.beta * z
+        return np.where(bz > self.threshold, 1.0, sigmoid(bz)).astype(z.dtype, copy=False)
+
+    def get_config(self):
+        return {"beta": self.beta, "threshold": self.threshold}
 
 
 class Sigmoid(Activation):

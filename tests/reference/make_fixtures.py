@@ -69,6 +69,14 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "scaled_sigmoid": lambda x: 4 * torch.sigmoid(x) - 2,
 }
+# (name, tinynet's options, torch's function with those options)
+ACTIVATION_OPTIONS = [
+    ("softplus", {"beta": 2.0, "threshold": 10.0}, lambda x: F.softplus(x, beta=2.0, threshold=10.0)),
+    ("softplus", {"beta": 0.5, "threshold": 3.0}, lambda x: F.softplus(x, beta=0.5, threshold=3.0)),
+    ("softplus", {"beta": -1.5, "threshold": 4.0}, lambda x: F.softplus(x, beta=-1.5, threshold=4.0)),
+    ("gelu", {"approximate": "none"}, lambda x: F.gelu(x, approximate="none")),
+    ("gelu", {"approximate": "tanh"}, lambda x: F.gelu(x, approximate="tanh")),
+]
 
 
 def activations():
@@ -77,11 +85,19 @@ def activations():
     x = np.concatenate([rng.normal(scale=3.0, size=24), [-30.0, -1e-3, 0.0, 1e-3, 30.0, 700.0]])
     x = x.reshape(6, 5)
     dy = rng.standard_normal((6, 5))
-    for name, fn in ACTIVATIONS.items():
-        tx = t(x, True)
+    cases = [(name, {}, fn) for name, fn in ACTIVATIONS.items()] + ACTIVATION_OPTIONS
+    # the options' thresholds (beta x = threshold) and GELU's far tails
+    x_opt = np.concatenate([x.ravel(), [1.999, 2.0, 2.001, 5.0, 6.0, 7.0, -2.6667, -40.0, 1e4, -1e4]])
+    x_opt = x_opt.reshape(8, 5)
+    dy_opt = rng.standard_normal((8, 5))
+    for name, kwargs, fn in cases:
+        xs, dys = (x_opt, dy_opt) if kwargs else (x, dy)
+        tx = t(xs, True)
         ty = fn(tx)
-        ty.backward(t(dy))
-        fx.add({"name": name}, {"x": x, "dy": dy, "y": n(ty), "dx": n(tx.grad)})
+        ty.backward(t(dys))
+        label = name + "".join(f"-{k}={v}" for k, v in kwargs.items())
+        fx.add({"name": label, "activation": name, "kwargs": kwargs},
+               {"x": xs, "dy": dys, "y": n(ty), "dx": n(tx.grad)})
     return fx
 
 
@@ -115,9 +131,10 @@ def losses():
     rng = np.random.default_rng(2)
     case_id = 0
 
-    def run(loss, kwargs, pred, target, dtype="float64", tdtype=torch.float64):
+    def run(loss, kwargs, pred, target, dtype="float64", tdtype=torch.float64,
+            reductions=("mean", "sum", "none")):
         nonlocal case_id
-        for reduction in ("mean", "sum", "none"):
+        for reduction in reductions:
             case_id += 1
             pred = np.asarray(pred, dtype=dtype)
             tp = t(pred, True)
@@ -172,6 +189,56 @@ def losses():
     run("BCEWithLogitsLoss", {}, scores, soft, "float32", torch.float32)
     run("BCEWithLogitsLoss", {"pos_weight": [3.0, 0.5, 1.0]}, scores, soft)
     run("BCEWithLogitsLoss", {"weight": [2.0, 1.0, 0.25], "pos_weight": [3.0, 0.5, 1.0]}, scores, bits)
+
+    # round 2: SmoothL1Loss, BCELoss, KLDivLoss, and (N, C, d1, ...) and unbatched class scores
+    run("SmoothL1Loss", {}, pred, target)
+    run("SmoothL1Loss", {"beta": 0.5}, pred, target)
+    run("SmoothL1Loss", {"beta": 0.0}, pred, target)
+    run("SmoothL1Loss", {"beta": 2.0}, pred, target, "float32", torch.float32)
+    probs_in = rng.random((4, 3))
+    probs_in[0] = [0.0, 1.0, 1e-30]  # the clamped logs, and the floor in the gradient
+    probs_t = rng.random((4, 3))
+    probs_t[0] = [1.0, 0.0, 0.5]
+    run("BCELoss", {}, probs_in, probs_t)
+    run("BCELoss", {"weight": [2.0, 1.0, 0.25]}, probs_in, probs_t)
+    run("BCELoss", {}, probs_in, probs_t, "float32", torch.float32)
+    kl_pred = n(F.log_softmax(t(3 * rng.standard_normal((4, 5))), dim=1))
+    kl_target = rng.dirichlet(np.ones(5), size=4)
+    kl_target[0, :2] = [0.0, kl_target[0, 0] + kl_target[0, 1]]  # 0 log 0 counts as 0
+    all_means = ("mean", "batchmean", "sum", "none")
+    run("KLDivLoss", {}, kl_pred, kl_target, reductions=all_means)
+    run("KLDivLoss", {"log_target": True}, kl_pred, np.log(kl_target[::-1] + 0.01), reductions=all_means)
+    run("KLDivLoss", {}, kl_pred, kl_target, "float32", torch.float32, reductions=all_means)
+    run("KLDivLoss", {}, kl_pred[0], kl_target[0], reductions=all_means)  # unbatched
+
+    spatial = 2 * rng.standard_normal((2, 4, 3, 2))  # (N, C, d1, d2)
+    spatial_labels = rng.integers(0, 4, size=(2, 3, 2))
+    spatial_ignored = spatial_labels.copy()
+    spatial_ignored[0, 1, 1] = spatial_ignored[1, 2, 0] = -100
+    spatial_probs = np.moveaxis(rng.dirichlet(np.ones(4), size=(2, 3, 2)), -1, 1)
+    run("CrossEntropyLoss", {}, spatial, spatial_labels)
+    run("CrossEntropyLoss", {"weight": weight, "label_smoothing": 0.15}, spatial, spatial_ignored)
+    run("CrossEntropyLoss", {"ignore_index": 2}, spatial[:, :, :, 0], spatial_labels[:, :, 0])
+    run("CrossEntropyLoss", {"weight": weight, "label_smoothing": 0.1, "ignore_index": -1},
+        spatial, spatial_probs)
+    run("CrossEntropyLoss", {}, spatial, spatial_labels, "float32", torch.float32)
+    run("CrossEntropyLoss", {"weight": weight, "label_smoothing": 0.2}, logits[0], np.array(3))
+    run("CrossEntropyLoss", {"label_smoothing": 0.1}, logits[0], probs[0])
+    spatial_log_probs = n(F.log_softmax(t(spatial), dim=1))
+    run("NLLLoss", {"weight": weight}, spatial_log_probs, spatial_ignored)
+    run("NLLLoss", {"ignore_index": 0}, spatial_log_probs, spatial_labels)
+    run("NLLLoss", {"weight": weight}, log_probs[1], np.array(2))
+
+    # which ignore_index PyTorch refuses together with class probabilities
+    values = [-100, -1, 0, 2, 7]
+    refused = []
+    for value in values:
+        try:
+            F.cross_entropy(t(logits), t(probs), ignore_index=value)
+            refused.append(False)
+        except RuntimeError:
+            refused.append(True)
+    fx.add({"name": "probabilities-ignore_index", "ignore_index": values, "refused": refused})
     return fx
 
 

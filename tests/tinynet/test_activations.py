@@ -1,3 +1,4 @@
+import re
 import warnings
 
 import numpy as np
@@ -194,3 +195,68 @@ def test_backward_is_linear_in_dy(name, batch, width, a, b):
     g = act.backward(a * dy1 + b * dy2)
     np.testing.assert_allclose(g, a * g1 + b * g2, atol=1e-10)
     assert g.shape == x.shape
+
+
+OPTIONS = [tn.Softplus(beta=2.0, threshold=10.0), tn.Softplus(beta=0.5, threshold=3.0),
+           tn.Softplus(beta=-1.5, threshold=4.0), tn.GELU(approximate="tanh")]
+
+
+@pytest.mark.parametrize("act", OPTIONS, ids=repr)
+def test_gradcheck_activation_options(act):
+    # |x| <= 3 keeps each finite difference on one side of the thresholds (beta x = 10, 1.5, -6)
+    report = tn.gradcheck(act, away_from_zero((4, 5), seed=2))
+    assert report.passed, f"{act!r}\n{report}"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("act", OPTIONS, ids=repr)
+def test_activation_options_are_warning_free_at_the_extremes(act, dtype):
+    info = np.finfo(dtype)
+    x = np.array([info.max, -info.max, info.tiny, 0.0, 1.0, -1.0, 700.0, -700.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = act.forward(x)
+        dx = act.backward(np.ones_like(y))
+        # nan and inf give IEEE's answers, without a warning
+        act.forward(np.array([np.nan, np.inf, -np.inf], dtype=dtype))
+        act.backward(np.ones(3, dtype))
+    assert y.dtype == dx.dtype == dtype
+    assert not np.isnan(y).any() and np.isfinite(dx).all()
+
+
+def test_softplus_is_linear_past_the_threshold_and_gelu_tanh_differs_from_erf():
+    sp = tn.Softplus(beta=2.0, threshold=10.0)
+    # beta x = 10.2 > 10: the input itself, slope 1; beta x = 9.8: log(1 + e^9.8) / 2
+    np.testing.assert_array_equal(sp.fn(np.array([5.1])), [5.1])
+    np.testing.assert_array_equal(sp.derivative(np.array([5.1])), [1.0])
+    np.testing.assert_allclose(sp.fn(np.array([4.9])), [np.log1p(np.exp(9.8)) / 2], rtol=1e-15)
+    x = np.array([1.0])
+    tanh_form = 0.5 * (1 + np.tanh(np.sqrt(2 / np.pi) * (1 + 0.044715)))
+    np.testing.assert_allclose(tn.GELU(approximate="tanh").fn(x), [tanh_form], rtol=1e-15)
+    assert abs(tn.GELU().fn(x)[0] - tanh_form) > 1e-4
+
+
+def test_activation_options_survive_save_and_load(tmp_path):
+    net = tn.Sequential(tn.Linear(3, 4, rng=np.random.default_rng(0)), tn.Softplus(beta=2, threshold=10),
+                        tn.Linear(4, 2, rng=np.random.default_rng(1)), tn.GELU(approximate="tanh"))
+    tn.save(net, tmp_path / "net.npz")
+    back = tn.load(tmp_path / "net.npz")
+    assert back[1].get_config() == {"beta": 2.0, "threshold": 10.0}
+    assert back[3].get_config() == {"approximate": "tanh"}
+    x = np.random.default_rng(2).standard_normal((5, 3))
+    np.testing.assert_array_equal(back.forward(x), net.forward(x))
+    assert repr(tn.activation("softplus", beta=2.0, threshold=10.0)) == "Softplus(beta=2.0, threshold=10.0)"
+    assert tn.activation("gelu", approximate="tanh").approximate == "tanh"
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: tn.Softplus(beta=0), ValueError, "Softplus: beta must be nonzero"),
+    (lambda: tn.Softplus(threshold=float("inf")), ValueError, "Softplus: threshold must be finite"),
+    (lambda: tn.Softplus(beta="2"), TypeError, "Softplus: beta must be a number, got '2'"),
+    (lambda: tn.GELU(approximate="erf"), ValueError,
+     "GELU: approximate must be one of 'none', 'tanh', got 'erf'"),
+    (lambda: tn.GELU(approximate=True), ValueError, "GELU: approximate must be one of"),
+])
+def test_activation_options_are_checked(make, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        make()

@@ -31,14 +31,18 @@ def reference(topic, where=REFERENCE):
 ACTIVATIONS, ACTIVATION_ARRAYS = reference("activations")
 
 
-def test_every_activation_has_a_reference():
-    assert sorted(c["name"] for c in ACTIVATIONS) == sorted(tn.available_activations())
+def test_every_activation_and_option_has_a_reference():
+    assert sorted({c["activation"] for c in ACTIVATIONS}) == sorted(tn.available_activations())
+    options = {(c["activation"], k, str(v)) for c in ACTIVATIONS for k, v in c["kwargs"].items()}
+    assert {("softplus", "beta", "2.0"), ("softplus", "threshold", "10.0"),
+            ("gelu", "approximate", "tanh")} <= options
 
 
-@pytest.mark.parametrize("name", [c["name"] for c in ACTIVATIONS])
-def test_activation_forward_and_backward(name):
+@pytest.mark.parametrize("case", ACTIVATIONS, ids=[c["name"] for c in ACTIVATIONS])
+def test_activation_forward_and_backward(case):
+    name = case["name"]
     ref = {k.split("/", 1)[1]: v for k, v in ACTIVATION_ARRAYS.items() if k.startswith(name + "/")}
-    act = tn.activation(name)
+    act = tn.activation(case["activation"], **case["kwargs"])
     y = act.forward(ref["x"])
     dx = act.backward(ref["dy"])
     np.testing.assert_allclose(y, ref["y"], rtol=1e-12, atol=1e-14)

@@ -6,7 +6,9 @@ needs in ``self._ctx`` (nothing inside ``no_grad()``); ``backward()`` consumes i
 the array to pass to the network's ``backward``.
 
 ``reduction`` is PyTorch's: ``"mean"`` and ``"sum"`` give a scalar,
-``"none"`` one loss per sample (or per element). A subclass writes
+``"none"`` one loss per sample (or per element); a loss may add its own
+means to ``reductions`` (KLDivLoss's ``"batchmean"``), each dividing the sum
+by the denominator its ``_losses`` returns. A subclass writes
 ``_losses`` (the unreduced losses, the mean's denominator and what backward
 needs) and ``_backward`` (``dpred`` from the gradient with respect to each
 unreduced loss); this class reduces, and routes the upstream gradient.
@@ -26,8 +28,10 @@ REDUCTIONS = ("mean", "sum", "none")
 class Loss:
     """Base class of losses: ``forward(pred, target) -> loss``, ``backward(dloss=None) -> dpred``."""
 
+    reductions = REDUCTIONS  #: the reductions this loss accepts
+
     def __init__(self, *, reduction="mean"):
-        self.reduction = check_choice(type(self).__name__, "reduction", reduction, REDUCTIONS)
+        self.reduction = check_choice(type(self).__name__, "reduction", reduction, self.reductions)
         self._ctx = None  # what forward keeps for backward; backward consumes it
 
     def forward(self, pred, target):
@@ -45,7 +49,7 @@ class Loss:
             if self.reduction == "none":
                 return losses.astype(pred.dtype, copy=False)
             total = losses.sum()
-            if self.reduction == "mean":
+            if self.reduction != "sum":  # "mean", or a loss's own mean such as "batchmean"
                 with np.errstate(invalid="ignore"):  # every target ignored: 0 / 0 is nan, as in PyTorch
                     total = total / denominator
             return pred.dtype.type(total)
@@ -84,7 +88,7 @@ class Loss:
             if np.ndim(upstream) != 0:
                 raise ValueError(f"{name}: expected a scalar dloss for reduction="
                                  f"{self.reduction!r}, got shape {np.shape(upstream)}")
-            if self.reduction == "mean":
+            if self.reduction != "sum":
                 with np.errstate(divide="ignore", invalid="ignore"):
                     upstream = upstream / np.asarray(denominator, dtype=np.float64)
             dlosses = np.full(shape, upstream, dtype=work)
@@ -117,3 +121,13 @@ def float_target(owner, target, pred):
         raise ValueError(f"{owner}: expected target of shape {pred.shape} (the shape of pred), "
                          f"got {target.shape}")
     return target.astype(pred.dtype, copy=False)
+
+
+def first_offender(mask):
+    """``(index, " at index ...")`` of the first True in ``mask``, or None if there is none."""
+    if not mask.any():
+        return None
+    if mask.ndim == 0:
+        return (), ""
+    at = tuple(int(i) for i in np.argwhere(mask)[0])
+    return at, f" at index {at[0] if len(at) == 1 else at}"
