@@ -16,7 +16,7 @@ from .dropout import Dropout
 from .grad_mode import is_grad_enabled, no_grad
 from .gradcheck import GradcheckReport, gradcheck
 from .hooks import HandleGroup, RemovableHandle, register_hooks
-from .layer import Layer
+from .layer import Layer, PendingBackwardWarning
 from .linear import Linear
 from .clip import clip_grad_norm_, clip_grad_value_
 from .losses import (

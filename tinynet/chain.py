@@ -33,6 +33,11 @@ def traced(forward):
         self._tracing = True
         try:
             y = forward(self, x)
+        except BaseException:
+            if is_grad_enabled():  # the calls that finished kept their passes for a backward that won't come
+                for layer, _, _ in reversed([c for c in calls if c[2] is not None]):
+                    layer._drop_pass()
+            raise
         finally:
             self._tracing = False
             for h in handles:
@@ -43,7 +48,7 @@ def traced(forward):
             now[1] is before[2] for before, now in zip(calls, calls[1:]))
         if not chain:
             for layer, _, _ in reversed(calls):  # what the sub-layers kept is of no use now
-                layer._saved.pop()
+                layer._drop_pass()
             raise TypeError(
                 f"{self.label()}: its forward is not a chain of its sub-layers, so tinynet cannot "
                 "run it backward: a forward written by hand must pass x through sub-layers held as "
@@ -52,13 +57,23 @@ def traced(forward):
                 "a sum, arithmetic between calls) write _forward(x) -> (y, ctx) and "
                 "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
         y = with_forward_hooks(self, x, y)
-        self._saved.append(([layer for layer, _, _ in calls], y.shape, y.dtype))
+        self._keep(([layer for layer, _, _ in calls], y.shape, y.dtype, 0))  # the sub-layers count their own
         return y
     return run
 
 
 def replay(self, calls, dy):
     """Backward of a traced forward: the sub-layers' backwards, newest call first."""
-    for layer in reversed(calls):
-        dy = layer.backward(dy)
+    for done, layer in enumerate(reversed(calls)):
+        try:
+            dy = layer.backward(dy)
+        except BaseException:  # the calls before it in the forward keep passes no backward will consume
+            for earlier in reversed(calls[:len(calls) - 1 - done]):
+                earlier._drop_pass()
+            raise
     return dy
+
+
+def called(self, calls):
+    """What a traced forward kept: the sub-layers it called, in order (``Layer._sub_passes``)."""
+    return calls

@@ -8,6 +8,7 @@ from . import architecture
 from .activations import Activation, activation as make_activation
 from .architecture import register_layer
 from .checks import check_bool, check_float_dtype, check_rng, check_size
+from .grad_mode import is_grad_enabled
 from .layer import Layer
 from .linear import Linear
 
@@ -30,14 +31,29 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def _forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for done, layer in enumerate(self.layers):
+            try:
+                x = layer.forward(x)
+            except BaseException:  # the layers before it keep passes no backward will consume
+                if is_grad_enabled():
+                    for earlier in reversed(self.layers[:done]):
+                        earlier._drop_pass()
+                raise
         return x, None
 
     def _backward(self, ctx, dy):
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
+        layers = self.layers
+        for done, layer in enumerate(reversed(layers)):
+            try:
+                dy = layer.backward(dy)
+            except BaseException:  # as in _forward: what the earlier layers kept is dropped
+                for earlier in reversed(layers[:len(layers) - 1 - done]):
+                    earlier._drop_pass()
+                raise
         return dy
+
+    def _sub_passes(self, ctx):
+        return self.layers
 
     def named_children(self):
         return ((str(i), layer) for i, layer in enumerate(self.layers))

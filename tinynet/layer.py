@@ -12,8 +12,11 @@ place where what forward keeps for backward lives. ``backward(dy)`` checks
 ``dy`` against the newest entry, pops it, calls ``_backward`` and runs the
 backward hooks. A stack, so a layer used twice in one pass (weight tying)
 keeps an entry per use, which the reversed backward pass consumes newest
-first. A forward that no backward follows leaves its entry behind: run
-forward-only work in ``with tinynet.no_grad():``.
+first; one stack per thread, so each thread's backward meets its own
+forward. A forward that no backward follows leaves its entry behind until
+``free_saved()``; forwards piling up past ``HELD_WARNING`` bytes warn
+(``PendingBackwardWarning``): run forward-only work in ``with
+tinynet.no_grad():``. See docs/backprop.md, "What forward keeps".
 
 A subclass that writes ``forward`` itself instead, calling its sub-layers
 as in PyTorch (``return self.fc2(self.act(self.fc1(x)))``), is a chain:
@@ -28,16 +31,27 @@ constructor's arguments), ``from_config(config)``, ``state_spec(config)``
 lets ``save`` and ``load`` find it by name.
 """
 
+import warnings
 from collections import namedtuple
 from collections.abc import Mapping
+from threading import get_ident
 
 import numpy as np
 
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng
-from .chain import replay, traced
-from .grad_mode import is_grad_enabled
+from .chain import called, replay, traced
+from .grad_mode import is_evaluating, is_grad_enabled
 from .hooks import RemovableHandle, replacement, with_forward_hooks, with_pre_hooks
 from .parameter import Parameter
+
+#: Past this many bytes held for backwards not yet run in one thread, forward warns (and at each doubling).
+HELD_WARNING = 128 * 2**20
+_held = {}  # thread id -> bytes that forwards in grad mode hold for their backward (estimated: x and y)
+
+
+class PendingBackwardWarning(UserWarning):
+    """Forwards in grad mode whose backward has not run hold much memory: see ``Layer.free_saved``."""
+
 
 #: What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -48,7 +62,8 @@ class Layer:
 
     def __init__(self):
         self.training = True
-        self._saved = []  # one (ctx, output shape, output dtype) per forward not yet backpropagated
+        # per thread: one (ctx, output shape, output dtype, bytes) per forward not yet backpropagated
+        self._saved = {}
         self._buffers = {}  # buffer name -> persistent (saved in state_dict)
         self._forward_pre_hooks = {}
         self._forward_hooks = {}
@@ -61,6 +76,7 @@ class Layer:
             cls.forward = traced(cls.__dict__["forward"])
             if cls._backward is Layer._backward:
                 cls._backward = replay
+                cls._sub_passes = called
 
     # ---- the contract -------------------------------------------------
     def forward(self, x):
@@ -75,7 +91,7 @@ class Layer:
         if self._forward_hooks:
             y = with_forward_hooks(self, x, y)
         if is_grad_enabled():
-            self._saved.append((ctx, y.shape, y.dtype))
+            self._keep((ctx, y.shape, y.dtype, x.nbytes + y.nbytes))
         return y
 
     def __call__(self, x):
@@ -89,14 +105,17 @@ class Layer:
         each a separate cotangent: row i of ``dx`` is its vector-Jacobian
         product (backward of the identity gives the input-output Jacobian).
         """
-        if not self._saved:
+        thread = get_ident()
+        stack = self._saved.get(thread)
+        if not stack:
             raise RuntimeError(
-                f"{self.label()}: backward needs a forward first: each backward consumes what one "
-                "forward kept, and a forward inside tinynet.no_grad() keeps nothing")
-        ctx, shape, dtype = self._saved[-1]
+                f"{self.label()}: backward needs a forward first (in this thread): each backward "
+                "consumes what one forward kept, and a forward inside tinynet.no_grad() keeps nothing")
+        ctx, shape, dtype, nbytes = stack[-1]
         if type(dy) is not np.ndarray or dy.shape != shape or dy.dtype != dtype:
             dy = self._check_dy(dy, shape, dtype)  # before the pop: a bad dy consumes nothing
-        self._saved.pop()
+        stack.pop()
+        _held[thread] -= nbytes
         dx = self._backward(ctx, dy)
         if self._backward_hooks:
             for hook in list(self._backward_hooks.values()):
@@ -104,6 +123,57 @@ class Layer:
                 if result is not None:
                     dx = replacement(self, hook, "backward", "dx", result, dx)
         return dx
+
+    def _keep(self, entry):
+        """Push ``entry`` = ``(ctx, output shape, output dtype, bytes)``; warn if forwards pile up unconsumed."""
+        thread = get_ident()
+        stack = self._saved.setdefault(thread, [])
+        stack.append(entry)
+        held = _held[thread] = _held.get(thread, 0) + entry[3]
+        # warned as the total first passes HELD_WARNING and each doubling after, and only while
+        # this layer holds several forwards: one large forward-backward pass is no pile
+        if held > HELD_WARNING and held.bit_length() > (held - entry[3]).bit_length() and len(stack) > 2:
+            warnings.warn(
+                f"{self.label()}: forwards whose backward has not run hold about {held / 2**20:.0f} MB "
+                f"in this thread ({len(stack)} of them in this layer): a forward outside "
+                "tinynet.no_grad() keeps what its backward needs until a backward consumes it. Run "
+                "forward-only work in `with tinynet.no_grad():` or tinynet.predict(net, x), and call "
+                "net.free_saved() to drop what forwards with no backward to come kept",
+                PendingBackwardWarning, stacklevel=3)
+
+    def _drop_pass(self):
+        """Drop this thread's newest forward pass, here and in the sub-layers it ran: a pass that failed."""
+        thread = get_ident()
+        stack = self._saved.get(thread)
+        if stack:
+            ctx, _, _, nbytes = stack.pop()
+            _held[thread] -= nbytes
+            for layer in reversed(self._sub_passes(ctx)):
+                layer._drop_pass()
+
+    def _sub_passes(self, ctx):
+        """The sub-layers, in call order, whose forwards the forward that kept ``ctx`` ran; a container says."""
+        return ()
+
+    def free_saved(self):
+        """Drop what forwards in this thread kept for backwards that will not come, here and in every sub-layer.
+
+        What the library's own error paths call (``fit`` on a non-finite loss,
+        a container whose backward failed part-way); a backward after it
+        needs a new forward. Other threads' forwards are left alone.
+        """
+        thread = get_ident()
+        for layer in self.modules():
+            for entry in layer._saved.pop(thread, ()):
+                _held[thread] -= entry[3]
+
+    def __del__(self):
+        # a layer dropped with forwards never backpropagated no longer holds them
+        try:
+            for thread, stack in self.__dict__.get("_saved", {}).items():
+                _held[thread] -= sum(entry[3] for entry in stack)
+        except Exception:  # at interpreter exit the module's globals may be gone
+            pass
 
     def _forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not implement _forward(x) -> (y, ctx), "
@@ -229,7 +299,7 @@ class Layer:
         """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``."""
         if not isinstance(name, str) or not name.isidentifier():
             raise TypeError(f"{self.label()}: a buffer name must be an identifier, got {name!r}")
-        if name in vars(self) and name not in self._buffers:
+        if hasattr(self, name) and name not in self._buffers:  # as PyTorch: an attribute, method or property
             raise ValueError(f"{self.label()}: attribute {name!r} already exists and is not a buffer")
         if (array := np.asarray(array)).dtype.kind not in "biuf":  # what state_dict, to() and save carry
             raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array, got dtype {array.dtype}")
@@ -299,6 +369,16 @@ class Layer:
         return state
 
     # ---- modes, gradients, dtype --------------------------------------
+    @property
+    def training(self):
+        """True in training mode, False in eval mode; False for every layer inside ``predict`` and
+        ``evaluate`` in the thread running them (``tinynet.grad_mode.evaluating``)."""
+        return self._training and not is_evaluating()
+
+    @training.setter
+    def training(self, mode):
+        self._training = mode
+
     def train(self, mode=True):
         """Set ``training`` to ``mode`` on this layer and every layer below it; returns self."""
         mode = check_bool(self.label(), "mode", mode)
@@ -353,7 +433,7 @@ class Layer:
     def __getstate__(self):
         # a copy (copy.deepcopy, pickle) keeps hooks, as in PyTorch, but nothing from past forwards
         state = self.__dict__.copy()
-        state["_saved"] = []
+        state["_saved"] = {}
         return state
 
     # ---- description --------------------------------------------------

@@ -5,6 +5,7 @@ import numpy as np
 from . import architecture
 from .architecture import register_layer
 from .checks import check_bool, check_number
+from .grad_mode import is_grad_enabled
 from .layer import Layer
 from .parameter import Parameter
 
@@ -45,6 +46,8 @@ class Residual(Layer):
     def _forward(self, x):
         fx = self.block.forward(x)
         if fx.shape != x.shape:
+            if is_grad_enabled():
+                self.block._drop_pass()  # no backward will come for this pass
             raise ValueError(
                 f"{self.label()}: the block returned shape {fx.shape} for input of shape {x.shape}; "
                 "a residual block must keep the shape of its input")
@@ -60,6 +63,9 @@ class Residual(Layer):
             alpha = alpha.data
         # the block's backward runs even when alpha is 0: it consumes what its forward kept
         return dy + self.block.backward(alpha * dy)
+
+    def _sub_passes(self, ctx):
+        return (self.block,)
 
     def get_config(self):
         # a fixed alpha as it is now (a user may set it after construction); a learnable one

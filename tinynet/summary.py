@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import check_size
-from .grad_mode import no_grad
+from .grad_mode import evaluating
 from .layer import Layer
 
 
@@ -77,17 +77,14 @@ def summary(net, input_size, verbose=1):
         shapes[id(layer)] = tuple(y.shape)
 
     handles = [m.register_forward_hook(record) for m in net.modules()]
-    # in eval mode, as torchinfo runs by default: no running statistics move, no mask is drawn
-    modes = [(m, m.training) for m in net.modules()]
-    net.eval()
+    # in eval mode, as torchinfo runs by default: no running statistics move, no mask is drawn,
+    # nothing is kept for a backward, and no layer's own mode changes
     try:
-        with no_grad():  # a look at the shapes: nothing kept for a backward
+        with evaluating():
             net.forward(np.zeros(shape, dtype=dtype))
     finally:
         for h in handles:
             h.remove()
-        for m, training in modes:
-            m.training = training
     rows, counters = [], {}
     for name, m in net.named_modules():
         depth = 0 if name == "" else name.count(".") + 1

@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import as_float_array, check_bool, check_number, check_rng, check_size
 from .clip import clip_grad_norm_
-from .grad_mode import no_grad
+from .grad_mode import evaluating, no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from .optim.lr_scheduler import ReduceLROnPlateau
 
@@ -169,6 +169,7 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     mean_reduced = getattr(loss, "reduction", "mean") != "sum"
 
     epoch = step = global_step = 0
+    buffers = list(net.buffers())  # updated in place by forward (running statistics)
     try:
         _call(callbacks, "on_train_begin", net)
         for epoch in range(1, epochs + 1):
@@ -179,9 +180,11 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
             for step in range(1, n_batches + 1):
                 idx = perm[(step - 1) * batch_size: step * batch_size]
                 xb, yb = x[idx], y[idx]
+                before = [b.copy() for b in buffers]
                 pred = net.forward(xb)
                 value = float(loss.forward(pred, yb))
                 if not math.isfinite(value):
+                    _undo_forward(net, buffers, before)  # the batch changes nothing, as the error says
                     raise _nonfinite_error(value, epoch, epochs, step, n_batches, global_step + 1,
                                            callbacks, history)
                 optimizer.zero_grad()
@@ -214,7 +217,9 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
             history._append(logs)
             _call(callbacks, "on_epoch_end", epoch, dict(logs))
     except KeyboardInterrupt:
-        # no rollback: the model keeps what the steps so far made of it
+        # no rollback: the model keeps what the steps so far made of it, and drops what an
+        # interrupted step's forward kept for its backward
+        net.free_saved()
         history.interrupted = True
         bar.close()
         print(f"fit: interrupted at epoch {epoch}, step {step}; returning the history of "
@@ -227,21 +232,22 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     return history
 
 
-@contextlib.contextmanager
+def _undo_forward(net, buffers, before):
+    """Drop what a forward kept for its backward and put its buffers back as they were before it."""
+    net.free_saved()
+    for buffer, old in zip(buffers, before):
+        buffer[...] = old
+
+
 def _inference(net):
-    """Within the block, ``net`` runs in eval mode and under ``no_grad``; its mode is restored after.
+    """Within the block, ``net`` runs in eval mode and under ``no_grad``, in this thread only.
 
     What ``evaluate`` and ``predict`` use: Dropout and BatchNorm switch to
     their inference behaviour, and no forward keeps anything for a backward.
+    No layer's mode is changed (``grad_mode.evaluating``): a network another
+    thread trains meanwhile stays in training mode there.
     """
-    modes = [(m, m.training) for m in net.modules()]  # each its own: a frozen BatchNorm stays in eval
-    net.eval()
-    try:
-        with no_grad():
-            yield net
-    finally:
-        for m, training in modes:
-            m.training = training
+    return evaluating()
 
 
 def predict(net, x, batch_size=None):

@@ -67,9 +67,9 @@ def test_backward_answers_the_newest_forward_first():
 
 # ---- errors ---------------------------------------------------------------
 def test_backward_without_a_forward_names_the_layer_and_no_grad():
-    with pytest.raises(RuntimeError, match=r"^Tanh\(\): backward needs a forward first: each backward "
-                                           r"consumes what one forward kept, and a forward inside "
-                                           r"tinynet.no_grad\(\) keeps nothing$"):
+    with pytest.raises(RuntimeError, match=r"^Tanh\(\): backward needs a forward first \(in this thread\): "
+                                           r"each backward consumes what one forward kept, and a forward "
+                                           r"inside tinynet.no_grad\(\) keeps nothing$"):
         tn.Tanh().backward(np.ones((1, 2)))
 
 
