@@ -26,8 +26,17 @@ from .grad_mode import is_grad_enabled
 from .hooks import RemovableHandle
 from .parameter import Parameter
 
-#: What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``.
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class Layer:
@@ -40,6 +49,7 @@ class Layer:
         self._forward_pre_hooks = {}
         self._forward_hooks = {}
         self._backward_hooks = {}
+        self._backward_pre_hooks = {}
 
     # ---- the contract -------------------------------------------------
     def forward(self, x):
@@ -58,7 +68,7 @@ class Layer:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, x, y)
                 if result is not None:
-                    y = _replacement(self, hook, "forward", "output", result, y)
+                    y = _replacement(self, hook, "forward ", "output", result, y)
         if is_grad_enabled():
             self._saved.append((ctx, y.shape, y.dtype))
         return y
@@ -81,14 +91,24 @@ class Layer:
         ctx, shape, dtype = self._saved[-1]
         if type(dy) is not np.ndarray or dy.shape != shape or dy.dtype != dtype:
             dy = self._check_dy(dy, shape, dtype)  # before the pop: a bad dy consumes nothing
+        if self._backward_pre_hooks:
+            dy = self._run_backward_pre_hooks(dy)
         self._saved.pop()
         dx = self._backward(ctx, dy)
         if self._backward_hooks:
             for hook in list(self._backward_hooks.values()):
                 result = hook(self, dx, dy)
                 if result is not None:
-                    dx = _replacement(self, hook, "backward", "dx", result, dx)
+                    dx = _replacement(self, hook, "backward ", "dx", result, dx)
         return dx
+
+    def _run_backward_pre_hooks(self, dy):
+        for hook in list(self._backward_pre_hooks.values()):
+            result = hook(self, dy)
+            if result is not None:  # a 1-tuple is PyTorch's form of one output gradient
+                result = result[0] if type(result) is tuple and len(result) == 1 else result
+                dy = _replacement(self, hook, "backward pre-", "dy", result, dy)
+        return dy
 
     def _forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} does not implement _forward(x) -> (y, ctx), "
@@ -125,6 +145,14 @@ class Layer:
         """Call ``hook(layer, dx, dy)`` after each backward; an array it returns (same shape, dtype) is ``dx``."""
         return self._register(self._backward_hooks, hook)
 
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(layer, dy)`` before each backward; an array it returns (same shape, dtype) is ``dy``.
+
+        As PyTorch's: the replacement is the output gradient that this
+        layer's backward, and so every layer before it, receives.
+        """
+        return self._register(self._backward_pre_hooks, hook)
+
     def _register(self, registry, hook):
         if not callable(hook):
             raise TypeError(f"{self.label()}: a hook must be callable, got {type(hook).__name__}")
@@ -140,10 +168,13 @@ class Layer:
             members[name] = value
         else:
             members.pop(name, None)
+            if value is not None and name in self.__dict__.get("_buffers", ()):
+                value = self._buffer_array(name, value)  # as PyTorch: a buffer holds an array or None
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         self._members.pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)  # deleted, a buffer is forgotten, as in PyTorch
         object.__delattr__(self, name)
 
     def named_children(self):
@@ -189,6 +220,24 @@ class Layer:
         visit(self)
         return self
 
+    def get_submodule(self, target):
+        """The layer at the dotted path ``target`` (``"0.block"``); ``""`` is this layer.
+
+        An AttributeError with PyTorch's words names the first step that is
+        missing or is not a layer.
+        """
+        if not isinstance(target, str):
+            raise TypeError(f"{self.label()}: get_submodule needs a dotted name, got {target!r}")
+        layer = self
+        for item in target.split(".") if target else []:
+            children = dict(layer.named_children())  # Sequential's children are not attributes
+            if item not in children and not hasattr(layer, item):
+                raise AttributeError(f"{type(layer).__name__} has no attribute `{item}`")
+            layer = children[item] if item in children else getattr(layer, item)
+            if not isinstance(layer, Layer):
+                raise AttributeError(f"`{item}` is not a tinynet Layer")
+        return layer
+
     def named_parameters(self, prefix="", recurse=True):
         """Yield ``(name, Parameter)`` for every parameter (e.g. ``"0.weight"``), each once.
 
@@ -211,21 +260,34 @@ class Layer:
         return sum(p.size for p in self.parameters())
 
     def register_buffer(self, name, array, persistent=True):
-        """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``."""
+        """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``.
+
+        ``array`` None declares an optional buffer, as in PyTorch: the
+        attribute is None, and ``buffers()``, ``state_dict()`` and ``to()``
+        pass over it until an array is set.
+        """
         if not isinstance(name, str) or not name.isidentifier():
             raise TypeError(f"{self.label()}: a buffer name must be an identifier, got {name!r}")
         if name in vars(self) and name not in self._buffers:
             raise ValueError(f"{self.label()}: attribute {name!r} already exists and is not a buffer")
-        if (array := np.asarray(array)).dtype.kind not in "biuf":  # what state_dict, to() and save carry
-            raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array, got dtype {array.dtype}")
+        if array is not None:
+            array = self._buffer_array(name, np.asarray(array))
         self._buffers[name] = check_bool(self.label(), "persistent", persistent)
         setattr(self, name, array)
+
+    def _buffer_array(self, name, array):
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+            # numeric only: what state_dict, to() and save carry
+            got = f"dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+            raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array or None, got {got}")
+        return array
 
     def named_buffers(self, prefix="", recurse=True):
         """Yield ``(name, array)`` for every buffer, named as parameters are."""
         for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name in mod._buffers:
-                yield (f"{mod_name}.{name}" if mod_name else name), getattr(mod, name)
+                if (array := getattr(mod, name)) is not None:  # an optional buffer not set is no buffer yet
+                    yield (f"{mod_name}.{name}" if mod_name else name), array
 
     def buffers(self, recurse=True):
         """Yield every buffer array."""
@@ -280,7 +342,8 @@ class Layer:
                 if id(p) not in seen:
                     seen.add(id(p))
                     state[prefix + name] = p.data
-            state.update((prefix + name, getattr(mod, name)) for name, keep in mod._buffers.items() if keep)
+            state.update((prefix + name, getattr(mod, name)) for name, keep in mod._buffers.items()
+                         if keep and getattr(mod, name) is not None)
         return state
 
     # ---- modes, gradients, dtype --------------------------------------
@@ -316,11 +379,23 @@ class Layer:
                 p.grad = p.grad.astype(dtype)
         for m in self.modules():
             for name in m._buffers:
-                if getattr(m, name).dtype.kind == "f":
+                if getattr(m, name) is not None and getattr(m, name).dtype.kind == "f":
                     setattr(m, name, getattr(m, name).astype(dtype))
             if hasattr(m, "dtype"):
                 m.dtype = dtype
         return self
+
+    def double(self):
+        """``to(np.float64)``, as PyTorch's ``double()``; returns self."""
+        return self.to(np.float64)
+
+    def float(self):
+        """``to(np.float32)``, as PyTorch's ``float()``; returns self."""
+        return self.to(np.float32)
+
+    def half(self):
+        """``to(np.float16)``, as PyTorch's ``half()``; returns self."""
+        return self.to(np.float16)
 
     def reset_parameters(self, rng=None):
         """Draw every parameter again from its initializer, in place, layer by layer in order.
@@ -364,5 +439,5 @@ def _replacement(layer, hook, kind, what, value, like):
         return value
     got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
            else f"a {type(value).__name__}")
-    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
+    raise ValueError(f"{layer.label()}: {kind}hook {getattr(hook, '__qualname__', hook)} returned {got}; "
                      f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")
