@@ -131,11 +131,11 @@ def fit(net, loss, optimizer, x, y=None, epochs=None, batch_size=None, rng=None,
         if given:
             raise TypeError(f"fit: with a DataLoader, leave {', '.join(given)} out: the loader "
                             "holds the targets, the batch size and the shuffling")
-        x, y = _check_data(*_loader_arrays(loader, "fit"), "the DataLoader's x", "the DataLoader's y")
-        n_batches = len(loader)
+        y = np.asarray(_first_pair(loader, "fit")[1])[None]  # one sample's target decides the metrics
+        batch_size, n_batches = loader.batch_size, len(loader)  # batch_size: validation's, as for arrays
         if n_batches == 0:
-            raise ValueError(f"fit: the DataLoader gives no batch ({len(x)} samples, batch_size "
-                             f"{loader.batch_size}, drop_last=True)")
+            raise ValueError(f"fit: the DataLoader gives no batch ({len(loader.dataset)} samples, "
+                             f"batch_size {batch_size}, drop_last=True)")
     else:
         if y is None:
             raise TypeError("fit: give the targets y, or a DataLoader of (x, y) pairs as x")
@@ -330,22 +330,25 @@ def _loader_batches(loader):
         yield _check_data(*batch, "a batch's x", "a batch's y")
 
 
-def _loader_arrays(loader, who):
-    """All of ``loader``'s samples as ``(x, y)`` in order: what fixes the metrics, and validation's data."""
-    dataset = loader.dataset
-    if len(dataset) == 0:
+def _first_pair(loader, who):
+    """The first sample of ``loader``'s dataset, or an error if it is not an ``(x, y)`` pair."""
+    if len(loader.dataset) == 0:
         raise ValueError(f"{who}: the DataLoader's dataset is empty")
-    sample = dataset[0]
+    sample = loader.dataset[0]
     if not isinstance(sample, tuple) or len(sample) != 2:
+        got = f"a tuple of {len(sample)}" if isinstance(sample, tuple) else f"a {type(sample).__name__}"
         raise TypeError(f"{who}: the DataLoader's samples must be pairs (x, y), e.g. from "
-                        f"TensorDataset(x, y); got {_describe(sample)}")
+                        f"TensorDataset(x, y); got {got}")
+    return sample
+
+
+def _loader_arrays(loader, who):
+    """All of ``loader``'s samples as ``(x, y)``, in the dataset's order: validation's data."""
+    _first_pair(loader, who)
+    dataset = loader.dataset
     if isinstance(dataset, TensorDataset):
         return dataset.tensors
     return tuple(np.stack(field) for field in zip(*(dataset[i] for i in range(len(dataset)))))
-
-
-def _describe(sample):
-    return f"a tuple of {len(sample)}" if isinstance(sample, tuple) else f"a {type(sample).__name__}"
 
 
 def _parameters(net):

@@ -127,3 +127,20 @@ def test_fit_names_a_loader_that_does_not_give_pairs_or_no_batch():
         trained(DataLoader(TensorDataset(x, y), batch_size=40, drop_last=True))
     with pytest.raises(TypeError, match="give the targets y"):
         trained(x, batch_size=4)
+
+
+def test_fit_takes_any_dataset_of_pairs_as_a_tensor_dataset():
+    x, y = problem()
+
+    class Pairs:
+        def __len__(self):
+            return len(x)
+
+        def __getitem__(self, i):
+            return x[i], y[i]
+
+    def loader(data):
+        return DataLoader(data, batch_size=8, shuffle=True, generator=np.random.default_rng(5))
+    _, custom = trained(loader(Pairs()), validation=DataLoader(Pairs(), batch_size=4))
+    _, tensors = trained(loader(TensorDataset(x, y)), validation=DataLoader(TensorDataset(x, y)))
+    assert custom.history == tensors.history and "val_accuracy" in custom.history
