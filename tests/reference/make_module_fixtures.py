@@ -152,25 +152,18 @@ def sequential_edits():
 
 
 def buffer_states():
-    """Buffer and state-dict names of a module with an optional buffer through its life."""
+    """Buffer and state-dict names of a module with an optional buffer, after each step of its life."""
     m = nn.Module()
     m.register_buffer("running", torch.zeros(2))
     m.register_buffer("optional", None)
+    steps = {"registered_none": lambda: None, "set": lambda: setattr(m, "optional", torch.ones(3)),
+             "set_none": lambda: setattr(m, "optional", None), "after_double": m.double,
+             "deleted": lambda: delattr(m, "optional")}
     states = {}
-
-    def note(step):
+    for step, action in steps.items():
+        action()
         states[step] = {"buffers": [n for n, _ in m.named_buffers()], "state_dict": list(m.state_dict()),
                         "attribute_is_none": getattr(m, "optional", "deleted") is None}
-
-    note("registered_none")
-    m.optional = torch.ones(3)
-    note("set")
-    m.optional = None
-    note("set_none")
-    m.double()
-    note("after_double")
-    del m.optional
-    note("deleted")
     return states
 
 

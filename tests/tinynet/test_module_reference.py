@@ -142,22 +142,15 @@ class WithOptional(tn.Layer):
 
 def test_optional_buffer_through_its_life_as_pytorchs():
     m = WithOptional()
-    states = {}
-
-    def note(step):
-        states[step] = {"buffers": [n for n, _ in m.named_buffers()], "state_dict": list(m.state_dict()),
-                        "attribute_is_none": getattr(m, "optional", "deleted") is None}
-
-    note("registered_none")
-    m.optional = np.ones(3)
-    note("set")
-    m.optional = None
-    note("set_none")
-    m.double()
-    note("after_double")
-    del m.optional
-    note("deleted")
-    assert states == META["buffers"]
+    steps = {"registered_none": lambda: None, "set": lambda: setattr(m, "optional", np.ones(3)),
+             "set_none": lambda: setattr(m, "optional", None), "after_double": m.double,
+             "deleted": lambda: delattr(m, "optional")}
+    assert list(META["buffers"]) == list(steps)  # the fixture's steps, in its order
+    for step, action in steps.items():
+        action()
+        found = {"buffers": [n for n, _ in m.named_buffers()], "state_dict": list(m.state_dict()),
+                 "attribute_is_none": getattr(m, "optional", "deleted") is None}
+        assert found == META["buffers"][step], step
     m.optional = np.ones(3)  # after del, a plain attribute again, as in PyTorch
     assert [n for n, _ in m.named_buffers()] == ["running"]
 
