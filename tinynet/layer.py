@@ -9,8 +9,8 @@ A subclass writes two methods::
 ``_forward``, runs the forward hooks and, unless inside ``tinynet.no_grad()``,
 pushes ``ctx`` and the output's shape and dtype onto ``self._saved``, the one
 place where what forward keeps for backward lives. ``backward(dy)`` checks
-``dy`` against the newest entry, pops it, calls ``_backward`` and runs the
-backward hooks. A stack, so a layer used twice in one pass (weight tying)
+``dy`` against the newest entry, runs the backward pre-hooks, pops it,
+calls ``_backward`` and runs the backward hooks. A stack, so a layer used twice in one pass (weight tying)
 keeps an entry per use, which the reversed backward pass consumes newest
 first. A forward that no backward follows leaves its entry behind: run
 forward-only work in ``with tinynet.no_grad():``.
@@ -25,6 +25,7 @@ from .checks import as_float_array, check_bool, check_float_dtype, check_rng
 from .grad_mode import is_grad_enabled
 from .hooks import RemovableHandle
 from .parameter import Parameter
+
 
 class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
