@@ -10,10 +10,10 @@ A subclass writes two methods::
 pushes ``ctx`` and the output's shape and dtype onto ``self._saved``, the one
 place where what forward keeps for backward lives. ``backward(dy)`` checks
 ``dy`` against the newest entry, runs the backward pre-hooks, pops it,
-calls ``_backward`` and runs the backward hooks. A stack, so a layer used twice in one pass (weight tying)
-keeps an entry per use, which the reversed backward pass consumes newest
-first. A forward that no backward follows leaves its entry behind: run
-forward-only work in ``with tinynet.no_grad():``.
+calls ``_backward`` and runs the backward hooks. A stack, so a layer used
+twice in one pass (weight tying) keeps an entry per use, which the reversed
+backward pass consumes newest first. A forward that no backward follows
+leaves its entry behind: run forward-only work in ``with tinynet.no_grad():``.
 """
 
 from collections import namedtuple
