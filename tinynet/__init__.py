@@ -5,7 +5,7 @@ Layers follow one contract (``forward``, ``backward``, parameters with
 tinynet.no_grad():`` runs forwards that keep nothing for backward.
 """
 
-from . import datasets, init, optim
+from . import data, datasets, init, optim
 from .architecture import register_layer
 from .activations import (
     ELU, GELU, SELU, Activation, Identity, LeakyReLU, ReLU, ScaledSigmoid, Sigmoid, SiLU,

@@ -17,17 +17,18 @@ from .linear import Linear
 class Sequential(Layer):
     """Layers applied in order; backward runs them in reverse.
 
-    Supports ``len``, iteration and indexing (a slice gives a new
-    ``Sequential`` sharing the same layers). Parameter names are prefixed by
-    the position: ``"0.weight"``, ``"2.bias"``. A layer may appear more than
+    A list of layers as PyTorch's: ``len``, iteration, indexing (negative
+    too; a slice gives a new ``Sequential`` sharing the same layers),
+    ``seq[i] = layer``, ``del seq[i]`` or ``del seq[a:b]``, ``append``,
+    ``insert``, ``extend`` and ``pop``. Parameter names are prefixed by the
+    position: ``"0.weight"``, ``"2.bias"``. A layer may appear more than
     once (its weights are then shared, and get the gradients of every use).
     """
 
     def __init__(self, *layers):
         super().__init__()
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential: item {i} is not a tinynet Layer, got {type(layer).__name__}")
+            self._check_layer(f"item {i}", layer)
         self.layers = list(layers)
 
     def _forward(self, x):
@@ -83,7 +84,53 @@ class Sequential(Layer):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
-        return self.layers[index]
+        return self.layers[self._position(index)]
+
+    def __setitem__(self, index, layer):
+        self.layers[self._position(index)] = self._check_layer("the new layer", layer)
+
+    def __delitem__(self, index):
+        del self.layers[index if isinstance(index, slice) else self._position(index)]
+
+    def append(self, layer):
+        """Add ``layer`` at the end; returns self."""
+        self.layers.append(self._check_layer("append", layer))
+        return self
+
+    def insert(self, index, layer):
+        """Put ``layer`` before position ``index`` (``-len <= index <= len``); returns self."""
+        n = len(self.layers)
+        if not _is_int(index):
+            raise TypeError(f"{self.label()}: insert needs an int index, got {index!r}")
+        if not -n <= index <= n:  # list.insert would clamp; PyTorch refuses
+            raise IndexError(f"Index out of range: {index}")
+        self.layers.insert(index, self._check_layer("insert", layer))
+        return self
+
+    def extend(self, layers):
+        """Append each layer of ``layers`` (a Sequential or any iterable of layers); returns self."""
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            self._check_layer(f"extend item {i}", layer)
+        self.layers.extend(layers)  # checked first: a bad item leaves the container unchanged
+        return self
+
+    def pop(self, index=-1):
+        """Remove the layer at ``index`` (the last by default) and return it."""
+        return self.layers.pop(self._position(index))
+
+    def _position(self, index):
+        """``index`` as a position, or PyTorch's IndexError; a TypeError for what is no int."""
+        if not _is_int(index):
+            raise TypeError(f"{self.label()}: indices must be ints or slices, got {index!r}")
+        if not -len(self.layers) <= index < len(self.layers):
+            raise IndexError(f"index {index} is out of range")
+        return int(index)
+
+    def _check_layer(self, what, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential: {what} is not a tinynet Layer, got {type(layer).__name__}")
+        return layer
 
     def label(self):
         return f"{type(self).__name__} of {len(self.layers)} layers"
@@ -98,6 +145,10 @@ class Sequential(Layer):
             lines.append(f"  ({i:>{width}}): {body}{count}")
         lines.append(f")  # {self.num_parameters():,} parameters in all")
         return "\n".join(lines)
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @register_layer

@@ -87,8 +87,18 @@ def with_forward_hooks(layer, x, y):
     for hook in list(layer._forward_hooks.values()):
         result = hook(layer, x, y)
         if result is not None:
-            y = replacement(layer, hook, "forward", "output", result, y)
+            y = replacement(layer, hook, "forward ", "output", result, y)
     return y
+
+
+def with_backward_pre_hooks(layer, dy):
+    """``dy`` after ``layer``'s backward pre-hooks, each of which may replace it (same shape and dtype)."""
+    for hook in list(layer._backward_pre_hooks.values()):
+        result = hook(layer, dy)
+        if result is not None:  # a 1-tuple is PyTorch's form of one output gradient
+            result = result[0] if type(result) is tuple and len(result) == 1 else result
+            dy = replacement(layer, hook, "backward pre-", "dy", result, dy)
+    return dy
 
 
 def replacement(layer, hook, kind, what, value, like):
@@ -97,5 +107,5 @@ def replacement(layer, hook, kind, what, value, like):
         return value
     got = (f"an array of shape {value.shape} and dtype {value.dtype}" if isinstance(value, np.ndarray)
            else f"a {type(value).__name__}")
-    raise ValueError(f"{layer.label()}: {kind} hook {getattr(hook, '__qualname__', hook)} returned {got}; "
+    raise ValueError(f"{layer.label()}: {kind}hook {getattr(hook, '__qualname__', hook)} returned {got}; "
                      f"a replacement {what} must have shape {like.shape} and dtype {like.dtype}")

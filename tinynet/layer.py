@@ -9,8 +9,8 @@ A subclass writes two methods::
 ``_forward``, runs the forward hooks and, unless inside ``tinynet.no_grad()``,
 pushes ``ctx`` and the output's shape and dtype onto ``self._saved``, the one
 place where what forward keeps for backward lives. ``backward(dy)`` checks
-``dy`` against the newest entry, pops it, calls ``_backward`` and runs the
-backward hooks. A stack, so a layer used twice in one pass (weight tying)
+``dy`` against the newest entry, runs the backward pre-hooks, pops it,
+calls ``_backward`` and runs the backward hooks. A stack, so a layer used twice in one pass (weight tying)
 keeps an entry per use, which the reversed backward pass consumes newest
 first; one stack per thread, so each thread's backward meets its own
 forward. A forward that no backward follows leaves its entry behind until
@@ -41,7 +41,7 @@ import numpy as np
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng
 from .chain import called, replay, traced
 from .grad_mode import is_evaluating, is_grad_enabled
-from .hooks import RemovableHandle, replacement, with_forward_hooks, with_pre_hooks
+from .hooks import RemovableHandle, replacement, with_backward_pre_hooks, with_forward_hooks, with_pre_hooks
 from .parameter import Parameter
 
 #: Past this many bytes held for backwards not yet run in one thread, forward warns (and at each doubling).
@@ -53,8 +53,17 @@ class PendingBackwardWarning(UserWarning):
     """Forwards in grad mode whose backward has not run hold much memory: see ``Layer.free_saved``."""
 
 
-#: What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``.
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns, as PyTorch's ``_IncompatibleKeys``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 class Layer:
@@ -68,6 +77,7 @@ class Layer:
         self._forward_pre_hooks = {}
         self._forward_hooks = {}
         self._backward_hooks = {}
+        self._backward_pre_hooks = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -114,6 +124,8 @@ class Layer:
         ctx, shape, dtype, nbytes = stack[-1]
         if type(dy) is not np.ndarray or dy.shape != shape or dy.dtype != dtype:
             dy = self._check_dy(dy, shape, dtype)  # before the pop: a bad dy consumes nothing
+        if self._backward_pre_hooks:
+            dy = with_backward_pre_hooks(self, dy)
         stack.pop()
         _held[thread] -= nbytes
         dx = self._backward(ctx, dy)
@@ -121,7 +133,7 @@ class Layer:
             for hook in list(self._backward_hooks.values()):
                 result = hook(self, dx, dy)
                 if result is not None:
-                    dx = replacement(self, hook, "backward", "dx", result, dx)
+                    dx = replacement(self, hook, "backward ", "dx", result, dx)
         return dx
 
     def _keep(self, entry):
@@ -210,6 +222,14 @@ class Layer:
         """Call ``hook(layer, dx, dy)`` after each backward; an array it returns (same shape, dtype) is ``dx``."""
         return self._register(self._backward_hooks, hook)
 
+    def register_full_backward_pre_hook(self, hook):
+        """Call ``hook(layer, dy)`` before each backward; an array it returns (same shape, dtype) is ``dy``.
+
+        As PyTorch's: the replacement is the output gradient that this
+        layer's backward, and so every layer before it, receives.
+        """
+        return self._register(self._backward_pre_hooks, hook)
+
     def _register(self, registry, hook):
         if not callable(hook):
             raise TypeError(f"{self.label()}: a hook must be callable, got {type(hook).__name__}")
@@ -225,10 +245,13 @@ class Layer:
             members[name] = value
         else:
             members.pop(name, None)
+            if value is not None and name in self.__dict__.get("_buffers", ()):
+                value = self._buffer_array(name, value)  # as PyTorch: a buffer holds an array or None
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
         self._members.pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)  # deleted, a buffer is forgotten, as in PyTorch
         object.__delattr__(self, name)
 
     def named_children(self):
@@ -274,6 +297,24 @@ class Layer:
         visit(self)
         return self
 
+    def get_submodule(self, target):
+        """The layer at the dotted path ``target`` (``"0.block"``); ``""`` is this layer.
+
+        An AttributeError with PyTorch's words names the first step that is
+        missing or is not a layer.
+        """
+        if not isinstance(target, str):
+            raise TypeError(f"{self.label()}: get_submodule needs a dotted name, got {target!r}")
+        layer = self
+        for item in target.split(".") if target else []:
+            children = dict(layer.named_children())  # Sequential's children are not attributes
+            if item not in children and not hasattr(layer, item):
+                raise AttributeError(f"{type(layer).__name__} has no attribute `{item}`")
+            layer = children[item] if item in children else getattr(layer, item)
+            if not isinstance(layer, Layer):
+                raise AttributeError(f"`{item}` is not a tinynet Layer")
+        return layer
+
     def named_parameters(self, prefix="", recurse=True):
         """Yield ``(name, Parameter)`` for every parameter (e.g. ``"0.weight"``), each once.
 
@@ -296,21 +337,34 @@ class Layer:
         return sum(p.size for p in self.parameters())
 
     def register_buffer(self, name, array, persistent=True):
-        """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``."""
+        """Keep ``array`` as attribute ``name``: unlearned state, cast by ``to()``, saved if ``persistent``.
+
+        ``array`` None declares an optional buffer, as in PyTorch: the
+        attribute is None, and ``buffers()``, ``state_dict()`` and ``to()``
+        pass over it until an array is set.
+        """
         if not isinstance(name, str) or not name.isidentifier():
             raise TypeError(f"{self.label()}: a buffer name must be an identifier, got {name!r}")
         if hasattr(self, name) and name not in self._buffers:  # as PyTorch: an attribute, method or property
             raise ValueError(f"{self.label()}: attribute {name!r} already exists and is not a buffer")
-        if (array := np.asarray(array)).dtype.kind not in "biuf":  # what state_dict, to() and save carry
-            raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array, got dtype {array.dtype}")
+        if array is not None:
+            array = self._buffer_array(name, np.asarray(array))
         self._buffers[name] = check_bool(self.label(), "persistent", persistent)
         setattr(self, name, array)
+
+    def _buffer_array(self, name, array):
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
+            # numeric only: what state_dict, to() and save carry
+            got = f"dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+            raise TypeError(f"{self.label()}: buffer {name!r} must be a numeric array or None, got {got}")
+        return array
 
     def named_buffers(self, prefix="", recurse=True):
         """Yield ``(name, array)`` for every buffer, named as parameters are."""
         for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name in mod._buffers:
-                yield (f"{mod_name}.{name}" if mod_name else name), getattr(mod, name)
+                if (array := getattr(mod, name)) is not None:  # an optional buffer not set is no buffer yet
+                    yield (f"{mod_name}.{name}" if mod_name else name), array
 
     def buffers(self, recurse=True):
         """Yield every buffer array."""
@@ -365,7 +419,8 @@ class Layer:
                 if id(p) not in seen:
                     seen.add(id(p))
                     state[prefix + name] = p.data
-            state.update((prefix + name, getattr(mod, name)) for name, keep in mod._buffers.items() if keep)
+            state.update((prefix + name, getattr(mod, name)) for name, keep in mod._buffers.items()
+                         if keep and getattr(mod, name) is not None)
         return state
 
     # ---- modes, gradients, dtype --------------------------------------
@@ -411,11 +466,23 @@ class Layer:
                 p.grad = p.grad.astype(dtype)
         for m in self.modules():
             for name in m._buffers:
-                if getattr(m, name).dtype.kind == "f":
+                if getattr(m, name) is not None and getattr(m, name).dtype.kind == "f":
                     setattr(m, name, getattr(m, name).astype(dtype))
             if hasattr(m, "dtype"):
                 m.dtype = dtype
         return self
+
+    def double(self):
+        """``to(np.float64)``, as PyTorch's ``double()``; returns self."""
+        return self.to(np.float64)
+
+    def float(self):
+        """``to(np.float32)``, as PyTorch's ``float()``; returns self."""
+        return self.to(np.float32)
+
+    def half(self):
+        """``to(np.float16)``, as PyTorch's ``half()``; returns self."""
+        return self.to(np.float16)
 
     def reset_parameters(self, rng=None):
         """Draw every parameter again from its initializer, in place, layer by layer in order.

@@ -66,7 +66,7 @@ class LayerNorm(Layer):
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape)
         who = self.label()
-        self.eps = check_number(who, "eps", eps, positive=True)
+        self.eps = check_number(who, "eps", eps, nonnegative=True)  # 0 as PyTorch allows: its own tests use it
         self.elementwise_affine = check_bool(who, "elementwise_affine", elementwise_affine)
         bias = check_bool(who, "bias", bias)
         self.dtype = check_float_dtype(who, "dtype", dtype)
@@ -223,7 +223,11 @@ class BatchNorm1d(Layer):
         per_feature = (1, -1) + (1,) * (x.ndim - 2)  # weight, bias, statistics against x
         use_batch = self.training or not self.track_running_stats
         dtype, x = x.dtype, x.astype(_work(x.dtype), copy=False)
-        if use_batch:
+        if x.size == 0:  # as PyTorch: an empty output, and in training a batch counted, stats unchanged
+            if self.training and self.track_running_stats:
+                self.num_batches_tracked[...] += 1
+            use_batch, rstd, xhat = False, np.ones((), x.dtype), x  # backward: the affine map, empty
+        elif use_batch:
             count = x.size // self.num_features
             if count < 2:  # PyTorch's words: the variance of one value is no statistic
                 raise ValueError(f"{self.label()}: Expected more than 1 value per channel when "

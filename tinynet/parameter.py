@@ -45,6 +45,15 @@ class Parameter:
     dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
     size = property(lambda self: self.data.size, doc="The number of entries of ``data``, as numpy's ``size``.")
 
+    def numel(self):
+        """The number of entries, as PyTorch's ``numel()``: ``sum(p.numel() for p in net.parameters())``."""
+        return self.data.size
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place, as PyTorch's; returns self."""
+        self.requires_grad = check_bool("Parameter", "requires_grad", requires_grad)
+        return self
+
     def accumulate(self, g):
         """Add ``g`` into ``grad``; with no ``grad`` yet, ``g`` becomes it.
 

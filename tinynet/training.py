@@ -16,6 +16,7 @@ import numpy as np
 
 from .checks import as_float_array, check_bool, check_number, check_rng, check_size
 from .clip import clip_grad_norm_
+from .data import DataLoader, TensorDataset
 from .grad_mode import evaluating, no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from .optim.lr_scheduler import ReduceLROnPlateau
@@ -89,7 +90,7 @@ class History:
         return "\n".join(lines)
 
 
-def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=None, callbacks=None,
+def fit(net, loss, optimizer, x, y=None, epochs=None, batch_size=None, rng=None, validation=None, callbacks=None,
         progress=True, scheduler=None, clip_grad_norm=None):
     """Train ``net`` on ``x: (n, in_features)``, ``y: (n,)`` int labels or ``(n, out_features)`` floats.
 
@@ -116,17 +117,36 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     (sigmoid, tanh: ``Activation.saturating``) gets a warning: the loss
     already squashes, so the network should end in a linear layer.
 
+    ``x`` may instead be a ``tinynet.data.DataLoader`` whose batches are
+    pairs ``(xb, yb)``: ``y``, ``batch_size`` and ``rng`` are then None
+    (the loader batches and shuffles), and each epoch is one pass over it.
+    ``validation`` may be a DataLoader too.
+
     Returns a :class:`History`. Ctrl-C stops training cleanly and returns
     the history so far with ``interrupted`` set. A nan or inf loss raises
     :class:`NonFiniteLossError` naming the epoch and step, before that
     batch updates anything; the text of each callback's
     ``describe_nonfinite()`` (if it has one) is appended to the message.
     """
-    x, y = _check_data(x, y, "x", "y")
-    n = len(x)
-    epochs = check_size("fit", "epochs", epochs)
-    batch_size = check_size("fit", "batch_size", batch_size)
+    loader = x if isinstance(x, DataLoader) else None
+    if loader is not None:
+        given = [k for k, v in (("y", y), ("batch_size", batch_size), ("rng", rng)) if v is not None]
+        if given:
+            raise TypeError(f"fit: with a DataLoader, leave {', '.join(given)} out: the loader "
+                            "holds the targets, the batch size and the shuffling")
+        y = np.asarray(_first_pair(loader, "fit")[1])[None]  # one sample's target decides the metrics
+        batch_size, n_batches = loader.batch_size, len(loader)  # batch_size: validation's, as for arrays
+        if n_batches == 0:
+            raise ValueError(f"fit: the DataLoader gives no batch ({len(loader.dataset)} samples, "
+                             f"batch_size {batch_size}, drop_last=True)")
+    else:
+        if y is None:
+            raise TypeError("fit: give the targets y, or a DataLoader of (x, y) pairs as x")
+        x, y = _check_data(x, y, "x", "y")
+        batch_size = check_size("fit", "batch_size", batch_size)
+        n_batches = math.ceil(len(x) / batch_size)
     rng = check_rng("fit", "rng", rng)
+    epochs = check_size("fit", "epochs", epochs)
     for obj, methods, what in ((net, ("forward", "backward"), "net"),
                                (loss, ("forward", "backward"), "loss"),
                                (optimizer, ("zero_grad", "step"), "optimizer")):
@@ -135,8 +155,10 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
             raise TypeError(f"fit: {what} must have {' and '.join(methods)} methods, "
                             f"{type(obj).__name__} lacks {', '.join(missing)}")
     if validation is not None:
+        if isinstance(validation, DataLoader):
+            validation = _loader_arrays(validation, "fit: validation")
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError("fit: validation must be a pair (x_val, y_val)")
+            raise TypeError("fit: validation must be a pair (x_val, y_val) or a DataLoader")
         validation = _check_data(*validation, "validation x", "validation y")
     if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
         raise ValueError("fit: scheduler must be a learning-rate scheduler of this optimizer, "
@@ -164,7 +186,6 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
         keys += ["val_" + k for k in keys]
     keys += (["lr"] if scheduler is not None else []) + (["grad_norm"] if clip_grad_norm else [])
     history = History(keys)
-    n_batches = math.ceil(n / batch_size)
     bar = _Progress(epochs * n_batches, progress)
     mean_reduced = getattr(loss, "reduction", "mean") != "sum"
 
@@ -173,13 +194,11 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
     try:
         _call(callbacks, "on_train_begin", net)
         for epoch in range(1, epochs + 1):
-            perm = rng.permutation(n)
-            total, correct, norms = 0.0, 0, 0.0
+            batches = _loader_batches(loader) if loader is not None else _batches(x, y, batch_size, rng)
+            total, correct, norms, seen = 0.0, 0, 0.0, 0
             if scheduler is not None:
                 lr = scheduler.get_last_lr()[0]
-            for step in range(1, n_batches + 1):
-                idx = perm[(step - 1) * batch_size: step * batch_size]
-                xb, yb = x[idx], y[idx]
+            for step, (xb, yb) in enumerate(batches, 1):
                 before = [b.copy() for b in buffers]
                 pred = net.forward(xb)
                 value = float(loss.forward(pred, yb))
@@ -193,16 +212,16 @@ def fit(net, loss, optimizer, x, y, epochs, batch_size, rng=None, validation=Non
                     norms += clip_grad_norm_(_parameters(net), clip_grad_norm)
                 optimizer.step()
                 global_step += 1
-                total += value * len(idx) if mean_reduced else value
+                seen += len(xb)
+                total += value * len(xb) if mean_reduced else value
                 if labels:
                     correct += int(np.count_nonzero(np.argmax(pred, axis=1) == yb))
-                seen = min(step * batch_size, n)
                 bar.step(epoch, epochs, total / seen if mean_reduced else total,
                          correct / seen if labels else None)
                 _call(callbacks, "on_batch_end", global_step, value)
-            logs = {"loss": total / n if mean_reduced else total}
+            logs = {"loss": total / seen if mean_reduced else total}
             if labels:
-                logs["accuracy"] = correct / n
+                logs["accuracy"] = correct / seen
             if validation is not None:
                 val = evaluate(net, loss, *validation, batch_size=batch_size)
                 logs.update({"val_" + k: v for k, v in val.items()})
@@ -304,6 +323,44 @@ def _nonfinite_error(value, epoch, epochs, step, n_batches, global_step, callbac
         if text:
             message += "\n" + str(text)
     return NonFiniteLossError(message, epoch, step, global_step, value, history)
+
+
+def _batches(x, y, batch_size, rng):
+    """One epoch of ``(xb, yb)`` batches of ``x``, ``y`` in a new random order."""
+    perm = rng.permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        idx = perm[start:start + batch_size]
+        yield x[idx], y[idx]
+
+
+def _loader_batches(loader):
+    """One pass of ``loader``, each batch checked as ``fit``'s arrays are."""
+    for i, batch in enumerate(loader, 1):
+        if not isinstance(batch, tuple) or len(batch) != 2:
+            raise TypeError(f"fit: batch {i} of the DataLoader is not a pair (xb, yb); its dataset "
+                            "must give (x, y) samples, e.g. TensorDataset(x, y)")
+        yield _check_data(*batch, "a batch's x", "a batch's y")
+
+
+def _first_pair(loader, who):
+    """The first sample of ``loader``'s dataset, or an error if it is not an ``(x, y)`` pair."""
+    if len(loader.dataset) == 0:
+        raise ValueError(f"{who}: the DataLoader's dataset is empty")
+    sample = loader.dataset[0]
+    if not isinstance(sample, tuple) or len(sample) != 2:
+        got = f"a tuple of {len(sample)}" if isinstance(sample, tuple) else f"a {type(sample).__name__}"
+        raise TypeError(f"{who}: the DataLoader's samples must be pairs (x, y), e.g. from "
+                        f"TensorDataset(x, y); got {got}")
+    return sample
+
+
+def _loader_arrays(loader, who):
+    """All of ``loader``'s samples as ``(x, y)``, in the dataset's order: validation's data."""
+    _first_pair(loader, who)
+    dataset = loader.dataset
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors
+    return tuple(np.stack(field) for field in zip(*(dataset[i] for i in range(len(dataset)))))
 
 
 def _parameters(net):

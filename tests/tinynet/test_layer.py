@@ -222,6 +222,6 @@ def test_a_parameter_set_before_the_base_init_is_a_clear_error():
 
 def test_a_buffer_must_be_numeric():
     layer = tn.Linear(2, 2, rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match="buffer 'note' must be a numeric array, got dtype <U3"):
+    with pytest.raises(TypeError, match="buffer 'note' must be a numeric array or None, got dtype <U3"):
         layer.register_buffer("note", "abc")
     assert "note" not in dict(layer.named_buffers())

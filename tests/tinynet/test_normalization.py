@@ -102,7 +102,7 @@ def test_layernorm_casts_input_to_its_dtype():
     ({"normalized_shape": 0}, ValueError, "normalized_shape[0]"),
     ({"normalized_shape": ()}, ValueError, "at least one dimension"),
     ({"normalized_shape": "5"}, TypeError, "normalized_shape"),
-    ({"normalized_shape": 5, "eps": 0}, ValueError, "eps"),
+    ({"normalized_shape": 5, "eps": -1e-5}, ValueError, "eps"),
     ({"normalized_shape": 5, "elementwise_affine": "False"}, TypeError, "elementwise_affine"),
     ({"normalized_shape": 5, "dtype": np.int32}, TypeError, "dtype"),
 ])

@@ -1,6 +1,8 @@
 """``torch.nn.init``'s functions: fill an array in place, with PyTorch's signatures and errors.
 
-Each takes a floating-point numpy array, fills it and returns it; random
+Each takes a floating-point numpy array, fills it and returns it (or a
+``Parameter``: its ``data`` is filled and the Parameter returned, as PyTorch
+returns the tensor it was given); random
 ones draw from the keyword argument ``rng`` (a ``numpy.random.Generator``,
 in the place of PyTorch's ``generator=``; a fresh unseeded one when None).
 An array with no elements is returned untouched, as PyTorch does. The
@@ -10,12 +12,14 @@ one place; these functions only turn PyTorch's arguments into its
 parameters. Fans follow PyTorch: a weight is ``(out, in, *kernel)``.
 """
 
+import functools
 import math
 import numbers
 
 import numpy as np
 
 from ..checks import check_rng
+from ..parameter import Parameter
 from .base import compute_fans
 from .basic import Normal, Uniform
 from .gain import calculate_gain
@@ -27,6 +31,18 @@ __all__ = ["uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_
            "orthogonal_"]
 
 
+def _fills_parameter(fill):
+    """``fill`` that also takes a Parameter, as PyTorch's take one: fills its data, returns it."""
+    @functools.wraps(fill)
+    def wrapper(tensor, *args, **kwargs):
+        if isinstance(tensor, Parameter):
+            fill(tensor.data, *args, **kwargs)
+            return tensor
+        return fill(tensor, *args, **kwargs)
+    return wrapper
+
+
+@_fills_parameter
 def uniform_(tensor, a=0.0, b=1.0, *, rng=None):
     """Fill ``tensor`` with draws from U(a, b)."""
     tensor = _target("uniform_", tensor)
@@ -42,6 +58,7 @@ def uniform_(tensor, a=0.0, b=1.0, *, rng=None):
     return Uniform(low=a, high=b).fill_(tensor, rng)
 
 
+@_fills_parameter
 def normal_(tensor, mean=0.0, std=1.0, *, rng=None):
     """Fill ``tensor`` with draws from N(mean, std**2)."""
     tensor = _target("normal_", tensor)
@@ -54,6 +71,7 @@ def normal_(tensor, mean=0.0, std=1.0, *, rng=None):
     return Normal(mean=mean, std=std).fill_(tensor, rng)
 
 
+@_fills_parameter
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None):
     """Fill ``tensor`` with N(mean, std**2) conditioned on [a, b] (absolute bounds, not in stds)."""
     tensor = _target("trunc_normal_", tensor)
@@ -65,6 +83,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, *, rng=None):
     return tensor if tensor.size == 0 else dist.fill_(tensor, rng)
 
 
+@_fills_parameter
 def constant_(tensor, val):
     """Fill ``tensor`` with ``val``."""
     tensor = _target("constant_", tensor)
@@ -72,18 +91,21 @@ def constant_(tensor, val):
     return tensor
 
 
+@_fills_parameter
 def zeros_(tensor):
     """Fill ``tensor`` with zeros."""
     _target("zeros_", tensor).fill(0)
     return tensor
 
 
+@_fills_parameter
 def ones_(tensor):
     """Fill ``tensor`` with ones."""
     _target("ones_", tensor).fill(1)
     return tensor
 
 
+@_fills_parameter
 def eye_(tensor):
     """Fill the 2-D ``tensor`` with the identity (ones on the diagonal of a rectangle too)."""
     tensor = _target("eye_", tensor)
@@ -93,6 +115,7 @@ def eye_(tensor):
     return tensor
 
 
+@_fills_parameter
 def xavier_uniform_(tensor, gain=1.0, *, rng=None):
     """Glorot/Xavier uniform: U(-b, b), ``b = gain * sqrt(6 / (fan_in + fan_out))``."""
     tensor, rng = _target("xavier_uniform_", tensor), check_rng("xavier_uniform_", "rng", rng)
@@ -104,6 +127,7 @@ def xavier_uniform_(tensor, gain=1.0, *, rng=None):
     return _fill_uniform(tensor, math.sqrt(3.0) * std, rng)
 
 
+@_fills_parameter
 def xavier_normal_(tensor, gain=1.0, *, rng=None):
     """Glorot/Xavier normal: N(0, std**2), ``std = gain * sqrt(2 / (fan_in + fan_out))``, untruncated."""
     tensor, rng = _target("xavier_normal_", tensor), check_rng("xavier_normal_", "rng", rng)
@@ -114,6 +138,7 @@ def xavier_normal_(tensor, gain=1.0, *, rng=None):
     return normal_(tensor, 0.0, abs(gain) * math.sqrt(2.0 / float(fan_in + fan_out)), rng=rng)
 
 
+@_fills_parameter
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
     """He/Kaiming uniform: U(-b, b), ``b = gain * sqrt(3 / fan)``, ``gain = calculate_gain(nonlinearity, a)``.
 
@@ -128,6 +153,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, r
     return _fill_uniform(tensor, math.sqrt(3.0) * std, rng)
 
 
+@_fills_parameter
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rng=None):
     """He/Kaiming normal: N(0, std**2), ``std = gain / sqrt(fan)``, untruncated; arguments as ``kaiming_uniform_``."""
     tensor, rng = _target("kaiming_normal_", tensor), check_rng("kaiming_normal_", "rng", rng)
@@ -136,6 +162,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", *, rn
     return normal_(tensor, 0.0, _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity), rng=rng)
 
 
+@_fills_parameter
 def orthogonal_(tensor, gain=1, *, rng=None):
     """A (semi-)orthogonal matrix times ``gain``, the array viewed as ``(shape[0], rest)``."""
     tensor, rng = _target("orthogonal_", tensor), check_rng("orthogonal_", "rng", rng)
