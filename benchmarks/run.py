@@ -300,14 +300,15 @@ def bench_fit(args, torch):
             text, ok = ratio_cells(versus.get(name), target, args)
             verdicts.append(ok)
             cells.append(text)
-        rows.append(f"{depth:>6}{width:>6}{batch:>6}{versus['numpy']['time_a'] / steps * 1e3:>11.3f}"
-                    + "".join(cells))
+        numpy = versus["numpy"]
+        rows.append(f"{depth:>6}{width:>6}{batch:>6}{numpy['time_a'] / steps * 1e3:>11.3f}{cells[0]}"
+                    f"{numpy['faults_a'] / steps:>8.0f}{numpy['faults_b'] / steps:>7.0f}{cells[1]}")
     print(f"\nfit: the trainability recipe's step (tanh MLP, Adam, cross-entropy, two-class moons, "
           f"float64; {args.threads} thread(s))")
     print_rule(args)
-    print(f"{'':<18}{'tinynet':>11}{'---- /plain numpy loop':>32}{'------------- /torch':>32}")
-    print(f"{'depth':>6}{'width':>6}{'batch':>6}{'ms/step':>11}"
-          + f"{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}" * 2)
+    print(f"{'':<18}{'tinynet':>11}{'---- /plain numpy loop':>32}{'faults/step':>15}{'------------- /torch':>32}")
+    print(f"{'depth':>6}{'width':>6}{'batch':>6}{'ms/step':>11}{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}"
+          f"{'tinynet':>8}{'numpy':>7}{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}")
     print("\n".join(rows))
     return verdicts
 
