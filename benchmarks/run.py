@@ -8,10 +8,11 @@ alternation after a warm-up, of the per-round ratio, so a drift in the
 machine's speed cancels; its spread is the smallest and the largest round.
 A ratio whose largest round exceeds its smallest by more than NOISY (25%)
 is too noisy to judge: its verdict is "noisy", neither met nor missed, and
-so is every ratio of a ``--quick`` run (too few rounds). Each ratio of the layer cases is taken by its own
-pair: tinynet and the floor alternate, then tinynet and PyTorch, and the
-order within a round flips every round (A, B, B, A, ...); the lecture's two
-processes simply alternate (A, B, A, B, ...). PyTorch's step leaves
+so is every ratio of a ``--quick`` run (too few rounds). Each ratio of the
+layer and fit cases is taken by its own pair: tinynet and the floor
+alternate, then tinynet and PyTorch, and the order within a round flips
+every round (A, B, B, A, ...); the lecture's two processes simply
+alternate (A, B, A, B, ...). PyTorch's step leaves
 the caches and the memory allocator in a state that slows whatever runs
 next, by 2-10% here: in a cycle (A, B, C, A, ...), or in plain A, B, A, B,
 one contender would always run right after it. Times are medians too, but
