@@ -1,13 +1,18 @@
 """Benchmarks: tinynet against bare numpy (the floor) and PyTorch, the lecture, and probe scaling.
 
-    python benchmarks/run.py [--threads N] [--runs R] [--skip-lecture] [--skip-scale] [--skip-wide]
+    python benchmarks/run.py [--threads N] [--runs R] [--quick] [--skip-fit] [--skip-lecture]
+                             [--skip-scale] [--skip-wide]
 
 Every ratio is the median, over at least ``--runs`` rounds taken in
 alternation after a warm-up, of the per-round ratio, so a drift in the
-machine's speed cancels. Each ratio of the layer cases is taken by its own
-pair: tinynet and the floor alternate, then tinynet and PyTorch, and the
-order within a round flips every round (A, B, B, A, ...); the lecture's two
-processes simply alternate (A, B, A, B, ...). PyTorch's step leaves
+machine's speed cancels; its spread is the smallest and the largest round.
+A ratio whose largest round exceeds its smallest by more than NOISY (25%)
+is too noisy to judge: its verdict is "noisy", neither met nor missed, and
+so is every ratio of a ``--quick`` run (too few rounds). Each ratio of the
+layer and fit cases is taken by its own pair: tinynet and the floor
+alternate, then tinynet and PyTorch, and the order within a round flips
+every round (A, B, B, A, ...); the lecture's two processes simply
+alternate (A, B, A, B, ...). PyTorch's step leaves
 the caches and the memory allocator in a state that slows whatever runs
 next, by 2-10% here: in a cycle (A, B, C, A, ...), or in plain A, B, A, B,
 one contender would always run right after it. Times are medians too, but
@@ -19,11 +24,19 @@ preallocated arrays. How much that costs depends on the allocator: when
 glibc returns the freed top of the heap to the system, the next step faults
 it back in page by page (about 1 ms a step at depth 50 and width 100, batch
 1, in a fresh process), a cost that comes and goes with the sizes and
-history of the process.
+history of the process. The table shows each contender's minor page faults
+per step (``getrusage``), so a ratio moved by the allocator shows itself.
+
+``fit`` is the trainability recipe's training: ``tinynet.fit`` of a tanh MLP
+of width 100 with Adam and cross-entropy, batch 64, on two-class moons,
+against the same epoch in a plain numpy loop (``fit_numpy.py``) and in
+PyTorch.
 """
 
 import argparse
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -31,18 +44,24 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-CASES = [  # depth, width, batch, target tinynet/floor, target tinynet/PyTorch
-    (50, 100, 100, 1.10, 1.0),  # numpy's work dominates
-    (50, 100, 1, 1.35, 1.0),  # Python's per-call cost is a visible share
-    (4, 64, 32, 1.35, 1.0),
-    (10, 1024, 256, 1.10, 1.10),
+CASES = [  # depth, width, batch, target tinynet/floor, target tinynet/PyTorch in float64 and float32
+    (50, 100, 100, 1.15, (1.0, 1.0)),  # numpy's work dominates
+    (50, 100, 1, 1.6, (1.0, 1.0)),  # Python's per-call cost dominates
+    (4, 64, 32, 1.6, (1.0, 1.0)),
+    (10, 1024, 256, 1.15, (1.0, 1.15)),  # in float32 numpy's BLAS meets PyTorch's
 ]
+FIT_DEPTHS = (10, 50, 150)
+FIT_TARGETS = (1.15, 1.0)  # tinynet / plain numpy loop, tinynet / PyTorch
+NOISY = 1.25  # a ratio whose largest round exceeds its smallest by more than this is not judged
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=1, help="BLAS / PyTorch threads (default 1)")
     p.add_argument("--runs", type=int, default=15, help="alternating rounds per ratio (>= 10)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 3 rounds, the small cases, fit at depth 10; nothing is judged")
+    p.add_argument("--skip-fit", action="store_true", help="skip the fit throughput")
     p.add_argument("--skip-lecture", action="store_true", help="skip the whole-process lecture timing")
     p.add_argument("--skip-scale", action="store_true", help="skip the deep-probe scaling runs")
     p.add_argument("--skip-wide", action="store_true", help="skip the width-2048 probe")
@@ -50,6 +69,8 @@ def parse_args():
     args = p.parse_args()
     if args.runs < 10:
         p.error("--runs must be at least 10")
+    if args.quick:
+        args.runs, args.skip_lecture, args.skip_scale = 3, True, True
     return args
 
 
@@ -90,13 +111,11 @@ def floor_step(weights, x, dy, grads):
 def alternate(a, b, runs, min_block=0.02):
     """Time ``a`` and ``b`` in alternation (A, B, B, A, A, B, ...), after a warm-up round.
 
-    Returns ``(median_a, median_b, ratio, quartiles)``: the median seconds
-    per call of each, the median of the per-round ratios a / b, and that
-    ratio's lower and upper quartile, which show how much the machine's
-    noise moves it.
+    Returns a dict: ``time_a`` and ``time_b``, the median seconds per call;
+    ``ratio``, the median of the per-round ratios a / b, and ``spread``,
+    their smallest and largest; ``faults_a`` and ``faults_b``, the median
+    minor page faults per call.
     """
-    import statistics
-
     number = 1
     while True:  # size a block so timer resolution and call noise do not matter
         t = time.perf_counter()
@@ -105,36 +124,75 @@ def alternate(a, b, runs, min_block=0.02):
         if time.perf_counter() - t >= min_block:
             break
         number *= 2
-    times = ([], [])
+    times, faults = ([], []), ([], [])
     for round_ in range(runs + 1):
         # A, B, B, A, A, B, ...: each runs after the other as often as after itself
-        order = zip((a, b), times) if round_ % 2 == 0 else zip((b, a), times[::-1])
-        for fn, record in order:
+        order = ((a, 0), (b, 1)) if round_ % 2 == 0 else ((b, 1), (a, 0))
+        for fn, i in order:
+            f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t = time.perf_counter()
             for _ in range(number):
                 fn()
             if round_:  # round 0 is the warm-up
-                record.append((time.perf_counter() - t) / number)
+                times[i].append((time.perf_counter() - t) / number)
+                faults[i].append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f) / number)
     ratios = [ta / tb for ta, tb in zip(*times)]
-    low, _, high = statistics.quantiles(ratios, n=4)
-    return statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios), (low, high)
+    return {"time_a": statistics.median(times[0]), "time_b": statistics.median(times[1]),
+            "ratio": statistics.median(ratios), "spread": (min(ratios), max(ratios)),
+            "faults_a": statistics.median(faults[0]), "faults_b": statistics.median(faults[1])}
 
 
-def bench_layers(args):
+def verdict(result, target, args):
+    """"yes" or "NO" for ``result["ratio"] <= target``; "noisy" when the rounds disagree too much to tell."""
+    low, high = result["spread"]
+    if args.quick or high > NOISY * low:
+        return "noisy"
+    return "yes" if result["ratio"] <= target else "NO"
+
+
+def ratio_cells(result, target, args):
+    """The table cells of one ratio: median, spread, target, verdict."""
+    if result is None:
+        return f"{'-':>7}{'':>12}{target:>7.2f}{'-':>6}", "-"
+    ok = verdict(result, target, args)
+    low, high = result["spread"]
+    return f"{result['ratio']:>7.2f}{f'{low:.2f}-{high:.2f}':>12}{target:>7.2f}{ok:>6}", ok
+
+
+def print_rule(args):
+    print(f"ratio = tinynet / other, the median of {args.runs} alternating rounds; spread = the smallest and "
+          f"largest round; ok: 'noisy' when the largest round exceeds the smallest by more than "
+          f"{NOISY - 1:.0%}{' (and every ratio of a --quick run)' if args.quick else ''}")
+
+
+def load_average():
+    """The 1-minute load average, or None where the system does not give one."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
+def import_torch(args):
+    try:
+        import torch
+    except ImportError:
+        print("PyTorch is not installed: the PyTorch column is skipped (pip install torch)")
+        return None
+    torch.set_num_threads(args.threads)
+    return torch
+
+
+def bench_layers(args, torch):
     import numpy as np
 
     import tinynet as tn
 
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError:
-        torch = None
-        print("PyTorch is not installed: the PyTorch column is skipped (pip install torch)")
-    rows, all_ok = [], True
+    rows, verdicts = [], []
+    cases = CASES[1:3] if args.quick else CASES
     for dtype in (np.float64, np.float32):
-        for depth, width, batch, floor_target, torch_target in CASES:
+        for depth, width, batch, floor_target, torch_targets in cases:
+            torch_target = torch_targets[dtype == np.float32]
             rng = np.random.default_rng(0)
             net = tn.MLP([width] * (depth + 1), tn.ReLU(), weight_init=tn.init.HeNormal(), bias=False,
                          final_activation=True, rng=rng, dtype=dtype)
@@ -150,9 +208,8 @@ def bench_layers(args):
             grads = [np.empty_like(w) for w in weights]
             out = tinynet_step()
             stays = out.dtype == dtype and all(p.grad.dtype == dtype for p in net.parameters())
-            t_tinynet, _, floor_ratio, (low, high) = alternate(
-                tinynet_step, lambda: floor_step(weights, x, dy, grads), args.runs)
-            torch_ratio = None
+            floor = alternate(tinynet_step, lambda: floor_step(weights, x, dy, grads), args.runs)
+            against_torch = None
             if torch is not None:
                 tdtype = torch.float64 if dtype == np.float64 else torch.float32
                 layers = []
@@ -171,22 +228,90 @@ def bench_layers(args):
                     tnet(tx).backward(tdy)
                     return tx.grad
 
-                torch_ratio = alternate(tinynet_step, torch_step, args.runs)[2]
-            ok_floor = floor_ratio <= floor_target
-            ok_torch = torch_ratio is None or torch_ratio <= torch_target
-            all_ok &= ok_floor and ok_torch and stays
-            rows.append((np.dtype(dtype).name, depth, width, batch, t_tinynet * 1e3,
-                         floor_ratio, f"{low:.2f}-{high:.2f}", floor_target, torch_ratio,
-                         torch_target, stays, ok_floor and ok_torch and stays))
-    print(f"\nforward + backward of a bias-free ReLU MLP ({args.threads} thread(s); ratio = tinynet / other,"
-          " the median of the rounds' ratios; quartiles = the middle half of the floor's)")
-    print(f"{'dtype':<8}{'depth':>6}{'width':>6}{'batch':>6}{'tinynet ms':>12}{'/floor':>8}{'quartiles':>11}"
-          f"{'target':>7}{'/torch':>8}{'target':>7}{'dtype kept':>11}{'ok':>4}")
-    for r in rows:
-        torch_ratio = "-" if r[8] is None else f"{r[8]:.2f}"
-        print(f"{r[0]:<8}{r[1]:>6}{r[2]:>6}{r[3]:>6}{r[4]:>12.3f}{r[5]:>8.2f}{r[6]:>11}{r[7]:>7.2f}"
-              f"{torch_ratio:>8}{r[9]:>7.2f}{'yes' if r[10] else 'NO':>11}{'yes' if r[11] else 'NO':>4}")
-    return all_ok
+                against_torch = alternate(tinynet_step, torch_step, args.runs)
+            floor_cells, ok_floor = ratio_cells(floor, floor_target, args)
+            torch_cells, ok_torch = ratio_cells(against_torch, torch_target, args)
+            verdicts += [ok_floor, ok_torch, "yes" if stays else "NO"]
+            rows.append(f"{np.dtype(dtype).name:<8}{depth:>6}{width:>6}{batch:>6}{floor['time_a'] * 1e3:>11.3f}"
+                        f"{floor_cells}{floor['faults_a']:>8.0f}{floor['faults_b']:>7.0f}{torch_cells}"
+                        f"{'yes' if stays else 'NO':>6}")
+    print(f"\nforward + backward of a bias-free ReLU MLP ({args.threads} thread(s))")
+    print_rule(args)
+    print(f"{'':<26}{'tinynet':>11}{'-------------- /floor':>32}{'faults/step':>15}"
+          f"{'-------------- /torch':>32}{'dtype':>6}")
+    print(f"{'dtype':<8}{'depth':>6}{'width':>6}{'batch':>6}{'ms':>11}{'ratio':>7}{'spread':>12}{'target':>7}"
+          f"{'ok':>6}{'tinynet':>8}{'floor':>7}{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}{'kept':>6}")
+    print("\n".join(rows))
+    return verdicts
+
+
+# ---------------------------------------------------------------------------
+# fit: the trainability recipe's training step
+# ---------------------------------------------------------------------------
+
+def bench_fit(args, torch):
+    import numpy as np
+
+    import tinynet as tn
+
+    sys.path.insert(0, HERE)
+    from fit_numpy import init_adam, train_epoch
+
+    x, y = tn.datasets.moons(n_samples=640, noise=0.1, rng=np.random.default_rng(0))
+    batch, width, steps = 64, 100, 10  # an epoch of 640 samples is 10 steps
+    rows, verdicts = [], []
+    for depth in FIT_DEPTHS[:1] if args.quick else FIT_DEPTHS:
+        net = tn.MLP([2] + [width] * depth + [2], tn.Tanh(), rng=np.random.default_rng(0))
+        opt = tn.optim.Adam(net.parameters(), lr=1e-3)
+        loss, rng = tn.CrossEntropyLoss(), np.random.default_rng(1)
+        params = [p.data.copy() for p in net.parameters()]
+        state, numpy_rng = init_adam(params), np.random.default_rng(1)
+
+        def tinynet_epoch():
+            tn.fit(net, loss, opt, x, y, epochs=1, batch_size=batch, rng=rng, progress=False)
+
+        versus = {"numpy": alternate(tinynet_epoch, lambda: train_epoch(params, state, x, y, batch, numpy_rng),
+                                     args.runs)}
+        if torch is not None:
+            tnet = torch.nn.Sequential(*[
+                m for lin in net.layers[::2]
+                for m in (torch.nn.Linear(lin.in_features, lin.out_features).double(), torch.nn.Tanh())][:-1])
+            with torch.no_grad():
+                for tp, p in zip(tnet.parameters(), net.parameters()):
+                    tp.copy_(torch.from_numpy(p.data))
+            topt = torch.optim.Adam(tnet.parameters(), lr=1e-3)
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            torch_rng = torch.Generator().manual_seed(1)
+
+            def torch_epoch():
+                perm = torch.randperm(len(tx), generator=torch_rng)
+                for start in range(0, len(tx), batch):
+                    idx = perm[start:start + batch]
+                    xb, yb = tx[idx], ty[idx]
+                    topt.zero_grad()
+                    out = tnet(xb)
+                    value = torch.nn.functional.cross_entropy(out, yb)
+                    value.backward()
+                    topt.step()
+                    value.item(), (out.argmax(dim=1) == yb).sum().item()  # what fit reports
+
+            versus["torch"] = alternate(tinynet_epoch, torch_epoch, args.runs)
+        cells = []
+        for name, target in zip(("numpy", "torch"), FIT_TARGETS):
+            text, ok = ratio_cells(versus.get(name), target, args)
+            verdicts.append(ok)
+            cells.append(text)
+        numpy = versus["numpy"]
+        rows.append(f"{depth:>6}{width:>6}{batch:>6}{numpy['time_a'] / steps * 1e3:>11.3f}{cells[0]}"
+                    f"{numpy['faults_a'] / steps:>8.0f}{numpy['faults_b'] / steps:>7.0f}{cells[1]}")
+    print(f"\nfit: the trainability recipe's step (tanh MLP, Adam, cross-entropy, two-class moons, "
+          f"float64; {args.threads} thread(s))")
+    print_rule(args)
+    print(f"{'':<18}{'tinynet':>11}{'---- /plain numpy loop':>32}{'faults/step':>15}{'------------- /torch':>32}")
+    print(f"{'depth':>6}{'width':>6}{'batch':>6}{'ms/step':>11}{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}"
+          f"{'tinynet':>8}{'numpy':>7}{'ratio':>7}{'spread':>12}{'target':>7}{'ok':>6}")
+    print("\n".join(rows))
+    return verdicts
 
 
 # ---------------------------------------------------------------------------
@@ -194,8 +319,6 @@ def bench_layers(args):
 # ---------------------------------------------------------------------------
 
 def bench_lecture(args, runs=5):
-    import statistics
-
     tinynet_cmd = [sys.executable, "-m", "diagnostics", "lecture", "--quiet"]
     numpy_cmd = [sys.executable, os.path.join(HERE, "lecture_numpy.py")]
     times = {"tinynet": [], "numpy": []}
@@ -266,12 +389,21 @@ def main():
     if args.child_scale:
         child_scale(*args.child_scale)
         return 0
-    ok = bench_layers(args)
+    load = load_average()
+    print(f"load average at start: {'unknown' if load is None else f'{load:.2f}'} on {os.cpu_count()} cores")
+    torch = import_torch(args)
+    verdicts = bench_layers(args, torch)
+    if not args.skip_fit:
+        verdicts += bench_fit(args, torch)
     if not args.skip_lecture:
-        ok &= bench_lecture(args)
+        verdicts.append("yes" if bench_lecture(args) else "NO")
     if not args.skip_scale:
-        ok &= bench_scale(args)
-    print(f"\nall targets met: {'yes' if ok else 'NO'}")
+        verdicts.append("yes" if bench_scale(args) else "NO")
+    load = load_average()
+    print(f"\nload average at end: {'unknown' if load is None else f'{load:.2f}'}")
+    noisy = verdicts.count("noisy")
+    met = "NO" if "NO" in verdicts else f"not judged ({noisy} ratios too noisy)" if noisy else "yes"
+    print(f"all targets met: {met}")
     return 0
 
 
