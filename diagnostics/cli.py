@@ -533,8 +533,8 @@ def trainability(args):
         dense = np.geomspace(min(sigma_w2), max(sigma_w2), 41)
         write_plot(args, plot.trainability_heatmap, result,
                    boundary=(dense, experiments.predicted_boundary(act, args.sigma_b2, dense)),
-                   title=f"Which {result.activation} networks train: accuracy after {result.recipe.steps} Adam "
-                         f"steps, width {result.width}, sigma_b^2 = {result.sigma_b2:g}")
+                   title=f"Which {result.activation} networks train? {result.recipe.steps} Adam steps, "
+                         f"width {result.width}, sigma_b^2 = {result.sigma_b2:g}")
     return 0
 
 

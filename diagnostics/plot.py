@@ -357,16 +357,20 @@ def trainability_heatmap(result, path, boundary=None, title=None):
             if not np.isnan(accuracy[i, j]):
                 ax.text(s, d, f"{accuracy[i, j]:.2f}", ha="center", va="center", fontsize=8,
                         color="black" if accuracy[i, j] > 0.6 else "white")
-    fig.colorbar(mesh, ax=ax, label=f"training accuracy (mean of {r.n_seeds} networks)")
+    networks = f"mean of {r.n_seeds} networks" if r.n_seeds > 1 else "one network"
+    fig.colorbar(mesh, ax=ax, label=f"training accuracy ({networks} a cell)")
     if boundary is None:
         boundary = (sigma_w2, np.array([c.predicted_depth for c in r.columns]))
     bx, by = (np.asarray(v, dtype=float) for v in boundary)
     by = np.where(np.isfinite(by), by, np.nan)  # unbounded at the critical point: the curve leaves the top
-    ax.plot(bx, by, color="white", linestyle="--", linewidth=2.2)
-    ax.plot(bx, by, color="crimson", linestyle="--", linewidth=1.4, label=f"predicted trainable depth ({r.trainable_xi_c:g} xi_c)")
+    # a white halo under each line keeps it visible over dark and light cells alike
+    ax.plot(bx, by, color="white", linewidth=3.2)
+    ax.plot(bx, by, color="crimson", linestyle="--", linewidth=1.8,
+            label=rf"predicted trainable depth, {r.trainable_xi_c:g} $\xi_c$")
     if r.critical_sigma_w2 is not None and x_edges[0] <= r.critical_sigma_w2 <= x_edges[-1]:
-        ax.axvline(r.critical_sigma_w2, color="orange", linestyle=":", linewidth=1.8,
-                   label=f"critical sigma_w^2 = {r.critical_sigma_w2:.3g} (chi_1 = 1)")
+        ax.axvline(r.critical_sigma_w2, color="white", linewidth=3.2)
+        ax.axvline(r.critical_sigma_w2, color="black", linestyle=":", linewidth=1.8,
+                   label=rf"critical $\sigma_w^2$ = {r.critical_sigma_w2:.3g} ($\chi_1$ = 1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(x_edges[0], x_edges[-1])
@@ -375,7 +379,7 @@ def trainability_heatmap(result, path, boundary=None, title=None):
     ax.set_xticks([], minor=True)
     ax.set_yticks(r.depths, [str(d) for d in r.depths])
     ax.set_yticks([], minor=True)
-    ax.set_xlabel("sigma_w^2 (fan-in x the weights' variance)")
+    ax.set_xlabel(r"$\sigma_w^2$ (fan-in $\times$ the weights' variance)")
     ax.set_ylabel("depth (hidden layers)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     _title(fig, title, 7.5)

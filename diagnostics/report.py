@@ -630,10 +630,10 @@ def trainability_text(result):
         str(accuracy),
         "",
         str(theory_table),
-        f"measured: the depths between which the mean accuracy first falls below {r.trained_accuracy:g}; predicted: "
-        f"{multiple:g} xi_c,\nxi_c the layers over which two inputs' correlation settles (unbounded at the "
-        f"critical point); verdict: agrees when\nthe measured depth can lie within {r.agreement_factor:g}x of "
-        f"the predicted one. More: {TRAINABILITY_PAGE}"] + notes)
+        f"measured: the depths between which the mean accuracy first falls below {r.trained_accuracy:g};\n"
+        f"predicted: {multiple:g} xi_c, xi_c the layers over which two inputs' correlation settles\n"
+        f"(unbounded at the critical point); verdict: agrees when the measured depth can lie within\n"
+        f"{r.agreement_factor:g}x of the predicted one. More: {TRAINABILITY_PAGE}"] + notes)
 
 
 def trainability_json(result):
