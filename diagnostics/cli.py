@@ -530,11 +530,11 @@ def trainability(args):
     say(args, report.trainability_text(result))
     write_json(args, report.trainability_json(result))
     if getattr(args, "plot", None):
-        dense = np.geomspace(min(sigma_w2), max(sigma_w2), 41)
+        dense = np.geomspace(min(sigma_w2) / 1.5, max(sigma_w2) * 1.5, 41)  # to the outer cells' edges
         write_plot(args, plot.trainability_heatmap, result,
                    boundary=(dense, experiments.predicted_boundary(act, args.sigma_b2, dense)),
                    title=f"Which {result.activation} networks train? {result.recipe.steps} Adam steps, "
-                         f"width {result.width}, sigma_b^2 = {result.sigma_b2:g}")
+                         rf"width {result.width}, $\sigma_b^2$ = {result.sigma_b2:g}")
     return 0
 
 

@@ -355,8 +355,10 @@ def trainability_heatmap(result, path, boundary=None, title=None):
     for i, s in enumerate(sigma_w2):
         for j, d in enumerate(r.depths):
             if not np.isnan(accuracy[i, j]):
-                ax.text(s, d, f"{accuracy[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                        color="black" if accuracy[i, j] > 0.6 else "white")
+                # boxed in the cell's own colour, so a line through the cell passes behind the number
+                ax.text(s, d, f"{accuracy[i, j]:.2f}", ha="center", va="center", fontsize=8, zorder=4,
+                        color="black" if accuracy[i, j] > 0.6 else "white",
+                        bbox=dict(boxstyle="round,pad=0.2", ec="none", fc=mesh.cmap(mesh.norm(accuracy[i, j]))))
     networks = f"mean of {r.n_seeds} networks" if r.n_seeds > 1 else "one network"
     fig.colorbar(mesh, ax=ax, label=f"training accuracy ({networks} a cell)")
     if boundary is None:
