@@ -62,7 +62,7 @@ class TrainingRecipe:
 
 @dataclass(frozen=True)
 class TrainabilityCell:
-    """One network of the grid: ``depth`` hidden tanh-like layers of ``width``, weights N(0, sigma_w2 / fan_in)."""
+    """One network of the grid: ``depth`` hidden layers of ``width``, weights N(0, sigma_w2 / fan_in)."""
 
     activation: str
     sigma_w2: float
@@ -108,11 +108,11 @@ class TrainabilityColumn:
 
     @property
     def predicted_depth(self):
-        """``TRAINABLE_XI_C * xi_c`` (inf at the critical point, where xi_c is unbounded)."""
-        return TRAINABLE_XI_C * self.regime.xi_c
+        """``TRAINABLE_XI_C * xi_c`` (inf at the critical point, where xi_c is unbounded; None: no xi_c)."""
+        return _predicted_depth(self.regime)
 
     def trained(self, i):
-        """Whether the networks at depth ``depths[i]`` trained: no seed diverged and the mean reached TRAINED_ACCURACY."""
+        """Whether the networks at ``depths[i]`` trained: none diverged and the mean reached TRAINED_ACCURACY."""
         return None not in self.seeds[i] and self.accuracy[i] >= TRAINED_ACCURACY
 
     @property
@@ -125,15 +125,19 @@ class TrainabilityColumn:
 
     @property
     def agrees(self):
-        """Whether the measured trainable depth can lie within AGREEMENT_FACTOR of the predicted one."""
+        """Whether the measured trainable depth can lie within AGREEMENT_FACTOR of the predicted one (None: none)."""
         low, high = self.trainable_depth
         p = self.predicted_depth
+        if p is None:
+            return None
         # the measured depth lies in [low, high) (below the grid: (0, high); beyond it: [low, inf))
         return (high is None or high > p / AGREEMENT_FACTOR) and (low is None or low < p * AGREEMENT_FACTOR)
 
     @property
     def verdict(self):
-        """``agrees``, ``trains deeper than predicted`` or ``fails sooner than predicted`` (by over 3x)."""
+        """``agrees``, ``trains deeper than predicted``, ``fails sooner than predicted`` or ``no prediction``."""
+        if self.agrees is None:
+            return "no prediction"
         if self.agrees:
             return "agrees"
         low, _ = self.trainable_depth
@@ -169,8 +173,15 @@ def default_sigma_w2(activation, sigma_b2):
 
 def predicted_boundary(activation, sigma_b2, sigma_w2):
     """``TRAINABLE_XI_C * xi_c`` at each of ``sigma_w2`` (an array): the theory's line on the heatmap."""
-    return np.array([TRAINABLE_XI_C * theory.regime(activation, math.sqrt(s), math.sqrt(sigma_b2)).xi_c
-                     for s in np.asarray(sigma_w2, dtype=float)])
+    depths = [_predicted_depth(theory.regime(activation, math.sqrt(s), math.sqrt(sigma_b2)))
+              for s in np.asarray(sigma_w2, dtype=float)]
+    return np.array([math.nan if d is None else d for d in depths])
+
+
+def _predicted_depth(regime):
+    # a regime without a correlation depth scale (xi_c None or nan) predicts nothing
+    xi_c = regime.xi_c
+    return None if xi_c is None or math.isnan(xi_c) else TRAINABLE_XI_C * xi_c
 
 
 def _run(task):

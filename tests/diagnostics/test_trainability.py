@@ -1,9 +1,11 @@
 """The trainability experiment's machinery on tiny grids; the claims themselves run in docs/trainability.md."""
 
+import dataclasses
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from diagnostics import experiments as ex
@@ -46,10 +48,16 @@ def test_a_shallow_critical_network_learns_the_spirals():
 def test_the_learning_rate_falls_as_one_over_depth():
     recipe = ex.TrainingRecipe(lr_times_depth=0.01, n_samples=100, batch_size=30, epochs=3)
     assert recipe.lr(50) == pytest.approx(0.0002) and recipe.steps == 12
-    cell = ex.TrainabilityCell("tanh", 2.0, 0.05, 3, 10, recipe)
-    net = cell.build(__import__("numpy").random.default_rng(0))
-    weights = [p.data for name, p in net.named_parameters() if name.endswith("weight")]
-    assert [w.shape for w in weights][1:3] == [(10, 10), (10, 10)]
+
+
+def test_a_cell_draws_weights_of_variance_sigma_w2_over_fan_in_and_biases_of_sigma_b2():
+    cell = ex.TrainabilityCell("tanh", 2.0, 0.05, 2, 300, ex.TrainingRecipe())
+    params = dict(cell.build(np.random.default_rng(0)).named_parameters())
+    first, hidden = (params[f"{i}.weight"].data for i in (0, 2))
+    assert first.shape == (300, 2) and hidden.shape == (300, 300)
+    assert first.std() == pytest.approx(np.sqrt(2.0 / 2), rel=0.1)
+    assert hidden.std() == pytest.approx(np.sqrt(2.0 / 300), rel=0.02)
+    assert params["2.bias"].data.std() == pytest.approx(np.sqrt(0.05), rel=0.15)
 
 
 def column(accuracy, sigma_w2=1.0, depths=(10, 20, 40, 80)):
@@ -124,3 +132,22 @@ def test_bad_options_exit_2_with_one_line(argv, message, capsys):
     assert main(["trainability", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_regime_without_xi_c_gives_no_prediction_not_a_verdict():
+    c = column([0.9, 0.5])
+    c.regime = dataclasses.replace(c.regime, xi_c=math.nan)
+    assert c.predicted_depth is None and c.agrees is None and c.verdict == "no prediction"
+
+
+@pytest.mark.parametrize("activation, sigma_w2", [("relu", ("0.5", "4")), ("sigmoid", ("0.5", "4"))])
+def test_other_activations_print_no_nan_or_inf(activation, sigma_w2, capsys):
+    status = main(["trainability", "--activation", activation, "--sigma-w2", *sigma_w2, "--depths", "1",
+                   "--width", "4", "--seeds", "1", "--quiet", "--jobs", "1", "--dtype", "float32"])
+    out = capsys.readouterr().out
+    assert status == 0 and "nan" not in out and " inf" not in out and "float32" in out
+
+
+def test_an_activation_without_a_critical_point_asks_for_the_grid(capsys):
+    assert main(["trainability", "--activation", "softplus"]) == 2
+    assert "give --sigma-w2" in capsys.readouterr().err
