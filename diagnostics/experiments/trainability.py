@@ -202,8 +202,11 @@ def run_trainability(activation="tanh", sigma_w2=None, depths=TRAINABILITY_DEPTH
     ``concurrent.futures.Executor``; None: here) runs them.
     """
     act = tn.activation(activation)
-    if sigma_b2 < 0 or not math.isfinite(sigma_b2):
-        raise ValueError(f"trainability: sigma_b2 must be a finite number >= 0, got {sigma_b2}")
+    if not isinstance(sigma_b2, (int, float)) or not 0 <= sigma_b2 < math.inf:
+        raise ValueError(f"trainability: sigma_b2 must be a finite number >= 0, got {sigma_b2!r}")
+    if recipe.dataset not in DATASETS:
+        raise ValueError(f"trainability: the recipe's dataset must be one of {', '.join(DATASETS)}, "
+                         f"got {recipe.dataset!r}")
     sigma_w2 = default_sigma_w2(act, sigma_b2) if sigma_w2 is None else tuple(sorted({float(s) for s in sigma_w2}))
     depths = tuple(sorted(set(int(d) for d in depths)))
     if not sigma_w2 or not depths or min(sigma_w2) <= 0 or min(depths) < 1 or seeds < 1:

@@ -90,7 +90,8 @@ def test_a_diverged_network_counts_as_not_trained():
 
 def test_bad_grids_are_refused_by_name():
     for kw, word in ((dict(sigma_w2=(0.0,)), "sigma_w2"), (dict(depths=()), "depths"), (dict(seeds=0), "seeds"),
-                     (dict(sigma_b2=-1.0), "sigma_b2")):
+                     (dict(sigma_b2=-1.0), "sigma_b2"), (dict(sigma_b2="0.1"), "sigma_b2"),
+                     (dict(recipe=ex.TrainingRecipe(dataset="mnist")), "dataset")):
         with pytest.raises(ValueError, match=word):
             tiny_run(**kw)
 
