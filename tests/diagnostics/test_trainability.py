@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from diagnostics import experiments as ex
 from diagnostics import report, theory
-from diagnostics.cli import main
+from diagnostics.cli import build_parser, main
 
 TINY = ex.TrainingRecipe(n_samples=30, batch_size=10, epochs=2)
 
@@ -152,3 +153,27 @@ def test_other_activations_print_no_nan_or_inf(activation, sigma_w2, capsys):
 def test_an_activation_without_a_critical_point_asks_for_the_grid(capsys):
     assert main(["trainability", "--activation", "softplus"]) == 2
     assert "give --sigma-w2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--sigma-w2", "0.01", "100", "--sigma-b2", "10", "--width", "1"],
+    ["--sigma-w2", "1", "--sigma-b2", "0", "--width", "2", "--dtype", "float32"],  # critical: xi_c unbounded
+])
+def test_edge_values_print_no_nan_inf_or_traceback(argv, tmp_path, capsys):
+    path = tmp_path / "t.json"
+    status = main(["trainability", *argv, "--depths", "1", "3", "--seeds", "1", "--quiet", "--jobs", "1",
+                   "--json", str(path)])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert not re.search(r"\b(nan|inf|infinity)\b", out + err, re.IGNORECASE), out
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text and json.loads(text)["cells"]
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["trainability", "--help"])
+    out = capsys.readouterr().out
+    assert "6 xi_c" in out and "--sigma-w2" in out and "--jobs" in out
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["trainability"]
+    assert [a.option_strings for a in sub._actions if not a.help] == []
