@@ -509,6 +509,74 @@ def remedies_options(p):
     _outputs(p)
 
 
+def trainability(args):
+    """Train MLPs over a grid of weight variance and depth: does the theory's 6 xi_c say which train?
+
+    Each cell trains --seeds networks (weights N(0, sigma_w^2 / fan-in),
+    biases N(0, sigma_b^2)) on the spirals set with one recipe: Adam at a
+    learning rate of 0.003 / depth, 200 steps of 30 points. It prints the
+    training accuracy per cell, the theory's trainable depth (6 xi_c) per
+    sigma_w^2 beside the measured one, and a verdict per column (within 3x:
+    agrees). Without --sigma-w2, five variances from 0.55 to 2.2 times the
+    critical one. More: docs/trainability.md.
+    """
+    act = tn.activation(args.activation)
+    limits = TRAINABILITY_LIMITS
+    (least, most), sigma_w2 = limits["sigma_w2"], args.sigma_w2
+    if sigma_w2 is not None and not all(least <= s <= most for s in sigma_w2):
+        raise UsageError(f"{PROG} trainability: error: --sigma-w2 expects values from {least:g} to {most:g}, "
+                         f"got {' '.join(f'{s:g}' for s in sigma_w2)}")
+    if args.sigma_b2 > limits["sigma_b2"]:
+        raise UsageError(f"{PROG} trainability: error: --sigma-b2 expects a value from 0 to "
+                         f"{limits['sigma_b2']:g}, got {args.sigma_b2:g}")
+    for name, values in (("depths", args.depths), ("width", [args.width])):
+        if max(values) > limits[name]:
+            raise UsageError(f"{PROG} trainability: error: --{name} expects at most {limits[name]}, "
+                             f"got {max(values)}")
+    if sigma_w2 is None:
+        try:
+            sigma_w2 = experiments.default_sigma_w2(act, args.sigma_b2)
+        except theory.NoCriticalPoint as e:
+            raise UsageError(f"{PROG} trainability: error: {act.name} has no critical sigma_w^2 to place the "
+                             f"default grid around ({e}); give --sigma-w2") from None
+    n_tasks = len(sigma_w2) * len(args.depths) * args.seeds
+    with parallel.pool(args.jobs, n_tasks) as executor:
+        result = experiments.run_trainability(act.name, sigma_w2, args.depths, args.sigma_b2, args.width, args.seeds,
+                                              seed=args.seed, dtype=args.dtype, executor=executor,
+                                              progress=_progress(args))
+    say(args, report.trainability_text(result))
+    write_json(args, report.trainability_json(result))
+    if getattr(args, "plot", None):
+        dense = np.geomspace(min(sigma_w2) / 1.5, max(sigma_w2) * 1.5, 41)  # to the outer cells' edges
+        write_plot(args, plot.trainability_heatmap, result,
+                   boundary=(dense, experiments.predicted_boundary(act, args.sigma_b2, dense)),
+                   title=f"Which {result.activation} networks train? {result.recipe.steps} Adam steps, "
+                         rf"width {result.width}, $\sigma_b^2$ = {result.sigma_b2:g}")
+    return 0
+
+
+#: The ranges ``trainability`` accepts: a grid beyond them takes hours, or has no theory to compare.
+TRAINABILITY_LIMITS = {"sigma_w2": (1e-2, 1e2), "sigma_b2": 10.0, "depths": 2000, "width": 2000}
+
+
+def trainability_options(p):
+    p.add_argument("--activation", default="tanh", metavar="NAME",
+                   help="activation name (default tanh): " + ", ".join(tn.available_activations()))
+    p.add_argument("--sigma-w2", type=_positive_float, nargs="+", default=None, metavar="S",
+                   help="weight variances, fan-in x the weights' variance (default: 0.55, 0.75, 1, 1.4 and 2.2 "
+                        "times the critical one)")
+    p.add_argument("--sigma-b2", type=_nonnegative_float, default=0.05, metavar="S",
+                   help="the biases' variance (default 0.05)")
+    p.add_argument("--depths", type=_positive_int, nargs="+", default=list(experiments.TRAINABILITY_DEPTHS),
+                   metavar="D", help="numbers of hidden layers (default "
+                                     + " ".join(map(str, experiments.TRAINABILITY_DEPTHS)) + ")")
+    p.add_argument("--width", type=_positive_int, default=100, help="units per hidden layer (default 100)")
+    p.add_argument("--seeds", type=_positive_int, default=2, help="networks trained per cell (default 2)")
+    _dtype(p)
+    _jobs(p)
+    _outputs(p)
+
+
 #: name: (run, options, one-line help). The order is the order of --help.
 COMMANDS = {
     "lecture": (lecture, lecture_options, "reproduce every experiment of the lecture"),
@@ -519,6 +587,7 @@ COMMANDS = {
     "spectrum": (spectrum, spectrum_options, "singular values of the input-output Jacobian (dynamical isometry)"),
     "train": (train, train_options, "probe an MLP at initialization, then train it on toy data"),
     "remedies": (remedies, remedies_options, "the failing networks with each remedy, measured and predicted"),
+    "trainability": (trainability, trainability_options, "train MLPs over weight variance and depth, beside 6 xi_c"),
 }
 
 

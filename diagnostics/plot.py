@@ -347,3 +347,62 @@ def remedy_curves(results, path, title=None):
                title="line", title_fontsize=8)
     _title(fig, title, width)
     _save(fig, path, bottom=0.16)
+
+
+def _log_edges(centres):
+    """Cell edges for ``centres`` on a log axis: the geometric midpoints, and as far again at the ends."""
+    c = np.log(np.asarray(centres, dtype=float))
+    if len(c) == 1:
+        return np.exp(np.array([c[0] - 0.2, c[0] + 0.2]))
+    mid = (c[1:] + c[:-1]) / 2
+    return np.exp(np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]]))
+
+
+def trainability_heatmap(result, path, boundary=None, title=None):
+    """Training accuracy over sigma_w^2 (x) and depth (y), with the predicted depth and the critical line.
+
+    ``result`` is a ``TrainabilityResult``; ``boundary``: ``(sigma_w2,
+    predicted_depth)`` arrays, the theory's trainable depth drawn as a
+    curve (None: only at the grid's columns).
+    """
+    plt = require_matplotlib()
+    r = result
+    sigma_w2 = np.array([c.sigma_w2 for c in r.columns])
+    accuracy = np.array([[np.nan if a is None else a for a in c.accuracy] for c in r.columns])
+    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    x_edges, y_edges = _log_edges(sigma_w2), _log_edges(r.depths)
+    mesh = ax.pcolormesh(x_edges, y_edges, accuracy.T, cmap="viridis", vmin=0.0, vmax=1.0)
+    for i, s in enumerate(sigma_w2):
+        for j, d in enumerate(r.depths):
+            if not np.isnan(accuracy[i, j]):
+                # boxed in the cell's own colour, so a line through the cell passes behind the number
+                ax.text(s, d, f"{accuracy[i, j]:.2f}", ha="center", va="center", fontsize=8, zorder=4,
+                        color="black" if accuracy[i, j] > 0.6 else "white",
+                        bbox=dict(boxstyle="round,pad=0.2", ec="none", fc=mesh.cmap(mesh.norm(accuracy[i, j]))))
+    networks = f"mean of {r.n_seeds} networks" if r.n_seeds > 1 else "one network"
+    fig.colorbar(mesh, ax=ax, label=f"training accuracy ({networks} a cell)")
+    if boundary is None:
+        boundary = (sigma_w2, np.array([c.predicted_depth for c in r.columns]))
+    bx, by = (np.asarray(v, dtype=float) for v in boundary)
+    by = np.where(np.isfinite(by), by, np.nan)  # unbounded at the critical point: the curve leaves the top
+    # a white halo under each line keeps it visible over dark and light cells alike
+    ax.plot(bx, by, color="white", linewidth=3.2)
+    ax.plot(bx, by, color="crimson", linestyle="--", linewidth=1.8,
+            label=rf"predicted trainable depth, {r.trainable_xi_c:g} $\xi_c$")
+    if r.critical_sigma_w2 is not None and x_edges[0] <= r.critical_sigma_w2 <= x_edges[-1]:
+        ax.axvline(r.critical_sigma_w2, color="white", linewidth=3.2)
+        ax.axvline(r.critical_sigma_w2, color="black", linestyle=":", linewidth=1.8,
+                   label=rf"critical $\sigma_w^2$ = {r.critical_sigma_w2:.3g} ($\chi_1$ = 1)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(x_edges[0], x_edges[-1])
+    ax.set_ylim(y_edges[0], y_edges[-1])
+    ax.set_xticks(sigma_w2, [f"{s:.3g}" for s in sigma_w2])
+    ax.set_xticks([], minor=True)
+    ax.set_yticks(r.depths, [str(d) for d in r.depths])
+    ax.set_yticks([], minor=True)
+    ax.set_xlabel(r"$\sigma_w^2$ (fan-in $\times$ the weights' variance)")
+    ax.set_ylabel("depth (hidden layers)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+    _title(fig, title, 7.5)
+    _save(fig, path)

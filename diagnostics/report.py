@@ -578,3 +578,79 @@ def remedies_json(results, seed):
     first = results[0].config
     return json_safe({"seed": seed, "dtype": first.dtype, "depth": first.depth, "width": first.width,
                       "repeats": first.repeats, "rows": rows})
+
+
+# ---------------------------------------------------------------------------
+# trainability: accuracy over weight variance and depth, beside the theory's trainable depth
+# ---------------------------------------------------------------------------
+
+TRAINABILITY_PAGE = "docs/trainability.md"
+
+
+def _measured_depth(column):
+    """The measured trainable depth as the grid brackets it: ``36 to 72``, ``below 9``, ``144 or more``."""
+    low, high = column.trainable_depth
+    if low is None:
+        return f"below {high}"
+    return f"{low} or more" if high is None else f"{low} to {high}"
+
+
+def _column_label(result, column):
+    star = "*" if result.critical_sigma_w2 is not None and math.isclose(
+        column.sigma_w2, result.critical_sigma_w2, rel_tol=0.01) else ""
+    return f"{column.sigma_w2:g}{star}"
+
+
+def trainability_text(result):
+    """What ``trainability`` prints: accuracy per cell, then each column's predicted and measured depth."""
+    r = result
+    multiple = r.trainable_xi_c
+    labels = [_column_label(r, c) for c in r.columns]
+    accuracy = Table(["depth", *labels], formats={label: lambda v: "-" if v is None else f"{v:.2f}"
+                                                  for label in labels})
+    for i, depth in enumerate(r.depths):
+        accuracy.append({"depth": depth, **{label: c.accuracy[i] for label, c in zip(labels, r.columns)}})
+    theory_table = Table(["sigma_w^2", "regime", "xi_c", f"predicted ({multiple:g} xi_c)", "measured",
+                          "verdict"],
+                         formats={"xi_c": format_depth_scale, f"predicted ({multiple:g} xi_c)":
+                                  format_depth_scale, "measured": lambda v: v})
+    for label, c in zip(labels, r.columns):
+        theory_table.append({"sigma_w^2": label, "regime": c.regime.name, "xi_c": c.regime.xi_c,
+                             f"predicted ({multiple:g} xi_c)": c.predicted_depth,
+                             "measured": _measured_depth(c), "verdict": c.verdict})
+    critical = ("none at this sigma_b^2" if r.critical_sigma_w2 is None else f"{r.critical_sigma_w2:.4g} (*)")
+    diverged = sum(a is None for c in r.columns for seeds in c.seeds for a in seeds)
+    notes = [f"{diverged} of {len(r.columns) * len(r.depths) * r.n_seeds} networks diverged (loss not finite); "
+             "a cell with one counts as not trained"] if diverged else []
+    return "\n".join([
+        f"Trainability of {r.activation} MLPs, width {r.width}, sigma_b^2 = {r.sigma_b2:g} (seed {r.seed}, "
+        f"{r.dtype}): training accuracy by depth (rows) and sigma_w^2 (columns), the mean of {r.n_seeds} "
+        f"network{'s' if r.n_seeds > 1 else ''} a cell; critical sigma_w^2 {critical}",
+        f"Recipe: {r.recipe}",
+        str(accuracy),
+        "",
+        str(theory_table),
+        f"measured: the depths between which the mean accuracy first falls below {r.trained_accuracy:g};\n"
+        f"predicted: {multiple:g} xi_c, xi_c the layers over which two inputs' correlation settles\n"
+        f"(unbounded at the critical point); verdict: agrees when the measured depth can lie within\n"
+        f"{r.agreement_factor:g}x of the predicted one. More: {TRAINABILITY_PAGE}"] + notes)
+
+
+def trainability_json(result):
+    """The JSON document of ``trainability``: ``cells`` and, per sigma_w^2, ``predicted_depth`` and the verdict."""
+    r = result
+    cells = [{"sigma_w2": c.sigma_w2, "depth": d, "accuracy": c.accuracy[i], "seeds": c.seeds[i]}
+             for c in r.columns for i, d in enumerate(r.depths)]
+    columns = [{"sigma_w2": c.sigma_w2, "regime": c.regime.name, "xi_c": c.regime.xi_c,
+                "predicted_depth": c.predicted_depth, "trained_up_to": c.trainable_depth[0],
+                "failed_at": c.trainable_depth[1], "verdict": c.verdict} for c in r.columns]
+    rec = r.recipe
+    return json_safe({
+        "activation": r.activation, "sigma_b2": r.sigma_b2, "width": r.width, "depths": r.depths,
+        "seed": r.seed, "n_seeds": r.n_seeds, "dtype": r.dtype, "critical_sigma_w2": r.critical_sigma_w2,
+        "recipe": {"optimizer": "adam", "lr_times_depth": rec.lr_times_depth, "dataset": rec.dataset,
+                   "n_samples": rec.n_samples, "batch_size": rec.batch_size, "epochs": rec.epochs,
+                   "steps": rec.steps},
+        "cells": cells,
+        "predicted_depth": [{"sigma_w2": c["sigma_w2"], "depth": c["predicted_depth"]} for c in columns],
+        "columns": columns})

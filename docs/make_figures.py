@@ -28,6 +28,7 @@ COMMANDS = [
     ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
     ("spectrum-tanh-xavier_normal.png", ["spectrum", "--activation", "tanh", "--init", "xavier_normal"]),
     ("remedies.png", ["remedies"]),
+    ("trainability-tanh.png", ["trainability"]),
 ]
 
 # figures the theory draws without probing a network: (name, Python code run from the root)

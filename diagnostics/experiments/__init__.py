@@ -3,7 +3,8 @@
 One module per concept: ``gradient`` (one MLP configuration probed on
 fresh networks, beside the theory's prediction), ``lecture`` (the
 lecture's matrix products and 13 networks, run as seeded tasks),
-``critical``, ``spectra``, ``training`` and ``remedies`` (what those commands compute).
+``critical``, ``spectra``, ``training``, ``remedies`` and ``trainability`` (what those
+commands compute).
 The lecture's two experiments are described in
 docs/tutorial-numerical-stability.md. Every result carries the theory's
 prediction in typed fields. Each configuration draws from its own child of
@@ -27,6 +28,11 @@ from .remedies import (
 )
 from .spectra import SpectrumResult, measure_spectra
 from .training import DATASETS, TrainResult, probe_before_training, train
+from .trainability import (
+    AGREEMENT_FACTOR, SIGMA_W2_FACTORS, TRAINABILITY_DEPTHS, TRAINABLE_XI_C, TRAINED_ACCURACY, TrainabilityCell,
+    TrainabilityColumn, TrainabilityResult, TrainingRecipe, default_sigma_w2, predicted_boundary, run_trainability,
+    train_cell,
+)
 
 __all__ = [
     "ProbeConfig", "check_sizes", "MAX_NETWORK_BYTES", "ConfigPrediction", "predict_config", "ExperimentResult",
@@ -38,4 +44,7 @@ __all__ = [
     "NETWORKS", "REMEDIES", "BATCH_SIZES", "COTANGENTS", "AGREEMENT_DECADES", "RemedyConfig", "remedy_configs",
     "RemedyResult", "predict_remedy", "run_remedy", "run_remedies",
     "DATASETS", "TrainResult", "probe_before_training", "train",
+    "TRAINABLE_XI_C", "TRAINED_ACCURACY", "AGREEMENT_FACTOR", "SIGMA_W2_FACTORS", "TRAINABILITY_DEPTHS",
+    "TrainingRecipe", "TrainabilityCell", "train_cell", "TrainabilityColumn", "TrainabilityResult",
+    "default_sigma_w2", "predicted_boundary", "run_trainability",
 ]
