@@ -106,7 +106,8 @@ def _linear_rule(layer, walk):
             raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
         sigma_b = math.sqrt(variance)
     walk.blocks.append(Block(layer.label(), layer.in_features, layer.out_features, sigma_w, sigma_b,
-                             weights_kind(layer.weight_init), weight_kurtosis(layer.weight_init)))
+                             weights_kind(layer.weight_init),
+                             weight_kurtosis(layer.weight_init, (layer.out_features, layer.in_features))))
     walk.width = layer.out_features
 
 
