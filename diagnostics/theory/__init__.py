@@ -25,6 +25,7 @@ from .lyapunov import (
     predict_random_product,
 )
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
+from ..profile import GradientProfile
 from .network import NetworkPrediction, predict_network
 from .normalization import layer_norm_gain, predict_layer_norm
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_kurtosis, weight_std, weights_kind
@@ -37,7 +38,7 @@ __all__ = [
     "gaussian_expectation", "gaussian_nodes",
     "variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics",
     "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
-    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network",
+    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network", "GradientProfile",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
     "CRITICAL_TOLERANCE", "REGIMES", "NoCriticalPoint", "Regime", "regime", "depth_scale",
     "correlation_map", "correlation_fixed_point", "PhaseDiagram", "phase_diagram", "plot_phase_diagram",

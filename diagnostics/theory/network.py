@@ -23,7 +23,9 @@ import numpy as np
 
 import tinynet
 
+from ..profile import GradientProfile
 from ._checks import check_real, first_variance
+from .compose import Signal, backward_profile, compose
 from .finite_width import BackwardStep, log_gain_moments
 from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
 from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
@@ -123,7 +125,7 @@ def _sequential_rule(layer, walk):
         _walk(child, walk)
 
 
-#: One rule per kind of layer, ``rule(layer, walk)``; the first whose type matches applies.
+#: One rule per kind of layer, ``rule(layer, walk)``, found through the layer's MRO.
 RULES = {
     tinynet.Linear: _linear_rule,
     tinynet.Activation: _activation_rule,
@@ -136,9 +138,9 @@ RULES = {
 
 
 def _walk(layer, walk):
-    for kind, rule in RULES.items():
-        if isinstance(layer, kind):
-            return rule(layer, walk)
+    for kind in type(layer).__mro__:  # the most specific rule: a subclass may have its own
+        if kind in RULES:
+            return RULES[kind](layer, walk)
     known = ", ".join(k.__name__ for k in RULES)
     raise ValueError(f"{walk.owner}: no rule for {type(layer).__name__} layers "
                      f"({layer.label()}); the theory knows {known}")
@@ -339,35 +341,44 @@ def propagate(blocks, input_sq, owner):
                 typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns))
 
 
-def predict_network(net, x=None, batch_size=None):
-    """Predict ``gradient_probe(net, x)`` for a network of Linear layers and activations, or of remedy blocks.
+def predict_network(net, x=None, batch_size=None, rng=None):
+    """Predict ``gradient_probe(net, x)`` for any tinynet network that runs.
 
-    ``net``: a tinynet ``Sequential`` (an ``MLP`` of any widths, with or
-    without a final activation) or a single ``Linear``. Each Linear's
+    ``net``: a tinynet layer, usually a ``Sequential``. Each Linear's
     weights and biases are described by the initializers it was built with
     (``weight_init``, ``bias_init``), not by the values drawn: the
     prediction is for any network of this architecture. ``x``: the probe's
     input, ``(in_features,)`` or ``(1, in_features)``, ones by default.
-    ValueError for a layer the theory has no rule for, or an initializer
-    with a non-zero mean.
 
-    A network of identical remedy blocks (``Residual`` around a Linear and
-    its activation; ``Linear -> LayerNorm or BatchNorm1d -> activation``;
-    ``Linear -> activation -> Dropout``) gets the remedies' theory
-    (docs/remedies.md) and a ``BlockPrediction``; with BatchNorm1d, of what
-    ``batch_gradient_probe`` measures on a batch of ``batch_size`` (or
-    ``x``'s rows). ValueError where no derivation holds, saying why.
+    A network of Linear layers and activations gets a ``NetworkPrediction``
+    (the exact walk over blocks, below). A network of identical remedy
+    blocks (``Residual`` around a Linear and its activation; ``Linear ->
+    LayerNorm or BatchNorm1d -> activation``; ``Linear -> activation ->
+    Dropout``) gets the remedies' theory (docs/remedies.md) and a
+    ``BlockPrediction``; with BatchNorm1d, of what ``batch_gradient_probe``
+    measures on a batch of ``batch_size`` (or ``x``'s rows). Any other
+    network is predicted by composing one map per layer (``compose``): a
+    ``GradientProfile``, "predicted", or "estimated" where a layer kind
+    without a rule had its map estimated from its own forward and backward
+    on Gaussian inputs drawn from ``rng`` (a ``numpy.random.Generator``,
+    seed 0 by default). ValueError where no derivation holds (BatchNorm1d
+    outside a stack of identical blocks), saying why, and for an
+    initializer with a non-zero mean.
     """
     owner = "predict_network"
     if not isinstance(net, tinynet.Layer):
         raise TypeError(f"{owner}: net must be a tinynet layer (e.g. an MLP), got {type(net).__name__}")
     walk = Walk(owner)
-    _walk(net, walk)
-    if not walk.blocks:
-        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
-    blocks = walk.blocks
-    if any(b.remedy for b in blocks):
-        return predict_remedy_network(owner, blocks, x, batch_size)
+    try:
+        _walk(net, walk)
+        if not walk.blocks:
+            raise ValueError(f"{owner}: {net.label()} has no Linear layer")
+        blocks = walk.blocks
+        if any(b.remedy for b in blocks):
+            return predict_remedy_network(owner, blocks, x, batch_size)
+    except ValueError as refused:
+        # not one of the shapes with an exact derivation: compose the layers' maps
+        return _predict_composed(owner, net, x, rng, refused)
     input_sq = _input_sq(owner, x, blocks[0].in_features)
     r = propagate(blocks, input_sq, owner)
     return NetworkPrediction(
@@ -375,6 +386,35 @@ def predict_network(net, x=None, batch_size=None):
         widths=(blocks[0].in_features,) + tuple(b.out_features for b in blocks),
         sigma_w=np.array([b.sigma_w for b in blocks]), sigma_b=np.array([b.sigma_b for b in blocks]),
         weights=tuple(b.weights for b in blocks), input_sq=input_sq, **r)
+
+
+def _predict_composed(owner, net, x, rng, refused):
+    if any(isinstance(m, tinynet.BatchNorm1d) for m in net.modules()):
+        raise refused  # its reason is the one that holds: no composed rule for a batch
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {rng!r}")
+    width = _in_features(net)
+    if width is None and x is None:
+        raise ValueError(f"{owner}: {net.label()} does not say how many features it takes; give x")
+    x = np.ones(width) if x is None else np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 1 or (width is not None and x.shape != (width,)):
+        raise ValueError(f"{owner}: x must be one input of shape ({width},) or (1, {width}), got {x.shape}")
+    signal, steps = compose(net, Signal(x.shape[0], float(np.mean(x)), float(np.mean(x * x))), owner, rng)
+    labels, mean_field, typical, sd, start, estimated = backward_profile(steps, signal.width)
+    if not labels:
+        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
+    return GradientProfile(tuple(labels), typical, start, "estimated" if estimated else "predicted",
+                           per_layer_grad_norm_log10_sd=sd, mean_field_per_layer_grad_norm_log10=mean_field)
+
+
+def _in_features(net):
+    """The first Linear's in_features, if the network starts (after elementwise layers) with one."""
+    for m in net.modules():
+        if isinstance(m, tinynet.Linear):
+            return m.in_features
+    return None
 
 
 def _input_sq(owner, x, in_features):
