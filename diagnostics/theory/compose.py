@@ -243,12 +243,14 @@ def _estimated_map(layer, signal, context):
     """Estimate the layer's map from its own forward and backward on Gaussian inputs (seeded)."""
     rng = context.rng
     x = signal.mean + math.sqrt(signal.variance) * rng.standard_normal((ESTIMATE_SAMPLES, signal.width))
-    flags = [(p, p.requires_grad) for p in layer.parameters()]
+    # a user's backward may accumulate into .grad whatever requires_grad says: keep each as it was
+    flags = [(p, p.requires_grad, p.grad) for p in layer.parameters()]
     modes = [(m, m.training) for m in layer.modules()]
     buffers = [(b, b.copy()) for _, b in layer.named_buffers()]
     try:  # as the probe runs it: training mode, no parameter gradients, buffers left as they were
-        for p, _ in flags:
+        for p, _, _ in flags:
             p.requires_grad = False
+            p.grad = None if p.grad is None else p.grad.copy()
         layer.train()
         with np.errstate(all="ignore"):
             y = np.asarray(layer.forward(x), dtype=np.float64)
@@ -259,8 +261,8 @@ def _estimated_map(layer, signal, context):
                          f"its map cannot be estimated: on Gaussian inputs of shape {x.shape} it raised "
                          f"{type(e).__name__}: {e}") from e
     finally:
-        for p, flag in flags:
-            p.requires_grad = flag
+        for p, flag, grad in flags:
+            p.requires_grad, p.grad = flag, grad
         for m, mode in modes:
             m.training = mode
         for b, saved in buffers:
