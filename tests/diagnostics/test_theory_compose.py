@@ -153,3 +153,11 @@ def test_batch_norm_outside_a_stack_of_identical_blocks_is_refused_with_its_reas
     net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.BatchNorm1d(10), tn.Tanh())
     with pytest.raises(ValueError, match="no prediction for BatchNorm1d with tanh"):
         predict_network(net, batch_size=16)
+
+
+def test_batch_norm_at_a_small_batch_says_its_mean_is_not_a_typical_network():
+    from diagnostics import theory
+
+    small, large = (theory.predict_batch_norm("relu", b, 10, 50) for b in (4, theory.HEAVY_TAIL_BATCH))
+    assert "heavy-tailed" in small.note and "heavy-tailed" in repr(small)
+    assert large.note is None
