@@ -92,6 +92,8 @@ def _linear_map(layer, signal, context):
         raise ValueError(f"{who} takes {layer.in_features} features, but the layer before gives {signal.width}")
     fan_in, units = layer.in_features, layer.out_features
     sigma_w = sigma_w_from_init(layer.weight_init, fan_in, units)
+    if not sigma_w > 0.0:
+        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
     variance_b = 0.0
     if layer.bias_init is not None:
         if layer.bias_init.mean != 0.0:

@@ -161,3 +161,11 @@ def test_batch_norm_at_a_small_batch_says_its_mean_is_not_a_typical_network():
     small, large = (theory.predict_batch_norm("relu", b, 10, 50) for b in (4, theory.HEAVY_TAIL_BATCH))
     assert "heavy-tailed" in small.note and "heavy-tailed" in repr(small)
     assert large.note is None
+
+
+def test_zero_weights_inside_a_composed_network_are_refused_by_name():
+    rng = np.random.default_rng(0)
+    net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.ReLU(), tn.LayerNorm(10),
+                        tn.Linear(10, 10, weight_init="zeros", rng=rng))
+    with pytest.raises(ValueError, match="weights have variance 0"):
+        predict_network(net)
