@@ -29,11 +29,12 @@ import numpy as np
 
 import tinynet
 
+from ..profile import GradientProfile
 from .finite_width import expected_log_chi2_mean
 from .meanfield import _clamped_nodes
 from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
 
-__all__ = ["MAPS", "Signal", "Step", "compose"]
+__all__ = ["MAPS", "Signal", "Step", "compose", "predict_composed"]
 
 #: inputs per Monte Carlo estimate of a layer's map: its relative error is about 1 / sqrt(this)
 ESTIMATE_SAMPLES = 512
@@ -349,3 +350,33 @@ def backward_profile(steps, out_features):
             sd.append(math.sqrt(var) / (2.0 * math.log(10.0)))
     estimated = any(s.estimated for s in steps)
     return labels, np.array(mean_field), np.array(typical), np.array(sd), start, estimated
+
+
+def predict_composed(owner, net, x, rng, refused):
+    """``predict_network`` for a network the exact walk ``refused`` (its ValueError): a ``GradientProfile``."""
+    if any(isinstance(m, tinynet.BatchNorm1d) for m in net.modules()):
+        raise refused  # its reason is the one that holds: no composed rule for a batch
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {rng!r}")
+    width = _in_features(net)
+    if width is None and x is None:
+        raise ValueError(f"{owner}: {net.label()} does not say how many features it takes; give x")
+    x = np.ones(width) if x is None else np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 1 or (width is not None and x.shape != (width,)):
+        raise ValueError(f"{owner}: x must be one input of shape ({width},) or (1, {width}), got {x.shape}")
+    signal, steps = compose(net, Signal(x.shape[0], float(np.mean(x)), float(np.mean(x * x))), owner, rng)
+    labels, mean_field, typical, sd, start, estimated = backward_profile(steps, signal.width)
+    if not labels:
+        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
+    return GradientProfile(tuple(labels), typical, start, "estimated" if estimated else "predicted",
+                           per_layer_grad_norm_log10_sd=sd, mean_field_per_layer_grad_norm_log10=mean_field)
+
+
+def _in_features(net):
+    """The first Linear's in_features, if the network starts (after elementwise layers) with one."""
+    for m in net.modules():
+        if isinstance(m, tinynet.Linear):
+            return m.in_features
+    return None

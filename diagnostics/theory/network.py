@@ -23,9 +23,8 @@ import numpy as np
 
 import tinynet
 
-from ..profile import GradientProfile
 from ._checks import check_real, first_variance
-from .compose import Signal, backward_profile, compose
+from .compose import predict_composed
 from .finite_width import BackwardStep, log_gain_moments
 from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
 from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
@@ -378,7 +377,7 @@ def predict_network(net, x=None, batch_size=None, rng=None):
             return predict_remedy_network(owner, blocks, x, batch_size)
     except ValueError as refused:
         # not one of the shapes with an exact derivation: compose the layers' maps
-        return _predict_composed(owner, net, x, rng, refused)
+        return predict_composed(owner, net, x, rng, refused)
     input_sq = _input_sq(owner, x, blocks[0].in_features)
     r = propagate(blocks, input_sq, owner)
     return NetworkPrediction(
@@ -386,35 +385,6 @@ def predict_network(net, x=None, batch_size=None, rng=None):
         widths=(blocks[0].in_features,) + tuple(b.out_features for b in blocks),
         sigma_w=np.array([b.sigma_w for b in blocks]), sigma_b=np.array([b.sigma_b for b in blocks]),
         weights=tuple(b.weights for b in blocks), input_sq=input_sq, **r)
-
-
-def _predict_composed(owner, net, x, rng, refused):
-    if any(isinstance(m, tinynet.BatchNorm1d) for m in net.modules()):
-        raise refused  # its reason is the one that holds: no composed rule for a batch
-    if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {rng!r}")
-    width = _in_features(net)
-    if width is None and x is None:
-        raise ValueError(f"{owner}: {net.label()} does not say how many features it takes; give x")
-    x = np.ones(width) if x is None else np.asarray(x, dtype=np.float64)
-    if x.ndim == 2 and x.shape[0] == 1:
-        x = x[0]
-    if x.ndim != 1 or (width is not None and x.shape != (width,)):
-        raise ValueError(f"{owner}: x must be one input of shape ({width},) or (1, {width}), got {x.shape}")
-    signal, steps = compose(net, Signal(x.shape[0], float(np.mean(x)), float(np.mean(x * x))), owner, rng)
-    labels, mean_field, typical, sd, start, estimated = backward_profile(steps, signal.width)
-    if not labels:
-        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
-    return GradientProfile(tuple(labels), typical, start, "estimated" if estimated else "predicted",
-                           per_layer_grad_norm_log10_sd=sd, mean_field_per_layer_grad_norm_log10=mean_field)
-
-
-def _in_features(net):
-    """The first Linear's in_features, if the network starts (after elementwise layers) with one."""
-    for m in net.modules():
-        if isinstance(m, tinynet.Linear):
-            return m.in_features
-    return None
 
 
 def _input_sq(owner, x, in_features):
