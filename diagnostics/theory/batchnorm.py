@@ -110,8 +110,7 @@ def predict_batch_norm(activation, batch_size, depth, width):
     gain = batch_norm_gain(act, batch_size, width)
     note = None
     if batch_size < HEAVY_TAIL_BATCH:
-        note = (f"at batch {batch_size} the per-block gain is heavy-tailed (1/s^2, s^2 a chi-square with "
-                f"{batch_size - 1} degrees of freedom), so this mean over networks lies far above a typical "
-                "network (0.85 to 0.92 decades at batch 4 for ReLU stacks): no typical value is given")
+        note = (f"mean-field only: at batch {batch_size} the per-block gain 1/s^2 is heavy-tailed, so a "
+                "typical network measures well below this mean (0.85 to 0.92 decades at batch 4)")
     return assemble(f"Linear -> BatchNorm1d -> {act.name}, batch {batch_size}", act.name, None, width,
                     np.full(depth, gain), start_size=batch_size * width, batch_size=batch_size, note=note)

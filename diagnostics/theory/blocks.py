@@ -69,7 +69,7 @@ class BlockPrediction:
         scale = "" if self.sigma_w is None else f", sigma_w={self.sigma_w:.6g}"
         return (f"BlockPrediction({self.block}{scale}, depth={self.depth}, "
                 f"width={self.width}: change {self.change_log10:+.2f} decades (mean-field), "
-                f"{typical} (typical), sd {sd})" + ("" if self.note is None else f"; {self.note}"))
+                f"{typical} (typical), sd {sd})" + ("" if self.note is None else "; see .note"))
 
 
 def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, variances=None,

@@ -159,7 +159,7 @@ def test_batch_norm_at_a_small_batch_says_its_mean_is_not_a_typical_network():
     from diagnostics import theory
 
     small, large = (theory.predict_batch_norm("relu", b, 10, 50) for b in (4, theory.HEAVY_TAIL_BATCH))
-    assert "heavy-tailed" in small.note and "heavy-tailed" in repr(small)
+    assert "heavy-tailed" in small.note and "see .note" in repr(small)
     assert large.note is None
 
 
