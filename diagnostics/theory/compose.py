@@ -32,7 +32,7 @@ import tinynet
 from ..profile import GradientProfile
 from .finite_width import expected_log_chi2_mean
 from .meanfield import _clamped_nodes
-from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
+from .parametrization import linear_scales, weight_kurtosis, weights_kind
 
 __all__ = ["MAPS", "Signal", "Step", "compose", "predict_composed"]
 
@@ -92,15 +92,7 @@ def _linear_map(layer, signal, context):
     if signal.width != layer.in_features:
         raise ValueError(f"{who} takes {layer.in_features} features, but the layer before gives {signal.width}")
     fan_in, units = layer.in_features, layer.out_features
-    sigma_w = sigma_w_from_init(layer.weight_init, fan_in, units)
-    if not sigma_w > 0.0:
-        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
-    variance_b = 0.0
-    if layer.bias_init is not None:
-        if layer.bias_init.mean != 0.0:
-            raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
-                             f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
-        variance_b = layer.bias_init.variance((units,))
+    sigma_w, variance_b = linear_scales(who, layer)
     s2 = sigma_w * sigma_w
     orthogonal = weights_kind(layer.weight_init) == "orthogonal"
     excess = weight_kurtosis(layer.weight_init, (units, fan_in)) - 3.0

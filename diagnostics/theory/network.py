@@ -27,7 +27,7 @@ from ._checks import check_real, first_variance
 from .compose import predict_composed
 from .finite_width import BackwardStep, log_gain_moments
 from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
-from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
+from .parametrization import linear_scales, weight_kurtosis, weights_kind
 from .remedy_rules import batch_norm_rule, dropout_rule, layer_norm_rule, predict_remedy_network, residual_rule
 
 __all__ = ["NetworkPrediction", "predict_network", "RULES"]
@@ -94,18 +94,8 @@ def _linear_rule(layer, walk):
     who = f"{walk.owner}: {layer.label()}"
     if walk.width is not None and layer.in_features != walk.width:
         raise ValueError(f"{who} takes {layer.in_features} features, but the layer before gives {walk.width}")
-    sigma_w = sigma_w_from_init(layer.weight_init, layer.in_features, layer.out_features)
-    if not sigma_w > 0.0:
-        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
-    sigma_b = 0.0
-    if layer.bias_init is not None:
-        if layer.bias_init.mean != 0.0:
-            raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
-                             f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
-        variance = layer.bias_init.variance((layer.out_features,))
-        if not math.isfinite(variance):  # a std beyond 1e154 squares past float64's range
-            raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
-        sigma_b = math.sqrt(variance)
+    sigma_w, variance_b = linear_scales(who, layer)
+    sigma_b = math.sqrt(variance_b)
     walk.blocks.append(Block(layer.label(), layer.in_features, layer.out_features, sigma_w, sigma_b,
                              weights_kind(layer.weight_init),
                              weight_kurtosis(layer.weight_init, (layer.out_features, layer.in_features))))

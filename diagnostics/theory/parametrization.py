@@ -78,6 +78,22 @@ def weight_kurtosis(init, shape=None):
     return _as_init("weight_kurtosis", init).kurtosis(shape)
 
 
+def linear_scales(who, layer):
+    """``(sigma_w, variance of the biases)`` of a ``tinynet.Linear``, from its initializers; ``who`` names it in errors."""
+    sigma_w = sigma_w_from_init(layer.weight_init, layer.in_features, layer.out_features)
+    if not sigma_w > 0.0:
+        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
+    if layer.bias_init is None:
+        return sigma_w, 0.0
+    if layer.bias_init.mean != 0.0:
+        raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
+                         f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
+    variance = layer.bias_init.variance((layer.out_features,))
+    if not math.isfinite(variance):  # a std beyond 1e154 squares past float64's range
+        raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
+    return sigma_w, variance
+
+
 def _as_init(owner, init):
     if isinstance(init, str):
         init = tinynet.init.from_spec(init)
