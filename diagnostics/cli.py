@@ -266,7 +266,7 @@ def probe(args):
     init = tn.init.from_spec(args.init)
     if args.sizes is not None and (args.depth is not None or args.width is not None):
         raise UsageError(f"{PROG} probe: error: --sizes gives every layer's width; leave out --depth and --width")
-    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth or 50,
+    config = experiments.ProbeConfig(args.activation, init, depth=args.depth or 50,
                                      width=args.width or 100, repeats=args.repeats, bias_std=args.bias_std,
                                      dtype=args.dtype, sizes=args.sizes, final_linear=args.final_linear)
     (result,) = experiments.run_tasks([("gradient", config)], args.seed, progress=_progress(args))
@@ -358,7 +358,7 @@ def spectrum(args):
     """
     init = tn.init.from_spec(args.init)
     tn.activation(args.activation)
-    config = experiments.ProbeConfig(args.activation, init.to_spec(), depth=args.depth, width=args.width,
+    config = experiments.ProbeConfig(args.activation, init, depth=args.depth, width=args.width,
                                      repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
     result = experiments.measure_spectra(config, args.seed)
     say(args, report.spectrum_text(result, init, args.seed))

@@ -545,6 +545,8 @@ def remedies_text(results, seed):
             predicted = with_spread(r.predicted_log10_change, r.predicted_sd, "+.2f")
             if r.prediction_kind == "mean-field":
                 predicted += " (mean-field)"
+            if r.prediction_note:  # e.g. BatchNorm's heavy tail at a small batch
+                notes.append(f"{c.network}, {c.label}: {r.prediction_note}")
             if r.agrees is False:
                 predicted += " (off by more than 0.5)"
         table.append({"network": c.network, "remedy": c.label, "measured": measured, "predicted": predicted,

@@ -7,7 +7,7 @@ expects of them.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,11 +42,13 @@ class ProbeConfig:
     ``sizes``, when given, lists the widths from the input to the output
     (at least 2, each a positive int) and sets ``depth`` to
     ``len(sizes) - 1`` and ``width`` to the one width, or None where they
-    differ. ``final_linear``: no activation after the last layer.
+    differ. ``final_linear``: no activation after the last layer. ``init``:
+    a ``tinynet.init`` initializer or its text form (e.g. ``"normal:0.1"``),
+    kept as text; ``initializer`` is it parsed, once.
     """
 
     activation: str
-    init: str  # a tinynet.init.from_spec string, e.g. "normal:0.1"
+    init: str
     depth: int = 50
     width: int = 100
     repeats: int = 10
@@ -55,10 +57,20 @@ class ProbeConfig:
     max_network_bytes: int = MAX_NETWORK_BYTES
     sizes: tuple = None
     final_linear: bool = False
+    initializer: tn.init.Initializer = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         owner = "ProbeConfig"
         check_bool(owner, "final_linear", self.final_linear)
+        if isinstance(self.init, tn.init.Initializer):
+            initializer = self.init
+            object.__setattr__(self, "init", initializer.to_spec())
+        elif isinstance(self.init, str):
+            initializer = tn.init.from_spec(self.init)
+        else:
+            raise TypeError(f"{owner}: init must be a tinynet.init initializer or its text form "
+                            f"(e.g. 'normal:0.1'), got {self.init!r}")
+        object.__setattr__(self, "initializer", initializer)
         if self.sizes is not None:
             sizes = check_sizes(owner, "sizes", self.sizes)
             object.__setattr__(self, "sizes", sizes)
@@ -95,12 +107,12 @@ class ProbeConfig:
         try:
             with np.errstate(over="raise"):  # a draw beyond the dtype's range is a bad option, not inf
                 return tn.MLP(list(self.layer_sizes), tn.activation(self.activation),
-                              weight_init=tn.init.from_spec(self.init), bias=bias,
+                              weight_init=self.initializer, bias=bias,
                               bias_init=tn.init.Normal(std=self.bias_std) if bias else None,
                               final_activation=not self.final_linear, rng=rng, dtype=np.dtype(self.dtype))
         except FloatingPointError:
             biases = "" if self.bias_std is None else f" or biases of std {self.bias_std:g}"
-            raise ValueError(f"weights {tn.init.from_spec(self.init)!r}{biases} overflow {self.dtype} "
+            raise ValueError(f"weights {self.initializer!r}{biases} overflow {self.dtype} "
                              f"(largest {float(np.finfo(self.dtype).max):.3g})") from None
 
     @property
@@ -110,14 +122,15 @@ class ProbeConfig:
 
     @property
     def init_name(self):
-        return tn.init.from_spec(self.init).name
+        """The initializer's ``from_spec`` name, e.g. ``"normal"``."""
+        return self.initializer.name
 
     @property
     def scale(self):
         """The weight std for ``normal`` specs (the lecture's *scale*), else None."""
-        init = tn.init.from_spec(self.init)
+        init = self.initializer
         # as given, not sqrt(variance): the square of a std beyond 1e154 overflows
-        return float(init.get_config()["std"]) if init.name == "normal" else None
+        return float(init.get_config()["std"]) if isinstance(init, tn.init.Normal) else None
 
 
 def check_sizes(owner, name, value):
@@ -230,9 +243,9 @@ def _floats(values):
 
 
 def _predict_square(config):
-    sigma_w = theory.sigma_w_from_init(config.init, fan_in=config.width)
+    sigma_w = theory.sigma_w_from_init(config.initializer, fan_in=config.width)
     p = theory.predict(config.activation, sigma_w, config.depth, config.width, sigma_b=config.bias_std or 0.0,
-                       input_sq=1.0, weights=theory.weights_kind(config.init))
+                       input_sq=1.0, weights=theory.weights_kind(config.initializer))
     return ConfigPrediction(
         sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
         typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
@@ -289,7 +302,7 @@ def synthetic_gradient(config, rng):
     for repeat in range(config.repeats):
         if config.streamed:
             bias = None if config.bias_std is None else tn.init.Normal(std=config.bias_std)
-            result = stream_probe(config.activation, config.init, config.depth, config.width, rng=rng,
+            result = stream_probe(config.activation, config.initializer, config.depth, config.width, rng=rng,
                                   dtype=np.dtype(config.dtype), bias_init=bias)
         else:
             if net is None:

@@ -164,17 +164,19 @@ def predict_remedy(config, net):
         p = theory.predict_network(net, batch_size=config.batch_size)
     except (ValueError, OverflowError) as e:
         return None, None, None, None, str(e)
+    note = None
     if isinstance(p, theory.NetworkPrediction):
         curve, sd, kind = p.typical_per_layer_grad_norm_log10, p.log10_grad_norm_sd, "typical"
         start = p.log10_initial_norm
     else:
+        note = p.note
         typical = p.typical_per_block_grad_norm_log10
         curve, kind = (p.per_block_grad_norm_log10, "mean-field") if typical is None else (typical, "typical")
         sd, start = p.sd_log10, 0.5 * math.log10(p.start_size)
     changes = [finite_or_none(c - start) for c in curve]
     if changes[-1] is None:
         return None, None, None, None, "the prediction leaves float range"
-    return changes[-1], finite_or_none(sd), changes, kind, None
+    return changes[-1], finite_or_none(sd), changes, kind, note
 
 
 def run_remedy(config, rng):

@@ -49,7 +49,7 @@ def measure_spectra(config, seed=0):
     values = [v for v in values if not math.isnan(v)]  # nan: J is exactly zero
     predicted, note = None, None
     try:
-        init = tn.init.from_spec(config.init)
+        init = config.initializer
         sigma_w = theory.sigma_w_from_init(init, fan_in=config.width)
         p = theory.jacobian_spectrum(config.activation, sigma_w, config.depth, sigma_b=config.bias_std or 0.0,
                                      weights=theory.weights_kind(init))

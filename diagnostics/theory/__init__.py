@@ -10,7 +10,7 @@ per-block gradient norms. The mathematics is written up in docs/theory.md
 and docs/remedies.md.
 """
 
-from .batchnorm import batch_norm_gain, predict_batch_norm
+from .batchnorm import HEAVY_TAIL_BATCH, batch_norm_gain, predict_batch_norm
 from .blocks import BlockPrediction
 from .correlation import correlation_fixed_point, correlation_map
 from .criticality import (
@@ -25,6 +25,7 @@ from .lyapunov import (
     predict_random_product,
 )
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
+from ..profile import GradientProfile
 from .network import NetworkPrediction, predict_network
 from .normalization import layer_norm_gain, predict_layer_norm
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_kurtosis, weight_std, weights_kind
@@ -37,7 +38,7 @@ __all__ = [
     "gaussian_expectation", "gaussian_nodes",
     "variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics",
     "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
-    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network",
+    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network", "GradientProfile",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
     "CRITICAL_TOLERANCE", "REGIMES", "NoCriticalPoint", "Regime", "regime", "depth_scale",
     "correlation_map", "correlation_fixed_point", "PhaseDiagram", "phase_diagram", "plot_phase_diagram",
@@ -46,5 +47,5 @@ __all__ = [
     "RandomProductPrediction", "predict_random_product",
     "JacobianSpectrum", "jacobian_spectrum",
     "BlockPrediction", "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
-    "batch_norm_gain", "predict_batch_norm", "dropout_statistics", "predict_dropout",
+    "batch_norm_gain", "predict_batch_norm", "HEAVY_TAIL_BATCH", "dropout_statistics", "predict_dropout",
 ]

@@ -34,6 +34,7 @@ class BlockPrediction:
     None. ``gains``: the mean-field gain of the squared norm of each block,
     forward order. ``start_size``: how many cotangents the backward pass
     starts from (``width``, or ``batch_size * width`` for a batch).
+    ``note``: what to keep in mind when reading the prediction, or None.
     """
 
     block: str
@@ -47,6 +48,7 @@ class BlockPrediction:
     sd_log10: float = None
     start_size: int = None
     batch_size: int = None
+    note: str = None
 
     @property
     def change_log10(self):
@@ -67,11 +69,11 @@ class BlockPrediction:
         scale = "" if self.sigma_w is None else f", sigma_w={self.sigma_w:.6g}"
         return (f"BlockPrediction({self.block}{scale}, depth={self.depth}, "
                 f"width={self.width}: change {self.change_log10:+.2f} decades (mean-field), "
-                f"{typical} (typical), sd {sd})")
+                f"{typical} (typical), sd {sd})" + ("" if self.note is None else "; see .note"))
 
 
 def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, variances=None,
-             backward=None, typical_backward=None, sd_log10=None, start_size=None, batch_size=None):
+             backward=None, typical_backward=None, sd_log10=None, start_size=None, batch_size=None, note=None):
     """A ``BlockPrediction`` from per-block gains of the squared norm (forward order).
 
     ``log_gains``: E[log G] per block (natural log), forward order, for the
@@ -99,4 +101,4 @@ def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, varian
                            sigma_w=None if sigma_w is None else float(sigma_w), depth=len(gains),
                            width=width, gains=gains, per_block_grad_norm_log10=mean_field,
                            typical_per_block_grad_norm_log10=typical, sd_log10=sd_log10,
-                           start_size=start_size, batch_size=batch_size)
+                           start_size=start_size, batch_size=batch_size, note=note)

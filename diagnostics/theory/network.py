@@ -24,9 +24,10 @@ import numpy as np
 import tinynet
 
 from ._checks import check_real, first_variance
+from .compose import predict_composed
 from .finite_width import BackwardStep, log_gain_moments
 from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
-from .parametrization import sigma_w_from_init, weight_kurtosis, weights_kind
+from .parametrization import linear_scales, weight_kurtosis, weights_kind
 from .remedy_rules import batch_norm_rule, dropout_rule, layer_norm_rule, predict_remedy_network, residual_rule
 
 __all__ = ["NetworkPrediction", "predict_network", "RULES"]
@@ -93,20 +94,11 @@ def _linear_rule(layer, walk):
     who = f"{walk.owner}: {layer.label()}"
     if walk.width is not None and layer.in_features != walk.width:
         raise ValueError(f"{who} takes {layer.in_features} features, but the layer before gives {walk.width}")
-    sigma_w = sigma_w_from_init(layer.weight_init, layer.in_features, layer.out_features)
-    if not sigma_w > 0.0:
-        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
-    sigma_b = 0.0
-    if layer.bias_init is not None:
-        if layer.bias_init.mean != 0.0:
-            raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
-                             f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
-        variance = layer.bias_init.variance((layer.out_features,))
-        if not math.isfinite(variance):  # a std beyond 1e154 squares past float64's range
-            raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
-        sigma_b = math.sqrt(variance)
+    sigma_w, variance_b = linear_scales(who, layer)
+    sigma_b = math.sqrt(variance_b)
     walk.blocks.append(Block(layer.label(), layer.in_features, layer.out_features, sigma_w, sigma_b,
-                             weights_kind(layer.weight_init), weight_kurtosis(layer.weight_init)))
+                             weights_kind(layer.weight_init),
+                             weight_kurtosis(layer.weight_init, (layer.out_features, layer.in_features))))
     walk.width = layer.out_features
 
 
@@ -122,7 +114,7 @@ def _sequential_rule(layer, walk):
         _walk(child, walk)
 
 
-#: One rule per kind of layer, ``rule(layer, walk)``; the first whose type matches applies.
+#: One rule per kind of layer, ``rule(layer, walk)``, found through the layer's MRO.
 RULES = {
     tinynet.Linear: _linear_rule,
     tinynet.Activation: _activation_rule,
@@ -135,9 +127,9 @@ RULES = {
 
 
 def _walk(layer, walk):
-    for kind, rule in RULES.items():
-        if isinstance(layer, kind):
-            return rule(layer, walk)
+    for kind in type(layer).__mro__:  # the most specific rule: a subclass may have its own
+        if kind in RULES:
+            return RULES[kind](layer, walk)
     known = ", ".join(k.__name__ for k in RULES)
     raise ValueError(f"{walk.owner}: no rule for {type(layer).__name__} layers "
                      f"({layer.label()}); the theory knows {known}")
@@ -338,35 +330,44 @@ def propagate(blocks, input_sq, owner):
                 typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns))
 
 
-def predict_network(net, x=None, batch_size=None):
-    """Predict ``gradient_probe(net, x)`` for a network of Linear layers and activations, or of remedy blocks.
+def predict_network(net, x=None, batch_size=None, rng=None):
+    """Predict ``gradient_probe(net, x)`` for any tinynet network that runs.
 
-    ``net``: a tinynet ``Sequential`` (an ``MLP`` of any widths, with or
-    without a final activation) or a single ``Linear``. Each Linear's
+    ``net``: a tinynet layer, usually a ``Sequential``. Each Linear's
     weights and biases are described by the initializers it was built with
     (``weight_init``, ``bias_init``), not by the values drawn: the
     prediction is for any network of this architecture. ``x``: the probe's
     input, ``(in_features,)`` or ``(1, in_features)``, ones by default.
-    ValueError for a layer the theory has no rule for, or an initializer
-    with a non-zero mean.
 
-    A network of identical remedy blocks (``Residual`` around a Linear and
-    its activation; ``Linear -> LayerNorm or BatchNorm1d -> activation``;
-    ``Linear -> activation -> Dropout``) gets the remedies' theory
-    (docs/remedies.md) and a ``BlockPrediction``; with BatchNorm1d, of what
-    ``batch_gradient_probe`` measures on a batch of ``batch_size`` (or
-    ``x``'s rows). ValueError where no derivation holds, saying why.
+    A network of Linear layers and activations gets a ``NetworkPrediction``
+    (the exact walk over blocks, below). A network of identical remedy
+    blocks (``Residual`` around a Linear and its activation; ``Linear ->
+    LayerNorm or BatchNorm1d -> activation``; ``Linear -> activation ->
+    Dropout``) gets the remedies' theory (docs/remedies.md) and a
+    ``BlockPrediction``; with BatchNorm1d, of what ``batch_gradient_probe``
+    measures on a batch of ``batch_size`` (or ``x``'s rows). Any other
+    network is predicted by composing one map per layer (``compose``): a
+    ``GradientProfile``, "predicted", or "estimated" where a layer kind
+    without a rule had its map estimated from its own forward and backward
+    on Gaussian inputs drawn from ``rng`` (a ``numpy.random.Generator``,
+    seed 0 by default). ValueError where no derivation holds (BatchNorm1d
+    outside a stack of identical blocks), saying why, and for an
+    initializer with a non-zero mean.
     """
     owner = "predict_network"
     if not isinstance(net, tinynet.Layer):
         raise TypeError(f"{owner}: net must be a tinynet layer (e.g. an MLP), got {type(net).__name__}")
     walk = Walk(owner)
-    _walk(net, walk)
-    if not walk.blocks:
-        raise ValueError(f"{owner}: {net.label()} has no Linear layer; there is nothing to predict")
-    blocks = walk.blocks
-    if any(b.remedy for b in blocks):
-        return predict_remedy_network(owner, blocks, x, batch_size)
+    try:
+        _walk(net, walk)
+        if not walk.blocks:
+            raise ValueError(f"{owner}: {net.label()} has no Linear layer")
+        blocks = walk.blocks
+        if any(b.remedy for b in blocks):
+            return predict_remedy_network(owner, blocks, x, batch_size)
+    except ValueError as refused:
+        # not one of the shapes with an exact derivation: compose the layers' maps
+        return predict_composed(owner, net, x, rng, refused)
     input_sq = _input_sq(owner, x, blocks[0].in_features)
     r = propagate(blocks, input_sq, owner)
     return NetworkPrediction(

@@ -61,48 +61,37 @@ def sigma_w_from_init(init, fan_in, fan_out=None):
 
 
 def weights_kind(init):
-    """``"orthogonal"`` for ``tinynet.init.Orthogonal`` (or its text form), else ``"gaussian"``.
+    """``"orthogonal"`` for an initializer that draws orthogonal matrices (``init.orthogonal``), else ``"gaussian"``.
 
     The theory treats every other zero-mean initializer as Gaussian: at large
     width only the variance of i.i.d. entries matters.
     """
-    return "orthogonal" if isinstance(_as_init("weights_kind", init), tinynet.init.Orthogonal) else "gaussian"
+    return "orthogonal" if _as_init("weights_kind", init).orthogonal else "gaussian"
 
 
-def weight_kurtosis(init):
+def weight_kurtosis(init, shape=None):
     """``E[w**4] / E[w**2]**2`` of one entry: 3 Gaussian, 1.8 uniform, 2.37 cut at 2 std.
 
-    Read from the initializer's distribution: ``Normal``, ``Uniform``,
-    ``TruncatedNormal`` and the ``VarianceScaling`` family (He, Xavier,
-    LeCun: their ``distribution``, or the ``_normal`` / ``_uniform`` of
-    their name). Orthogonal matrices, and initializers of unknown
-    distribution, count as Gaussian (3). Zero-mean entries are assumed.
+    The initializer's own ``kurtosis(shape)``; ``shape`` may be omitted
+    where the distribution does not depend on it.
     """
-    init = _as_init("weight_kurtosis", init)
-    config = init.get_config()
-    if isinstance(init, tinynet.init.TruncatedNormal):
-        return _truncated_kurtosis((config["a"] - config["mean"]) / config["std"],
-                                   (config["b"] - config["mean"]) / config["std"])
-    distribution = config.get("distribution") or init.name.rsplit("_", 1)[-1]
-    if isinstance(init, tinynet.init.Uniform) or distribution == "uniform":
-        return 1.8
-    if distribution == "truncated_normal":  # VarianceScaling cuts at 2 std
-        return _truncated_kurtosis(-2.0, 2.0)
-    return 3.0
+    return _as_init("weight_kurtosis", init).kurtosis(shape)
 
 
-def _truncated_kurtosis(alpha, beta):
-    """Kurtosis of N(0, 1) conditioned on [alpha, beta], about its own mean."""
-    density = [math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi) for t in (alpha, beta)]
-    mass = 0.5 * (math.erf(beta / math.sqrt(2.0)) - math.erf(alpha / math.sqrt(2.0)))
-    # m_k = (k - 1) m_(k-2) + (alpha^(k-1) pdf(alpha) - beta^(k-1) pdf(beta)) / mass
-    raw = [1.0, (density[0] - density[1]) / mass]
-    for k in range(2, 5):
-        raw.append((k - 1) * raw[k - 2] + (alpha ** (k - 1) * density[0] - beta ** (k - 1) * density[1]) / mass)
-    m = raw[1]
-    second = raw[2] - m * m
-    fourth = raw[4] - 4 * m * raw[3] + 6 * m * m * raw[2] - 3 * m ** 4
-    return fourth / (second * second)
+def linear_scales(who, layer):
+    """``(sigma_w, variance of the biases)`` of a ``tinynet.Linear``, from its initializers; ``who`` names it in errors."""
+    sigma_w = sigma_w_from_init(layer.weight_init, layer.in_features, layer.out_features)
+    if not sigma_w > 0.0:
+        raise ValueError(f"{who}: the weights have variance 0 ({layer.weight_init!r}); the theory needs > 0")
+    if layer.bias_init is None:
+        return sigma_w, 0.0
+    if layer.bias_init.mean != 0.0:
+        raise ValueError(f"{who}: the bias initializer {layer.bias_init!r} has mean "
+                         f"{layer.bias_init.mean}; the mean-field theory needs zero-mean biases")
+    variance = layer.bias_init.variance((layer.out_features,))
+    if not math.isfinite(variance):  # a std beyond 1e154 squares past float64's range
+        raise OverflowError(f"{who}: the biases' variance ({layer.bias_init!r}) is beyond float64's range")
+    return sigma_w, variance
 
 
 def _as_init(owner, init):

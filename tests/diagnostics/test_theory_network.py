@@ -82,14 +82,12 @@ def test_the_users_classifier_is_predicted_layer_by_layer():
 
 
 def test_what_the_theory_cannot_read_is_refused_by_name():
-    with pytest.raises(ValueError, match="no rule for Custom"):
+    with pytest.raises(ValueError, match="no rule for Custom .* cannot be estimated"):
         class Custom(tn.Layer):
             pass
         predict_network(tn.Sequential(tn.Linear(3, 3, rng=np.random.default_rng(0)), Custom()))
     with pytest.raises(ValueError, match="bias initializer .* mean 0.1"):
         predict_network(tn.Linear(3, 3, bias_init="constant:0.1", rng=np.random.default_rng(0)))
-    with pytest.raises(ValueError, match="tanh comes before any Linear"):
-        predict_network(tn.Sequential(tn.Tanh(), tn.Linear(3, 3, rng=np.random.default_rng(0))))
     with pytest.raises(ValueError, match=r"x must be one input of shape \(3,\)"):
         predict_network(tn.Linear(3, 3, rng=np.random.default_rng(0)), np.ones(4))
     with pytest.raises(TypeError, match="net must be a tinynet layer"):
@@ -133,9 +131,6 @@ def test_normalized_and_dropout_networks_are_predicted_by_their_modules():
 @pytest.mark.parametrize("make, kw, message", [
     (lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.Sigmoid()], {"batch_size": 8}, "no prediction"),
     (lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.ReLU()], {}, "batch_size"),
-    (lambda rng: [_linear(rng), tn.ReLU(), tn.LayerNorm(100)], {}, "before its activation"),
-    (lambda rng: [tn.Residual(tn.Sequential(_linear(rng, bias=True), tn.ReLU()))], {}, "bias"),
-    (lambda rng: [_linear(rng), tn.LayerNorm(100), tn.ReLU(), _linear(rng), tn.ReLU()], {}, "identical blocks"),
 ])
 def test_where_the_remedies_theory_does_not_hold_it_says_so(make, kw, message):
     with pytest.raises(ValueError, match=message):

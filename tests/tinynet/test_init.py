@@ -105,6 +105,33 @@ def test_truncated_normal_far_in_a_tail_still_samples_inside_the_cutoffs():
     assert abs(w.mean() - t.mean) < 5 * t.std() / 200
 
 
+@pytest.mark.parametrize("initializer", RANDOM_INITS, ids=repr)
+def test_empirical_kurtosis_matches_the_formula(initializer):
+    if initializer.orthogonal:  # many small matrices: the kurtosis 3 n / (n + 2) is far from 3 at n = 6
+        shape = (4, 6)
+        w = np.concatenate([initializer(shape, rng(seed)).ravel() for seed in range(8000)])
+    else:
+        shape = SHAPE
+        w = initializer(shape, rng()).ravel()
+    centred = w - initializer.mean
+    kurtosis = np.mean(centred ** 4) / np.mean(centred ** 2) ** 2
+    # E[w**8] / sigma**8 is at most 105 (a normal's) for all of these
+    assert abs(kurtosis - initializer.kurtosis(shape)) < 5 * math.sqrt(105 / w.size)
+
+
+def test_kurtosis_tells_the_distributions_apart():
+    assert init.Normal(std=0.1).kurtosis() == 3.0 and init.Uniform(low=-1.0, high=1.0).kurtosis() == 1.8
+    assert init.XavierUniform().kurtosis((3, 4)) == 1.8 and init.HeNormal().kurtosis((3, 4)) == 3.0
+    assert init.TruncatedNormal().kurtosis() == pytest.approx(init.VarianceScaling().kurtosis((3, 4)))
+    assert init.TruncatedNormal().kurtosis() < 2.4
+    assert init.Orthogonal().kurtosis((3, 5)) == pytest.approx(15 / 7)
+    assert math.isnan(init.Constant(2.0).kurtosis())
+
+
+def test_only_orthogonal_initializers_say_they_are_orthogonal():
+    assert [i.orthogonal for i in RANDOM_INITS].count(True) == 1 and init.Orthogonal().orthogonal
+
+
 def test_shape_free_initializers_need_no_shape_for_their_moments():
     assert init.Normal(mean=1.0, std=0.5).std() == 0.5 and init.Normal(mean=1.0, std=0.5).mean == 1.0
     assert init.Uniform(low=-1.0, high=3.0).mean == 1.0

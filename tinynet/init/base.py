@@ -75,13 +75,15 @@ class Initializer:
     """Base class: an initializer is called as ``init(shape, rng, dtype=np.float64)``.
 
     Subclasses set ``name`` (the ``from_spec`` name), store their validated
-    constructor arguments in ``self._config`` and implement ``_sample`` and
-    ``variance``. ``_spec_params`` lists the constructor arguments in the
+    constructor arguments in ``self._config`` and implement ``_sample``,
+    ``variance`` and ``kurtosis``. ``_spec_params`` lists the constructor arguments in the
     order the text form ``name:ARG,ARG`` takes them.
     """
 
     name = ""
     _spec_params = ()
+    #: True for initializers that draw (semi-)orthogonal matrices, whose entries are not independent
+    orthogonal = False
 
     def __call__(self, shape, rng, dtype=np.float64):
         """Draw an array of ``shape`` from ``rng`` (a ``numpy.random.Generator``)."""
@@ -133,6 +135,14 @@ class Initializer:
         depend on it (Normal, Uniform, TruncatedNormal, Constant).
         """
         raise NotImplementedError
+
+    def kurtosis(self, shape=None):
+        """``E[(w - mean)**4] / variance**2`` of one drawn entry for a weight of ``shape`` (3 for a normal).
+
+        ``shape`` may be omitted where the distribution does not depend on
+        it, as for ``variance``. nan for a constant (variance 0).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not say its kurtosis")
 
     def std(self, shape=None):
         """Standard deviation of one drawn entry; see ``variance``."""

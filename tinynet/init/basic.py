@@ -40,6 +40,9 @@ class Normal(Initializer):
     def variance(self, shape=None):
         return self._config["std"] * self._config["std"]  # inf past 1e154, where ** raises
 
+    def kurtosis(self, shape=None):
+        return 3.0
+
     def to_spec(self):
         mean, std = self._config["mean"], self._config["std"]
         if mean != 0.0:
@@ -89,6 +92,9 @@ class Uniform(Initializer):
         width = self._config["high"] - self._config["low"]
         return width * width / 12
 
+    def kurtosis(self, shape=None):
+        return 1.8  # E[u**4] / E[u**2]**2 = (b**4 / 5) / (b**2 / 3)**2 for U(-b, b)
+
     def to_spec(self):
         low, high = self._config["low"], self._config["high"]
         if (low, high) == (0.0, 1.0):
@@ -124,6 +130,9 @@ class Constant(Initializer):
 
     def variance(self, shape=None):
         return 0.0
+
+    def kurtosis(self, shape=None):
+        return math.nan  # 0 / 0: a constant has no spread to shape
 
 
 class Zeros(Constant):

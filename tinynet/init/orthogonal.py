@@ -21,6 +21,7 @@ class Orthogonal(Initializer):
 
     name = "orthogonal"
     _spec_params = ("gain",)
+    orthogonal = True
 
     def __init__(self, gain=1.0):
         self._config = {"gain": check_number("Orthogonal", "gain", gain, positive=True)}
@@ -34,6 +35,12 @@ class Orthogonal(Initializer):
         rows, cols = self._matrix_shape(shape)
         # the squared entries sum to min(rows, cols) unit norms spread over rows * cols entries
         return self._config["gain"] * self._config["gain"] / max(rows, cols)
+
+    def kurtosis(self, shape=None):
+        # each orthonormal row (or column) of n = max(rows, cols) entries is uniform on the
+        # unit sphere, where E[w**4] = 3 / (n (n + 2)) and E[w**2] = 1 / n
+        n = max(self._matrix_shape(shape))
+        return 3.0 * n / (n + 2.0)
 
     def _sample(self, shape, rng):
         rows, cols = self._matrix_shape(shape)

@@ -41,6 +41,21 @@ def standard_moments(alpha, beta):
     return mean, 1.0 + (_x_pdf(alpha) - _x_pdf(beta)) / mass - mean * mean
 
 
+def standard_kurtosis(alpha, beta):
+    """Kurtosis, about its own mean, of N(0, 1) truncated to [alpha, beta] (either may be infinite)."""
+    mass = _mass(alpha, beta)
+    ends = [(t, _pdf(t)) for t in (alpha, beta)]
+    # raw moments by m_k = (k - 1) m_(k-2) + (alpha^(k-1) pdf(alpha) - beta^(k-1) pdf(beta)) / mass
+    raw = [1.0, (ends[0][1] - ends[1][1]) / mass]
+    for k in range(2, 5):
+        edge = [0.0 if math.isinf(t) else t ** (k - 1) * d for t, d in ends]
+        raw.append((k - 1) * raw[k - 2] + (edge[0] - edge[1]) / mass)
+    m = raw[1]
+    second = raw[2] - m * m
+    fourth = raw[4] - 4 * m * raw[3] + 6 * m * m * raw[2] - 3 * m ** 4
+    return fourth / (second * second)
+
+
 def _proposal(alpha, beta):
     """The better of two rejection schemes for N(0, 1) on [alpha, beta], and its acceptance rate.
 
@@ -124,6 +139,9 @@ class TruncatedNormal(Initializer):
 
     def variance(self, shape=None):
         return self._variance
+
+    def kurtosis(self, shape=None):
+        return standard_kurtosis(self._alpha, self._beta)
 
     def to_spec(self):
         mean, std, a, b = self._config.values()

@@ -4,7 +4,7 @@ import math
 
 from .base import Initializer, check_choice, check_number, check_shape
 from .gain import NONLINEARITIES, calculate_gain
-from .truncated import sample_standard
+from .truncated import sample_standard, standard_kurtosis
 
 __all__ = ["VarianceScaling", "XavierUniform", "XavierNormal", "HeNormal", "HeUniform",
            "LeCunNormal", "LeCunUniform"]
@@ -66,6 +66,11 @@ class VarianceScaling(Initializer):
             fan_in, fan_out = self._fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self._mode]
         return self._scale / max(1.0, n)
+
+    def kurtosis(self, shape=None):
+        if self._distribution == "uniform":
+            return 1.8
+        return 3.0 if self._distribution == "untruncated_normal" else standard_kurtosis(-2.0, 2.0)
 
     def _sample(self, shape, rng):
         variance = self.variance(shape)
