@@ -62,14 +62,22 @@ def register_hooks(module, forward=None, backward=None, leaves_only=True):
         raise TypeError(f"register_hooks: module must be a tinynet Layer, got {type(module).__name__}")
     if forward is None and backward is None:
         raise ValueError("register_hooks: give a forward hook, a backward hook or both")
+    for kind, hook in (("forward", forward), ("backward", backward)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"register_hooks: the {kind} hook must be callable, got {type(hook).__name__}")
     handles = []
-    for layer in module.modules():
-        if leaves_only and layer.is_container:
-            continue
-        if forward is not None:
-            handles.append(layer.register_forward_hook(forward))
-        if backward is not None:
-            handles.append(layer.register_backward_hook(backward))
+    try:
+        for layer in module.modules():
+            if leaves_only and layer.is_container:
+                continue
+            if forward is not None:
+                handles.append(layer.register_forward_hook(forward))
+            if backward is not None:
+                handles.append(layer.register_backward_hook(backward))
+    except BaseException:  # attached all or none: no hook is left without a handle to remove it
+        for handle in handles:
+            handle.remove()
+        raise
     return HandleGroup(handles)
 
 
@@ -78,7 +86,11 @@ def with_pre_hooks(layer, x):
     for hook in list(layer._forward_pre_hooks.values()):
         result = hook(layer, x)
         if result is not None:  # a 1-tuple is PyTorch's form of one input
-            x = result[0] if type(result) is tuple and len(result) == 1 else result
+            if type(result) is tuple and len(result) != 1:
+                raise TypeError(f"{layer.label()}: forward pre-hook {getattr(hook, '__qualname__', hook)} "
+                                f"returned a tuple of {len(result)}; a layer has one input: return an "
+                                "array, a 1-tuple or None")
+            x = result[0] if type(result) is tuple else result
     return x
 
 

@@ -42,7 +42,15 @@ class Linear(Layer):
         for param, init, what in ((self.weight, self.weight_init, "weight_init"),
                                   (self.bias, self.bias_init, "bias_init")):
             if param is not None:
-                values = np.asarray(init(param.shape, rng, dtype=self.dtype))
+                try:
+                    values = np.asarray(init(param.shape, rng, dtype=self.dtype))
+                except (TypeError, ValueError) as e:
+                    if isinstance(init, init_module.Initializer):  # tinynet's own say what was wrong
+                        raise
+                    raise TypeError(f"{self.label()}: {what} {getattr(init, '__name__', init)!r:.60} failed when "
+                                    f"called as init(shape, rng, dtype=dtype), as an initializer is: {e}") from None
+                if values.dtype.kind not in "fiu":
+                    raise TypeError(f"{self.label()}: {what} returned {values.dtype} values, not numbers")
                 if values.shape != param.shape:  # a custom initializer may get it wrong
                     raise ValueError(f"{self.label()}: {what} returned an array of shape {values.shape}, "
                                      f"expected {param.shape}")

@@ -73,3 +73,115 @@ def test_layernorm_of_huge_values_is_what_it_is_at_any_scale(dtype, big):
 def test_layernorm_with_an_eps_below_float32s_range_keeps_a_constant_sample_at_zero():
     ln = tn.LayerNorm(2, eps=1e-50, dtype=np.float32)
     np.testing.assert_array_equal(ln(np.ones((1, 2), np.float32)), np.zeros((1, 2), np.float32))
+
+
+# ---- losses: PyTorch's finite answers (torch 2.13: 0.6931 and grad [-0.5, 0.5, 0]; 0.0; zeros) ----
+
+def test_cross_entropy_with_a_minus_inf_mask_is_finite():
+    loss = tn.CrossEntropyLoss()
+    assert loss(np.array([[0.0, 0.0, -np.inf]]), np.array([0])) == pytest.approx(np.log(2))
+    np.testing.assert_allclose(loss.backward(), [[-0.5, 0.5, 0.0]])
+
+
+def test_cross_entropy_of_logits_1e308_apart_is_its_limit():
+    loss = tn.CrossEntropyLoss()
+    assert loss(np.array([[1e308, -1e308]]), np.array([0])) == 0.0
+    np.testing.assert_array_equal(loss.backward(), [[0.0, 0.0]])
+
+
+def test_every_label_ignored_gives_a_zero_gradient():
+    loss = tn.CrossEntropyLoss()
+    assert np.isnan(loss(np.array([[1.0, 2.0]]), np.array([-100])))  # 0 / 0, as PyTorch's mean
+    np.testing.assert_array_equal(loss.backward(), [[0.0, 0.0]])
+
+
+# ---- optimizers and schedulers: arguments and state dicts ----
+
+def test_optimizer_hyperparameters_past_floats_range_are_value_errors():
+    params = tn.Linear(2, 2).parameters()
+    with pytest.raises(ValueError, match="invalid learning rate"):
+        tn.SGD(params, lr=HUGE)
+    with pytest.raises(ValueError, match="beta parameter at index 0"):
+        tn.Adam(tn.Linear(2, 2).parameters(), betas=(HUGE, 0.9))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(total_steps=10, pct_start=0.1), "leaves a phase of no steps"),
+    (dict(total_steps=10, div_factor=0), "div_factor must be > 0"),
+    (dict(total_steps=10, final_div_factor=0), "final_div_factor must be > 0"),
+])
+def test_one_cycle_refuses_what_would_divide_by_zero(kwargs, message):
+    optimizer = tn.SGD(tn.Linear(2, 2).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        tn.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, **kwargs)
+
+
+def adam_with_state():
+    layer = tn.Linear(2, 2, rng=np.random.default_rng(0))
+    optimizer = tn.Adam(layer.parameters(), lr=0.1)
+    layer.weight.grad = np.ones((2, 2))
+    layer.bias.grad = np.ones(2)
+    optimizer.step()
+    return layer, optimizer
+
+
+@pytest.mark.parametrize("spoil, message", [
+    (lambda sd: sd["param_groups"][0].update(lr=float("nan")), "invalid learning rate"),
+    (lambda sd: sd["param_groups"][0].update(lr=-1), "invalid learning rate"),
+    (lambda sd: sd["param_groups"][0].update(betas=(2, 2)), "beta parameter"),
+    (lambda sd: sd["state"][0]["exp_avg_sq"].__setitem__((0, 0), -1.0), "cannot be negative"),
+    (lambda sd: sd["state"].update({7: {}}), "which no group holds"),
+    (lambda sd: sd["param_groups"].__setitem__(0, None), "should be a dict"),
+])
+def test_an_optimizer_state_dict_is_checked_before_anything_changes(spoil, message):
+    layer, optimizer = adam_with_state()
+    before = optimizer.state_dict()
+    spoiled = optimizer.state_dict()
+    spoil(spoiled)
+    with pytest.raises(ValueError, match=message):
+        optimizer.load_state_dict(spoiled)
+    after = optimizer.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    np.testing.assert_array_equal(after["state"][0]["exp_avg_sq"], before["state"][0]["exp_avg_sq"])
+
+
+def test_an_option_missing_from_an_older_state_dict_takes_its_default():
+    layer, optimizer = adam_with_state()
+    old = optimizer.state_dict()
+    del old["param_groups"][0]["amsgrad"]  # saved before the option existed
+    optimizer.load_state_dict(old)
+    optimizer.step()
+    assert optimizer.param_groups[0]["amsgrad"] is False
+
+
+def test_a_scheduler_state_dict_is_checked():
+    optimizer = tn.SGD(tn.Linear(2, 2).parameters(), lr=0.1)
+    scheduler = tn.optim.lr_scheduler.StepLR(optimizer, 2)
+    with pytest.raises(ValueError, match="unknown entries"):
+        scheduler.load_state_dict({"optimizer": None})
+    with pytest.raises(ValueError, match="entry 'last_epoch' should be a number"):
+        scheduler.load_state_dict({"last_epoch": "3"})
+
+
+# ---- hooks and initializers ----
+
+def test_register_hooks_attaches_all_or_nothing():
+    net = tn.Sequential(tn.Linear(2, 2), tn.ReLU())
+    with pytest.raises(TypeError, match="the backward hook must be callable"):
+        tn.register_hooks(net, forward=lambda layer, x, y: None, backward="not a hook")
+    calls = []
+    net[0].register_forward_hook(lambda layer, x, y: calls.append(layer))
+    net(np.ones((1, 2)))
+    assert calls == [net[0]]  # only the hook registered after: none was left behind
+
+
+def test_a_pre_hook_returning_two_inputs_is_refused():
+    layer = tn.Linear(2, 2)
+    layer.register_forward_pre_hook(lambda m, x: (x, x))
+    with pytest.raises(TypeError, match="returned a tuple of 2; a layer has one input"):
+        layer(np.ones((1, 2)))
+
+
+def test_a_callable_that_is_no_initializer_is_named():
+    with pytest.raises(TypeError, match=r"weight_init 'zeros' failed when called as init\(shape, rng"):
+        tn.Linear(2, 2, weight_init=np.zeros)

@@ -89,8 +89,10 @@ class Loss:
                 raise ValueError(f"{name}: expected a scalar dloss for reduction="
                                  f"{self.reduction!r}, got shape {np.shape(upstream)}")
             if self.reduction != "sum":
+                # every target ignored (denominator 0): no loss depends on pred, so the
+                # gradient is zero, as PyTorch's, though the mean itself is 0 / 0 = nan
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    upstream = upstream / np.asarray(denominator, dtype=np.float64)
+                    upstream = upstream / np.asarray(denominator, dtype=np.float64) if denominator else 0.0
             dlosses = np.full(shape, upstream, dtype=work)
         self._ctx = None
         with np.errstate(over="ignore"):

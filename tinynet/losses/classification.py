@@ -47,9 +47,10 @@ class CrossEntropyLoss(Loss):
         rows, loss_shape = class_rows(name, pred)
         n_rows, n_classes = rows.shape
         weight = None if self.weight is None else check_weight_size(name, self.weight, n_classes, pred.dtype)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             # inf - inf in the shift is nan; a nan loss is the honest answer for
-            # non-finite logits, and the caller (fit) reports it with context
+            # non-finite logits, and the caller (fit) reports it with context. A
+            # log-probability below float's range (logits 1e308 apart) is -inf, as IEEE rounds
             shifted = rows - rows.max(axis=1, keepdims=True)
             log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
         eps = self.label_smoothing
@@ -75,7 +76,9 @@ class CrossEntropyLoss(Loss):
             if eps:
                 a += (eps / n_classes) * keep[:, None] * (1 if weight is None else weight)
             denominator = label_weight.sum()
-        losses = -(a * log_probs).sum(axis=1)
+        # a class with no target weight adds nothing, even where its log-probability is -inf
+        # (a -inf mask): 0 * -inf would be nan
+        losses = -np.multiply(a, log_probs, where=a != 0, out=np.zeros_like(a)).sum(axis=1)
         return losses.reshape(loss_shape), denominator, (log_probs, a, pred.shape)
 
     def _backward(self, ctx, dlosses):

@@ -156,32 +156,49 @@ class Optimizer:
         if len(saved) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: loaded state dict has {len(saved)} "
                              f"parameter groups, the optimizer has {len(self.param_groups)}")
-        by_index = {}
+        by_index, groups = {}, []
         for i, (group, old) in enumerate(zip(self.param_groups, saved)):
+            if not isinstance(old, dict) or not isinstance(old.get("params"), list):
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} should be a dict with "
+                                 f"a list of parameter indices, got {old!r:.80}")
             if len(group["params"]) != len(old["params"]):
                 raise ValueError(
                     f"{name}.load_state_dict: parameter group {i} has {len(group['params'])} "
                     f"parameters, the loaded one {len(old['params'])}")
             by_index.update(zip(old["params"], group["params"]))
+            # an option the saved dict predates takes its default, as PyTorch fills it in; every
+            # value is checked as the constructor checks it, before anything changes
+            loaded = {**self.defaults, **{k: v for k, v in group.items() if k == "param_names"},
+                      **{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
+            self._check_group(loaded)
+            groups.append(loaded)
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}.load_state_dict: 'state' should be a dict, got {state_dict['state']!r:.80}")
         state = {}
         for key, buffers in state_dict["state"].items():
-            p = by_index.get(int(key))
-            if p is None:
-                raise ValueError(f"{name}.load_state_dict: state for parameter {key}, "
-                                 "which no group holds")
+            p = by_index.get(key) if isinstance(key, int) and not isinstance(key, bool) else None
+            if p is None or not isinstance(buffers, dict):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {key!r:.40}, "
+                                 "which no group holds, or not a dict of buffers")
             state[p] = {}
             for k, v in buffers.items():
                 if isinstance(v, np.ndarray):
                     if v.shape != p.shape:
                         raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} "
                                          f"has shape {v.shape}, the parameter {p.shape}")
+                    if v.dtype.kind != "f" or not np.all(np.isfinite(v)):
+                        raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} "
+                                         "should hold finite floats")
+                    if k in _SQUARES and np.any(v < 0):
+                        raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} "
+                                         "is a mean of squares and cannot be negative")
                     v = v.astype(working_dtype(p.dtype))  # a copy
+                elif k == "step" and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0):
+                    raise ValueError(f"{name}.load_state_dict: state 'step' of parameter {key} should "
+                                     f"be a count >= 0, got {v!r:.40}")
                 state[p][k] = copy.deepcopy(v)
         self.state = state
-        # saved names replace the optimizer's; a state saved without names keeps them, as PyTorch's
-        self.param_groups = [{**{k: v for k, v in group.items() if k == "param_names"},
-                              **{k: copy.deepcopy(v) for k, v in old.items()}, "params": group["params"]}
-                             for group, old in zip(self.param_groups, saved)]
+        self.param_groups = groups
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -189,6 +206,10 @@ class Optimizer:
             lines.append(f"Parameter Group {i}: {len(group['params'])} parameters")
             lines += [f"    {k}: {v!r}" for k, v in group.items() if k != "params"]
         return "\n".join(lines + [")"])
+
+
+#: State buffers that hold means of squares: never negative.
+_SQUARES = ("exp_avg_sq", "max_exp_avg_sq", "square_avg")
 
 
 def working_dtype(dtype):
@@ -215,7 +236,10 @@ def check_hyper(owner, what, value, below_one=False):
     value = as_scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past float's range
+        number = math.inf
     if not (number >= 0 and math.isfinite(number)):
         raise ValueError(f"{owner}: invalid {what}: {value} (must be a finite number >= 0)")
     if below_one and not number < 1:

@@ -85,10 +85,16 @@ class LRScheduler:
 
     def load_state_dict(self, state_dict):
         """Continue the schedule saved by ``state_dict()``."""
-        unknown = set(state_dict) - set(vars(self))
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict, as state_dict() returns, "
+                            f"got {type(state_dict).__name__}")
+        unknown = set(state_dict) - set(self.state_dict())
         if unknown:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: unknown entries "
-                             f"{sorted(unknown)}; is this another scheduler's state?")
+            raise ValueError(f"{name}.load_state_dict: unknown entries "
+                             f"{sorted(unknown, key=str)!r:.200}; is this another scheduler's state?")
+        for key, value in state_dict.items():  # all checked before anything changes
+            _check_like(name, key, value, vars(self)[key])
         vars(self).update(state_dict)
 
     def _lrs(self):
@@ -96,6 +102,26 @@ class LRScheduler:
 
     def __repr__(self):
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self.get_last_lr()})"
+
+
+def _check_like(owner, key, value, now):
+    """A loaded entry must be of the kind the scheduler holds now: a count, a number, a flag, a list."""
+    def kind(v):
+        if isinstance(v, (bool, np.bool_)):
+            return "a flag"
+        if isinstance(v, (int, np.integer)):
+            return "a number"  # an int entry may come back as a float (a closed-form epoch) and back
+        if isinstance(v, numbers.Real):
+            return "a number"
+        if isinstance(v, (list, tuple)):
+            return "a list"
+        return None  # anything else (None, a callable's state) is the scheduler's own to read
+    expected = kind(now)
+    if expected is not None and now is not None and kind(value) != expected:
+        raise ValueError(f"{owner}.load_state_dict: entry {key!r} should be {expected}, got {value!r:.60}")
+    if expected == "a list" and len(value) != len(now):
+        raise ValueError(f"{owner}.load_state_dict: entry {key!r} should have {len(now)} items, "
+                         f"one per parameter group, got {len(value)}")
 
 
 def check_epoch(owner, name, value, minimum=0):

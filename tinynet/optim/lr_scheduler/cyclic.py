@@ -206,6 +206,9 @@ class OneCycleLR(LRScheduler):
         self.cycle_momentum = check_bool(name, "cycle_momentum", cycle_momentum)
         div_factor = check_hyper(name, "div_factor", div_factor)
         final_div_factor = check_hyper(name, "final_div_factor", final_div_factor)
+        for what, value in (("div_factor", div_factor), ("final_div_factor", final_div_factor)):
+            if value == 0:  # the rates are divided by it
+                raise ValueError(f"{name}: {what} must be > 0, got {value}")
         groups = optimizer.param_groups
         up = float(pct_start * self.total_steps) - 1
         if check_bool(name, "three_phase", three_phase):
@@ -216,6 +219,11 @@ class OneCycleLR(LRScheduler):
         else:
             self.phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        ends = [0.0] + [end for end, *_ in self.phases]
+        if any(b == a for a, b in zip(ends, ends[1:])):
+            # PyTorch accepts these and divides by zero at the first step
+            raise ValueError(f"{name}: pct_start {pct_start} of total_steps {self.total_steps} leaves a phase "
+                             "of no steps; each phase needs at least one (a larger pct_start or total_steps)")
         if last_epoch == -1:  # resuming, the groups hold these already
             for group, top in zip(groups, per_group(name, "max_lr", max_lr, len(groups))):
                 group["initial_lr"] = top / div_factor
