@@ -17,7 +17,8 @@ import tinynet
 
 from ._checks import as_activation, check_real, first_variance
 from .correlation import _fixed_correlation, depth_scale_of, variance_map_slope
-from .meanfield import _clamped_nodes, _fixed_point
+from .gaussian import expectations
+from .meanfield import _Q_HIGH, _Q_LOW, _fixed_point, _points
 
 __all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
            "critical_sigma_w", "critical_init", "REGIMES"]
@@ -44,11 +45,7 @@ class NoCriticalPoint(ValueError):
 def depth_scale(chi, tolerance=CRITICAL_TOLERANCE):
     """Layers over which the squared gradient norm changes by e: ``1 / |log chi|``, inf if critical."""
     chi = check_real("depth_scale", "chi", chi, nonnegative=True)
-    if abs(chi - 1.0) <= tolerance:
-        return math.inf
-    if chi == 0.0:
-        return 0.0
-    return 1.0 / abs(math.log(chi))
+    return math.inf if abs(chi - 1.0) <= tolerance else float(depth_scale_of(chi))
 
 
 @dataclass(frozen=True)
@@ -87,9 +84,10 @@ class Regime:
 
 
 def _chi_at_fixed_point(act, sigma_w, sigma_b, q_start):
+    """chi_1 and q* for arrays of points, solved together."""
     q_star = _fixed_point(act, sigma_w, sigma_b, q_start)
-    x, w = _clamped_nodes(q_star)
-    return sigma_w * sigma_w * float(act.derivative(x) ** 2 @ w), q_star
+    at = np.clip(q_star, _Q_LOW, _Q_HIGH)
+    return sigma_w * sigma_w * expectations(lambda x: act.derivative(x) ** 2, at), q_star
 
 
 def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
@@ -104,28 +102,34 @@ def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL
     sigma_w = check_real("regime", "sigma_w", sigma_w, positive=True)
     sigma_b = check_real("regime", "sigma_b", sigma_b, nonnegative=True)
     input_sq = check_real("regime", "input_sq", input_sq, nonnegative=True)
-    q_start = first_variance("regime", sigma_w, sigma_b, input_sq)
-    chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)
-    if abs(chi - 1.0) <= tolerance:
-        name = _creeping(act, sigma_w, q_star, tolerance) or CRITICAL
-    else:
-        name = ORDERED if chi < 1.0 else CHAOTIC
+    first_variance("regime", sigma_w, sigma_b, input_sq)
+    return _regimes(act, np.array([sigma_w]), np.array([sigma_b]), input_sq, tolerance)[0]
+
+
+def _regimes(act, sigma_w, sigma_b, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
+    """``regime`` at arrays of points (sigma_w > 0, sigma_b >= 0), solved together: a list of ``Regime``.
+
+    ``act`` is a tinynet Activation; the arguments are not checked (``regime`` does that).
+    """
+    sigma_w, sigma_b = _points(sigma_w, sigma_b)
+    chi, q_star = _chi_at_fixed_point(act, sigma_w, sigma_b, sigma_w * sigma_w * input_sq + sigma_b * sigma_b)
+    names = np.where(chi < 1.0, ORDERED, CHAOTIC).astype(object)
+    near = np.flatnonzero(np.abs(chi - 1.0) <= tolerance)
+    names[near] = [c or CRITICAL for c in _creeping(act, sigma_w[near], q_star[near], tolerance)]
     c_star, chi_c = _fixed_correlation(act, q_star, sigma_w, sigma_b)
-    xi_c = math.inf if abs(chi_c - 1.0) <= tolerance else depth_scale_of(chi_c)
+    xi_c = np.where(np.abs(chi_c - 1.0) <= tolerance, math.inf, depth_scale_of(chi_c))
     slope = variance_map_slope(act, q_star, sigma_w)
-    xi_q = math.inf if abs(slope - 1.0) <= tolerance else depth_scale_of(slope)
-    return Regime(name, chi, q_star, depth_scale(chi, tolerance), sigma_w, sigma_b, c_star, chi_c, xi_c, xi_q)
+    xi_q = np.where(np.abs(slope - 1.0) <= tolerance, math.inf, depth_scale_of(slope))
+    scale = np.where(np.abs(chi - 1.0) <= tolerance, math.inf, depth_scale_of(chi))
+    return [Regime(*(float(v) if not isinstance(v, str) else v for v in values))
+            for values in zip(names, chi, q_star, scale, sigma_w, sigma_b, c_star, chi_c, xi_c, xi_q)]
 
 
 def _creeping(act, sigma_w, q_star, tolerance):
-    """"slowly vanishing" / "slowly exploding" where chi_1 = 1 only in the limit q* = inf, else None."""
-    if q_star != math.inf:
-        return None
-    x, w = _clamped_nodes(_CREEP_Q)
-    creep = sigma_w * sigma_w * float(act.derivative(x) ** 2 @ w) - 1.0
-    if creep < -tolerance:
-        return SLOWLY_VANISHING
-    return SLOWLY_EXPLODING if creep > tolerance else None
+    """Per point, "slowly vanishing" / "slowly exploding" where chi_1 = 1 only in the limit q* = inf, else None."""
+    creep = sigma_w * sigma_w * float(expectations(lambda x: act.derivative(x) ** 2, _CREEP_Q)) - 1.0
+    return [None if q != math.inf else SLOWLY_VANISHING if d < -tolerance else SLOWLY_EXPLODING
+            if d > tolerance else None for q, d in zip(q_star, creep)]
 
 
 def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.0):
@@ -154,7 +158,7 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
     # chi_1 need not be monotone, nor even continuous, in sigma_w: scan a log
     # grid and accept the first sign change where chi_1 really passes through 1
     grid = np.geomspace(low, high, max(2, math.ceil(4 * math.log10(high / low)) + 1))
-    values = [excess(s) for s in grid]
+    values = list(excess(grid))
     jumps, creeps = [], []
     from scipy.optimize import brentq
 
@@ -168,7 +172,7 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
         root = brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
         if abs(excess(root)) <= CRITICAL_TOLERANCE:
             q_star = _fixed_point(act, root, sigma_b, root * root * input_sq + sigma_b * sigma_b)
-            creep = _creeping(act, root, q_star, CRITICAL_TOLERANCE)
+            creep, = _creeping(act, np.array([root]), np.array([q_star]), CRITICAL_TOLERANCE)
             if creep is None:
                 return root
             # chi_1 = 1 only as a limit here: look on either side for a true crossing

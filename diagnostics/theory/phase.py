@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_activation, check_count
-from .criticality import NoCriticalPoint, critical_sigma_w, regime
+from .criticality import NoCriticalPoint, _regimes, critical_sigma_w
 
 __all__ = ["PhaseDiagram", "phase_diagram", "plot_phase_diagram"]
 
@@ -49,18 +49,16 @@ def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=
     b2 = np.linspace(*sigma_b2, nb)
     if not (w2[0] > 0 and b2[0] >= 0):
         raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
-    xi, chi = np.empty((nb, nw)), np.empty((nb, nw))
-    rows = enumerate(b2)
+    points = _regimes(act, np.sqrt(w2)[None, :], np.sqrt(b2)[:, None])
+    xi = np.array([r.xi_c for r in points]).reshape(nb, nw)
+    chi = np.array([r.chi for r in points]).reshape(nb, nw)
+    rows = b2
     if progress:
         from tqdm import tqdm
 
-        rows = tqdm(rows, total=nb, desc=f"phase diagram of {act.name}", unit="row", disable=None, leave=False)
-    for i, b in rows:
-        for j, w in enumerate(w2):
-            r = regime(act, math.sqrt(w), math.sqrt(b))
-            xi[i, j], chi[i, j] = r.xi_c, r.chi
+        rows = tqdm(rows, desc=f"critical line of {act.name}", unit="row", disable=None, leave=False)
     line = []
-    for b in b2:
+    for b in rows:
         try:
             line.append(critical_sigma_w(act, math.sqrt(b), bounds=(math.sqrt(w2[0]), math.sqrt(w2[-1]))) ** 2)
         except NoCriticalPoint:
