@@ -10,6 +10,7 @@ papers' convention; the norm itself takes twice as many); at chi_1 = 1
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -18,7 +19,7 @@ import tinynet
 from ._checks import as_activation, check_real, first_variance
 from .correlation import _fixed_correlation, depth_scale_of, variance_map_slope
 from .gaussian import expectations
-from .meanfield import _Q_HIGH, _Q_LOW, _fixed_point, _points
+from .meanfield import _Q_HIGH, _Q_LOW, _fixed_point, _points, _variance_map
 
 __all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
            "critical_sigma_w", "critical_init", "REGIMES"]
@@ -31,8 +32,15 @@ ORDERED, CRITICAL, CHAOTIC = "ordered", "critical", "chaotic"
 # q* = inf and chi_1 -> 1 only in the limit: the gradient still vanishes (or grows), sub-exponentially
 SLOWLY_VANISHING, SLOWLY_EXPLODING = "slowly vanishing", "slowly exploding"
 _DOES = {SLOWLY_VANISHING: "vanishes", SLOWLY_EXPLODING: "grows"}
+# q* = inf and chi_1 > 1: the variance and the gradient grow exponentially, and
+# the correlation map has no fixed point q* to be taken at
+EXPLODING = "exploding"
 #: The regimes ``regime`` tells apart.
-REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING)
+REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING, EXPLODING)
+# where the growth laws of an unbounded variance are read off: far enough out for
+# the power laws, near enough that V(q) - q is computed to better than 1e-6 of itself
+_GROWTH_Q = (1e4, 1e6)
+_FAR_Q = 1e100  # where V(q) / q has reached its limit, the growth factor of an exploding variance
 # where chi_1's approach to its limit is read off: a variance a softplus network reaches
 # after about 10**4 layers at He's scale
 _CREEP_Q = 1e8
@@ -50,15 +58,18 @@ def depth_scale(chi, tolerance=CRITICAL_TOLERANCE):
 
 @dataclass(frozen=True)
 class Regime:
-    """Where a network sits: ``name`` is "ordered", "critical", "chaotic" or "slowly vanishing".
+    """Where a network sits: ``name`` is one of ``REGIMES`` ("ordered", "critical", "chaotic", ...).
 
     ``chi`` is chi_1 at the fixed point ``q_fixed_point`` (0 or inf when the
-    variance vanishes or explodes), ``depth_scale`` the number of layers
-    over which the squared gradient norm changes by a factor e. "slowly
-    vanishing": q* = inf and chi_1 only tends to 1 from below as q grows
-    (softplus at sigma_w = sqrt(2)), so the gradient still vanishes, slower
-    than exponentially ("slowly exploding": from above, ELU and SELU). The
-    correlation map: ``c_star``, the correlation two inputs settle at (1 when
+    variance vanishes or explodes; at inf, its limit), ``depth_scale`` the
+    number of layers over which the squared gradient norm changes by a
+    factor e. Where the variance grows without bound (q* = inf):
+    "exploding" when chi_1 > 1; "slowly vanishing" when chi_1 only tends to
+    1 from below (softplus at sigma_w = sqrt(2)), so the gradient still
+    vanishes, slower than exponentially ("slowly exploding": from above,
+    ELU and SELU); and ``growth`` says how the variance and the gradient
+    grow with the depth L. The correlation map, at a finite q* only (None
+    otherwise): ``c_star``, the correlation two inputs settle at (1 when
     ordered); ``chi_c``, its gain per layer there; ``xi_c = -1 / ln chi_c``
     and ``xi_q``, the depth scales of correlations and of the variance.
     """
@@ -69,17 +80,20 @@ class Regime:
     depth_scale: float
     sigma_w: float
     sigma_b: float
-    c_star: float = 1.0
-    chi_c: float = math.nan
-    xi_c: float = math.nan
-    xi_q: float = math.nan
+    c_star: float = None
+    chi_c: float = None
+    xi_c: float = None
+    xi_q: float = None
+    growth: str = None
 
     def __str__(self):
         if self.name in (SLOWLY_VANISHING, SLOWLY_EXPLODING):
             side = "below" if self.name == SLOWLY_VANISHING else "above"
-            gain = f"chi_1 -> 1 from {side} as q grows without bound"
+            gain = f"chi_1 -> 1 from {side} as q grows without bound: {self.growth}"
         else:
             gain = f"chi_1 = {self.chi:.6g}, depth scale {self.depth_scale:.4g} layers"
+            if self.growth is not None:
+                gain += f"; {self.growth}"
         return f"{self.name} ({gain}, sigma_w = {self.sigma_w:.6g}, sigma_b = {self.sigma_b:.6g})"
 
 
@@ -116,13 +130,60 @@ def _regimes(act, sigma_w, sigma_b, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
     names = np.where(chi < 1.0, ORDERED, CHAOTIC).astype(object)
     near = np.flatnonzero(np.abs(chi - 1.0) <= tolerance)
     names[near] = [c or CRITICAL for c in _creeping(act, sigma_w[near], q_star[near], tolerance)]
-    c_star, chi_c = _fixed_correlation(act, q_star, sigma_w, sigma_b)
-    xi_c = np.where(np.abs(chi_c - 1.0) <= tolerance, math.inf, depth_scale_of(chi_c))
-    slope = variance_map_slope(act, q_star, sigma_w)
-    xi_q = np.where(np.abs(slope - 1.0) <= tolerance, math.inf, depth_scale_of(slope))
+    unbounded = q_star == math.inf
+    names[unbounded & (chi > 1.0 + tolerance)] = EXPLODING
     scale = np.where(np.abs(chi - 1.0) <= tolerance, math.inf, depth_scale_of(chi))
-    return [Regime(*(float(v) if not isinstance(v, str) else v for v in values))
-            for values in zip(names, chi, q_star, scale, sigma_w, sigma_b, c_star, chi_c, xi_c, xi_q)]
+    # the correlation map is taken at q*: where there is none, it has no c*, chi_c or xi_c to give
+    correlation = np.full((4, chi.size), None, dtype=object)
+    bounded = np.flatnonzero(~unbounded)
+    if bounded.size:
+        c_star, chi_c = _fixed_correlation(act, q_star[bounded], sigma_w[bounded], sigma_b[bounded])
+        xi_c = np.where(np.abs(chi_c - 1.0) <= tolerance, math.inf, depth_scale_of(chi_c))
+        slope = variance_map_slope(act, q_star[bounded], sigma_w[bounded])
+        xi_q = np.where(np.abs(slope - 1.0) <= tolerance, math.inf, depth_scale_of(slope))
+        for row, values in zip(correlation, (c_star, chi_c, xi_c, xi_q)):
+            row[bounded] = [float(v) for v in values]
+    growth = np.full(chi.size, None, dtype=object)
+    growth[unbounded] = [_growth(act, w, b) for w, b in zip(sigma_w[unbounded], sigma_b[unbounded])]
+    return [Regime(str(name), *map(float, numbers), *rest)
+            for name, *numbers, rest in zip(names, chi, q_star, scale, sigma_w, sigma_b, zip(*correlation, growth))]
+
+
+def _growth(act, sigma_w, sigma_b):
+    """How the variance and the squared gradient grow with the depth L where q grows without bound.
+
+    Read off the maps far out: V(q) / q > 1 is exponential growth. Where it
+    tends to 1, the excess V(q) - q ~ q**p gives q ~ L**(1 / (1 - p)), and
+    chi - 1 ~ q**r then gives ln(gradient) ~ L**(1 + r / (1 - p)).
+    """
+    factor = float(_variance_map(act, _FAR_Q, sigma_w, sigma_b)) / _FAR_Q
+    if abs(factor - 1.0) > CRITICAL_TOLERANCE:
+        return f"q grows by a factor {factor:.7g} per layer"
+    q = np.array(_GROWTH_Q)
+    variance = _exponent(_variance_map(act, q, sigma_w, sigma_b) - q, q)
+    if variance is None or variance >= 1:
+        return "q grows without bound"
+    variance = 1 / (1 - variance)
+    gain = sigma_w * sigma_w * expectations(lambda x: act.derivative(x) ** 2, q) - 1.0
+    if np.all(np.abs(gain) <= CRITICAL_TOLERANCE):
+        return f"q grows like {_power_of_l(variance)}, the gradient keeps its size"
+    power = _exponent(gain, q)
+    if power is None:
+        return f"q grows like {_power_of_l(variance)}"
+    way, sign = ("falls", "-") if gain[-1] < 0 else ("grows", "+")
+    return (f"q grows like {_power_of_l(variance)}, the squared gradient {way} like "
+            f"exp({sign}c {_power_of_l(1 + power * variance)})")
+
+
+def _power_of_l(exponent):
+    return "L" if exponent == 1 else f"L^{exponent}" if exponent.denominator == 1 else f"L^({exponent})"
+
+
+def _exponent(values, q):
+    """p in ``values ~ q**p`` between the two q, as a fraction with a small denominator; None if no power law."""
+    if not (np.all(values > 0) or np.all(values < 0)):
+        return None
+    return Fraction(math.log(values[1] / values[0]) / math.log(q[1] / q[0])).limit_denominator(6)
 
 
 def _creeping(act, sigma_w, q_star, tolerance):

@@ -84,7 +84,7 @@ def variance_map(activation, q, sigma_w, sigma_b=0.0):
     q = check_variance("variance_map", q)
     sigma_w = check_real("variance_map", "sigma_w", sigma_w, nonnegative=True)
     sigma_b = check_real("variance_map", "sigma_b", sigma_b, nonnegative=True)
-    return _variance_map(act, q, sigma_w, sigma_b)
+    return float(_variance_map(act, q, sigma_w, sigma_b))
 
 
 def _variance_map(act, q, sigma_w, sigma_b):
@@ -146,7 +146,7 @@ def fixed_point(activation, sigma_w, sigma_b=0.0, q_start=None, max_iter=100):
     if q_start is None:
         q_start = sigma_w * sigma_w + sigma_b * sigma_b
     q = check_real("fixed_point", "q_start", q_start, nonnegative=True)
-    return _fixed_point(act, sigma_w, sigma_b, q, max_iter)
+    return float(_fixed_point(act, sigma_w, sigma_b, q, max_iter))
 
 
 def _fixed_point(act, sigma_w, sigma_b, q, max_iter=100):
