@@ -211,18 +211,55 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
     low, high = (check_real(owner, "bounds", b, positive=True) for b in bounds)
     if not low < high:
         raise ValueError(f"{owner}: bounds must be (low, high) with low < high, got {bounds}")
+    found, = _critical_sigma_ws(act, [sigma_b], low, high, input_sq)
+    if isinstance(found, str):
+        raise NoCriticalPoint(found)
+    return found
 
-    def excess(sigma_w):
-        q_start = sigma_w * sigma_w * input_sq + sigma_b * sigma_b
-        return _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)[0] - 1.0
 
+def _critical_sigma_ws(act, sigma_bs, low, high, input_sq):
+    """``critical_sigma_w`` for each sigma_b, searched together: sigma_w, or NoCriticalPoint's message."""
+    sigma_bs = np.asarray(sigma_bs, dtype=np.float64)
+
+    def excess(sigma_w, rows):
+        sigma_b = sigma_bs[rows]
+        return _chi_at_fixed_point(act, sigma_w, sigma_b, sigma_w * sigma_w * input_sq + sigma_b * sigma_b)[0] - 1.0
+
+    searches = [_critical_search(act, b, low, high, input_sq) for b in sigma_bs]
+    asks = {row: next(search) for row, search in enumerate(searches)}
+    found = [None] * len(searches)
+    while asks:
+        # every row's questions of one kind are answered in one vectorised solve
+        answers = {}
+        at_points = [(row, ask[1]) for row, ask in asks.items() if ask[0] == "excess"]
+        if at_points:
+            rows = np.concatenate([np.full(len(points), row) for row, points in at_points])
+            values = excess(np.concatenate([points for _, points in at_points]), rows)
+            for row, points in at_points:
+                answers[row], values = values[:len(points)], values[len(points):]
+        brackets = [(row, ask[1:]) for row, ask in asks.items() if ask[0] == "root"]
+        if brackets:
+            rows = np.array([row for row, _ in brackets])
+            a, b, fa, fb = (np.array(v, dtype=np.float64) for v in zip(*(bracket for _, bracket in brackets)))
+            answers.update(zip(rows.tolist(), _roots(excess, a, b, fa, fb, rows)))
+        for row, answer in answers.items():
+            try:
+                asks[row] = searches[row].send(answer)
+            except StopIteration as done:
+                found[row] = done.value
+                del asks[row]
+    return found
+
+
+def _critical_search(act, sigma_b, low, high, input_sq):
+    """One sigma_b's search, as a generator: it yields ("excess", sigma_ws) and ("root", a, b, fa, fb)
+    for chi_1 - 1 to be evaluated or solved for, and returns sigma_w or NoCriticalPoint's message."""
+    owner = "critical_sigma_w"
     # chi_1 need not be monotone, nor even continuous, in sigma_w: scan a log
     # grid and accept the first sign change where chi_1 really passes through 1
     grid = np.geomspace(low, high, max(2, math.ceil(4 * math.log10(high / low)) + 1))
-    values = list(excess(grid))
+    values = list((yield "excess", grid))
     jumps, creeps = [], []
-    from scipy.optimize import brentq
-
     pending = [(a, b, fa, fb) for a, b, fa, fb in zip(grid, grid[1:], values, values[1:])]
     while pending:
         a, b, fa, fb = pending.pop(0)
@@ -230,42 +267,74 @@ def critical_sigma_w(activation, sigma_b=0.0, *, bounds=(1e-3, 1e3), input_sq=1.
             return float(a)
         if (fa < 0.0) == (fb < 0.0):
             continue
-        root = brentq(excess, a, b, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-        if abs(excess(root)) <= CRITICAL_TOLERANCE:
+        root = float((yield "root", a, b, fa, fb))
+        at_root, left, right = (yield "excess", np.array([root, root * (1 - 1e-9), root * (1 + 1e-9)]))
+        if abs(at_root) <= CRITICAL_TOLERANCE:
             q_star = _fixed_point(act, root, sigma_b, root * root * input_sq + sigma_b * sigma_b)
             creep, = _creeping(act, np.array([root]), np.array([q_star]), CRITICAL_TOLERANCE)
             if creep is None:
                 return root
             # chi_1 = 1 only as a limit here: look on either side for a true crossing
             creeps.append((root, creep))
-            left, right = root * (1 - 1e-9), root * (1 + 1e-9)
-            pending[:0] = [(a, left, fa, excess(left)), (right, b, excess(right), fb)]
+            pending[:0] = [(a, root * (1 - 1e-9), fa, left), (root * (1 + 1e-9), b, right, fb)]
             continue
         # the fixed point reached from the input jumps here (e.g. from q* = 0
         # to q* = inf), and chi_1 with it, straight over 1
-        jumps.append(root)
+        jumps.append((root, left + 1.0, right + 1.0))
     if creeps:
         root, creep = creeps[0]
-        raise NoCriticalPoint(
-            f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
-            f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
-            f"limit ({creep}: the gradient still {_DOES[creep]}, slower than exponentially); "
-            f"below it the network is ordered, above it chaotic")
+        return (f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b:g}: at sigma_w = "
+                f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
+                f"limit ({creep}: the gradient still {_DOES[creep]}, slower than exponentially); "
+                f"below it the network is ordered, above it chaotic")
     if values[-1] == 0.0:
         return float(grid[-1])
     chis = [v + 1.0 for v in values]
-    where = f"for {act.name} with sigma_b = {sigma_b} and sigma_w in [{low:g}, {high:g}]"
+    where = f"for {act.name} with sigma_b = {sigma_b:g} and sigma_w in [{low:g}, {high:g}]"
     if jumps:
-        at = jumps[0]
-        below, above = (excess(at * (1 - 1e-9)) + 1.0, excess(at * (1 + 1e-9)) + 1.0)
-        raise NoCriticalPoint(
-            f"{owner}: no critical point {where}: chi_1 jumps over 1 (from {below:.4g} to "
-            f"{above:.4g}) at sigma_w = {at:.10g}, where the fixed point the variance reaches "
-            f"from the input changes, so no sigma_w gives chi_1 = 1")
+        at, below, above = jumps[0]
+        return (f"{owner}: no critical point {where}: chi_1 jumps over 1 (from {below:.4g} to "
+                f"{above:.4g}) at sigma_w = {at:.10g}, where the fixed point the variance reaches "
+                f"from the input changes, so no sigma_w gives chi_1 = 1")
     side = "below" if values[0] < 0 else "above"
-    raise NoCriticalPoint(
-        f"{owner}: no critical point {where}: chi_1 stays {side} 1 "
-        f"(it ranges over [{min(chis):.4g}, {max(chis):.4g}])")
+    return (f"{owner}: no critical point {where}: chi_1 stays {side} 1 "
+            f"(it ranges over [{min(chis):.4g}, {max(chis):.4g}])")
+
+
+def _roots(f, a, b, fa, fb, rows):
+    """Roots of ``f(x, rows)`` in brackets [a, b] (f changes sign) for arrays of rows, to rounding.
+
+    The Illinois method (regula falsi that halves a stale end's value), with
+    a bisection whenever a step fails to halve the bracket, so a jump in f
+    is narrowed down as surely as a smooth crossing.
+    """
+    low, high, f_low, f_high = a.copy(), b.copy(), fa.copy(), fb.copy()
+    width, moved = high - low, np.zeros(a.shape, dtype=int)
+    active = np.flatnonzero(f_low != 0.0)
+    root = np.where(f_low == 0.0, low, np.nan)
+    while active.size:
+        lo, hi, flo, fhi = low[active], high[active], f_low[active], f_high[active]
+        x = (lo * fhi - hi * flo) / (fhi - flo)
+        slow = ~((hi - lo) <= 0.5 * width[active]) | ~((lo < x) & (x < hi))
+        x = np.where(slow, 0.5 * (lo + hi), x)
+        width[active] = hi - lo
+        done = (hi - lo <= 4 * np.finfo(float).eps * hi) | ~((lo < x) & (x < hi))
+        root[active[done]] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)[done]
+        active, x = active[~done], x[~done]
+        fx = f(x, rows[active])
+        hit = fx == 0.0
+        root[active[hit]] = x[hit]
+        left = (fx < 0.0) == (f_low[active] < 0.0)  # the root is right of x
+        side = np.where(left, -1, 1)
+        # Illinois: the end that stays for a second step in a row counts half
+        stale = side == moved[active]
+        f_high[active[left & stale]] *= 0.5
+        f_low[active[~left & stale]] *= 0.5
+        low[active[left]], f_low[active[left]] = x[left], fx[left]
+        high[active[~left]], f_high[active[~left]] = x[~left], fx[~left]
+        moved[active] = side
+        active = active[~hit]
+    return root
 
 
 def critical_init(activation, sigma_b=0.0, **kwargs):
