@@ -305,19 +305,22 @@ def _roots(f, a, b, fa, fb, rows):
     """Roots of ``f(x, rows)`` in brackets [a, b] (f changes sign) for arrays of rows, to rounding.
 
     The Illinois method (regula falsi that halves a stale end's value), with
-    a bisection whenever a step fails to halve the bracket, so a jump in f
+    a bisection whenever three steps fail to halve the bracket, so a jump in f
     is narrowed down as surely as a smooth crossing.
     """
     low, high, f_low, f_high = a.copy(), b.copy(), fa.copy(), fb.copy()
-    width, moved = high - low, np.zeros(a.shape, dtype=int)
+    # the bracket's width when it last halved, and the steps since
+    mark, since, moved = high - low, np.zeros(a.shape, dtype=int), np.zeros(a.shape, dtype=int)
     active = np.flatnonzero(f_low != 0.0)
     root = np.where(f_low == 0.0, low, np.nan)
     while active.size:
         lo, hi, flo, fhi = low[active], high[active], f_low[active], f_high[active]
-        x = (lo * fhi - hi * flo) / (fhi - flo)
-        slow = ~((hi - lo) <= 0.5 * width[active]) | ~((lo < x) & (x < hi))
-        x = np.where(slow, 0.5 * (lo + hi), x)
-        width[active] = hi - lo
+        halved = hi - lo <= 0.5 * mark[active]
+        mark[active] = np.where(halved, hi - lo, mark[active])
+        since[active] = np.where(halved, 0, since[active] + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = (lo * fhi - hi * flo) / (fhi - flo)
+        x = np.where((since[active] >= 3) | ~((lo < x) & (x < hi)), 0.5 * (lo + hi), x)
         done = (hi - lo <= 4 * np.finfo(float).eps * hi) | ~((lo < x) & (x < hi))
         root[active[done]] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)[done]
         active, x = active[~done], x[~done]
