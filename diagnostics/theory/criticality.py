@@ -19,7 +19,7 @@ import tinynet
 from ._checks import as_activation, check_real, first_variance
 from .correlation import _fixed_correlation, depth_scale_of, variance_map_slope
 from .gaussian import expectations
-from .meanfield import _Q_HIGH, _Q_LOW, _fixed_point, _points, _variance_map
+from .meanfield import _Q_HIGH, _Q_LOW, _fixed_point, _points, _roots, _variance_map
 
 __all__ = ["CRITICAL_TOLERANCE", "NoCriticalPoint", "Regime", "regime", "depth_scale",
            "critical_sigma_w", "critical_init", "REGIMES"]
@@ -241,7 +241,7 @@ def _critical_sigma_ws(act, sigma_bs, low, high, input_sq):
         if brackets:
             rows = np.array([row for row, _ in brackets])
             a, b, fa, fb = (np.array(v, dtype=np.float64) for v in zip(*(bracket for _, bracket in brackets)))
-            answers.update(zip(rows.tolist(), _roots(excess, a, b, fa, fb, rows)))
+            answers.update(zip(rows.tolist(), _roots(excess, a, b, fa, fb, rows, jump=CRITICAL_TOLERANCE)))
         for row, answer in answers.items():
             try:
                 asks[row] = searches[row].send(answer)
@@ -299,45 +299,6 @@ def _critical_search(act, sigma_b, low, high, input_sq):
     side = "below" if values[0] < 0 else "above"
     return (f"{owner}: no critical point {where}: chi_1 stays {side} 1 "
             f"(it ranges over [{min(chis):.4g}, {max(chis):.4g}])")
-
-
-def _roots(f, a, b, fa, fb, rows):
-    """Roots of ``f(x, rows)`` in brackets [a, b] (f changes sign) for arrays of rows, to rounding.
-
-    The Illinois method (regula falsi that halves a stale end's value), with
-    a bisection whenever three steps fail to halve the bracket, so a jump in f
-    is narrowed down as surely as a smooth crossing.
-    """
-    low, high, f_low, f_high = a.copy(), b.copy(), fa.copy(), fb.copy()
-    # the bracket's width when it last halved, and the steps since
-    mark, since, moved = high - low, np.zeros(a.shape, dtype=int), np.zeros(a.shape, dtype=int)
-    active = np.flatnonzero(f_low != 0.0)
-    root = np.where(f_low == 0.0, low, np.nan)
-    while active.size:
-        lo, hi, flo, fhi = low[active], high[active], f_low[active], f_high[active]
-        halved = hi - lo <= 0.5 * mark[active]
-        mark[active] = np.where(halved, hi - lo, mark[active])
-        since[active] = np.where(halved, 0, since[active] + 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            x = (lo * fhi - hi * flo) / (fhi - flo)
-        x = np.where((since[active] >= 3) | ~((lo < x) & (x < hi)), 0.5 * (lo + hi), x)
-        done = (hi - lo <= 4 * np.finfo(float).eps * hi) | ~((lo < x) & (x < hi))
-        root[active[done]] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)[done]
-        active, x = active[~done], x[~done]
-        fx = f(x, rows[active])
-        hit = fx == 0.0
-        root[active[hit]] = x[hit]
-        left = (fx < 0.0) == (f_low[active] < 0.0)  # the root is right of x
-        side = np.where(left, -1, 1)
-        # Illinois: the end that stays for a second step in a row counts half
-        stale = side == moved[active]
-        f_high[active[left & stale]] *= 0.5
-        f_low[active[~left & stale]] *= 0.5
-        low[active[left]], f_low[active[left]] = x[left], fx[left]
-        high[active[~left]], f_high[active[~left]] = x[~left], fx[~left]
-        moved[active] = side
-        active = active[~hit]
-    return root
 
 
 def critical_init(activation, sigma_b=0.0, **kwargs):

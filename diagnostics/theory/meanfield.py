@@ -208,28 +208,50 @@ def _search(act, sigma_w, sigma_b, q, previous):
         near = low[falling] < _Q_LOW
         result[falling[near]] = 0.0
         falling = falling[~near]
-    open_ = np.isnan(result)
-    result[open_] = _bisect(excess, low[open_], high[open_], every[open_])
+    open_ = every[np.isnan(result)]
+    lo, hi = low[open_], high[open_]
+    result[open_] = _roots(excess, lo, hi, excess(lo, open_), excess(hi, open_), open_)
     return result
 
 
-def _bisect(f, low, high, at):
-    """Roots of ``f(p, at)`` in [low, high] (0 < low, f changes sign) for arrays of points, geometrically."""
-    low, high = low.copy(), high.copy()
-    result = np.empty(low.shape)
-    f_low = f(low, at)
-    active = np.arange(low.size)
+def _roots(f, a, b, fa, fb, rows, jump=None):
+    """Roots of ``f(x, rows)`` in brackets [a, b] (f changes sign) for arrays of rows, to rounding.
+
+    The Illinois method (regula falsi that halves a stale end's value), with
+    a bisection whenever three steps fail to halve the bracket, so a jump in f
+    is narrowed down as surely as a smooth crossing. With ``jump``, a bracket
+    narrower than 1e-10 of itself whose ends both have |f| > ``jump`` is a
+    jump of f, and its middle is returned without narrowing it further.
+    """
+    low, high, f_low, f_high = a.copy(), b.copy(), fa.copy(), fb.copy()
+    # the bracket's width when it last halved, and the steps since
+    mark, since, moved = high - low, np.zeros(a.shape, dtype=int), np.zeros(a.shape, dtype=int)
+    active = np.flatnonzero(f_low != 0.0)
+    root = np.where(f_low == 0.0, low, np.nan)
     while active.size:
-        lo, hi = low[active], high[active]
-        middle = np.where(hi / lo > 4.0, np.sqrt(lo * hi), 0.5 * (lo + hi))
-        done = (hi - lo <= 4 * np.finfo(float).eps * hi) | ~((lo < middle) & (middle < hi))
-        result[active[done]] = 0.5 * (lo[done] + hi[done])
-        active, middle = active[~done], middle[~done]
-        f_middle = f(middle, at[active])
-        root = f_middle == 0.0
-        result[active[root]] = middle[root]
-        same = (f_middle < 0) == (f_low[active] < 0)
-        low[active[same]], f_low[active[same]] = middle[same], f_middle[same]
-        high[active[~same]] = middle[~same]
-        active = active[~root]
-    return result
+        lo, hi, flo, fhi = low[active], high[active], f_low[active], f_high[active]
+        halved = hi - lo <= 0.5 * mark[active]
+        mark[active] = np.where(halved, hi - lo, mark[active])
+        since[active] = np.where(halved, 0, since[active] + 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = (lo * fhi - hi * flo) / (fhi - flo)
+        x = np.where((since[active] >= 3) | ~((lo < x) & (x < hi)), 0.5 * (lo + hi), x)
+        done = (hi - lo <= 4 * np.finfo(float).eps * hi) | ~((lo < x) & (x < hi))
+        if jump is not None:
+            done |= (hi - lo <= 1e-10 * hi) & (np.minimum(np.abs(flo), np.abs(fhi)) > jump)
+        root[active[done]] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)[done]
+        active, x = active[~done], x[~done]
+        fx = f(x, rows[active])
+        hit = fx == 0.0
+        root[active[hit]] = x[hit]
+        left = (fx < 0.0) == (f_low[active] < 0.0)  # the root is right of x
+        side = np.where(left, -1, 1)
+        # Illinois: the end that stays for a second step in a row counts half
+        stale = side == moved[active]
+        f_high[active[left & stale]] *= 0.5
+        f_low[active[~left & stale]] *= 0.5
+        low[active[left]], f_low[active[left]] = x[left], fx[left]
+        high[active[~left]], f_high[active[~left]] = x[~left], fx[~left]
+        moved[active] = side
+        active = active[~hit]
+    return root
