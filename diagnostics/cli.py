@@ -398,7 +398,8 @@ def phase(args):
     if np.isfinite(diagram.xi_c).any():
         write_plot(args, theory.plot_phase_diagram, diagram)
     elif args.plot:
-        say(args, f"no figure written to {args.plot}: xi_c is infinite at every point of this range")
+        say(args, f"no figure written to {args.plot}: xi_c is infinite, or undefined where the variance "
+                  "grows without bound, at every point of this range")
     return 0
 
 
