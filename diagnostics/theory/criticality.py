@@ -283,14 +283,14 @@ def _critical_search(act, sigma_b, low, high, input_sq):
         jumps.append((root, left + 1.0, right + 1.0))
     if creeps:
         root, creep = creeps[0]
-        return (f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b:g}: at sigma_w = "
+        return (f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
                 f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
                 f"limit ({creep}: the gradient still {_DOES[creep]}, slower than exponentially); "
-                f"below it the network is ordered, above it chaotic")
+                f"below it the network is ordered, above it exploding")
     if values[-1] == 0.0:
         return float(grid[-1])
     chis = [v + 1.0 for v in values]
-    where = f"for {act.name} with sigma_b = {sigma_b:g} and sigma_w in [{low:g}, {high:g}]"
+    where = f"for {act.name} with sigma_b = {sigma_b} and sigma_w in [{low:g}, {high:g}]"
     if jumps:
         at, below, above = jumps[0]
         return (f"{owner}: no critical point {where}: chi_1 jumps over 1 (from {below:.4g} to "

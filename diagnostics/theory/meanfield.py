@@ -132,13 +132,18 @@ def layer_statistics(activation, q):
     return LayerStatistics(q, np.asarray(act.derivative(x), dtype=np.float64), w)
 
 
-def fixed_point(activation, sigma_w, sigma_b=0.0, q_start=None, max_iter=100):
+# iterations of the map before a slowly converging point's fixed point is bracketed
+# and solved for instead (in about 15 more steps)
+_ITERATIONS = 30
+
+
+def fixed_point(activation, sigma_w, sigma_b=0.0, q_start=None, max_iter=_ITERATIONS):
     """The fixed point q* of the variance map reached from ``q_start``; may be 0 or inf.
 
     ``q_start`` defaults to ``sigma_w**2 + sigma_b**2``, the first layer's
     variance for an input with mean(x**2) = 1. The map is iterated, and where
     it converges slowly (near the order-to-chaos transition) the fixed point
-    is found by bisection on ``V(q) - q``.
+    is found by a bracketing root finder on ``V(q) - q``.
     """
     act = as_activation(activation, "fixed_point")
     sigma_w = check_real("fixed_point", "sigma_w", sigma_w, nonnegative=True)
@@ -149,7 +154,7 @@ def fixed_point(activation, sigma_w, sigma_b=0.0, q_start=None, max_iter=100):
     return float(_fixed_point(act, sigma_w, sigma_b, q, max_iter))
 
 
-def _fixed_point(act, sigma_w, sigma_b, q, max_iter=100):
+def _fixed_point(act, sigma_w, sigma_b, q, max_iter=_ITERATIONS):
     """The fixed points reached from ``q`` for arrays of points (sigma_w, sigma_b, q), solved together."""
     shape = np.broadcast(sigma_w, sigma_b, q).shape
     sigma_w, sigma_b, q = _points(sigma_w, sigma_b, q)
