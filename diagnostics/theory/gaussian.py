@@ -8,8 +8,10 @@ into panels whose edges halve towards 0 (``Z_MAX / 2**j``) until the smallest
 panel is narrower than the activation's own unit scale, ``0.1 / sqrt(q)``.
 Each panel gets a Gauss-Legendre rule, so both the spike near 0 and the
 Gaussian tail are resolved at a few hundred nodes. The nodes depend only on
-the number of panels, so they are built once and cached. Derivations: see
-docs/theory.md.
+the number of panels, so they are built once and cached. Many variances are
+integrated together, one array per rule size (``grouped_nodes``), which is
+how the theory's solvers take whole grids of points at once. Derivations:
+see docs/theory.md.
 """
 
 import functools
