@@ -32,11 +32,8 @@ ORDERED, CRITICAL, CHAOTIC = "ordered", "critical", "chaotic"
 # q* = inf and chi_1 -> 1 only in the limit: the gradient still vanishes (or grows), sub-exponentially
 SLOWLY_VANISHING, SLOWLY_EXPLODING = "slowly vanishing", "slowly exploding"
 _DOES = {SLOWLY_VANISHING: "vanishes", SLOWLY_EXPLODING: "grows"}
-# q* = inf and chi_1 > 1: the variance and the gradient grow exponentially, and
-# the correlation map has no fixed point q* to be taken at
-EXPLODING = "exploding"
 #: The regimes ``regime`` tells apart.
-REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING, EXPLODING)
+REGIMES = (ORDERED, CRITICAL, CHAOTIC, SLOWLY_VANISHING, SLOWLY_EXPLODING)
 # where the growth laws of an unbounded variance are read off: far enough out for
 # the power laws, near enough that V(q) - q is computed to better than 1e-6 of itself
 _GROWTH_Q = (1e4, 1e6)
@@ -63,9 +60,10 @@ class Regime:
     ``chi`` is chi_1 at the fixed point ``q_fixed_point`` (0 or inf when the
     variance vanishes or explodes; at inf, its limit), ``depth_scale`` the
     number of layers over which the squared gradient norm changes by a
-    factor e. Where the variance grows without bound (q* = inf):
-    "exploding" when chi_1 > 1; "slowly vanishing" when chi_1 only tends to
-    1 from below (softplus at sigma_w = sqrt(2)), so the gradient still
+    factor e. Where the variance grows without bound (q* = inf): "chaotic"
+    when chi_1 > 1 (the gradient grows exponentially, the variance with it;
+    chaotic in the gradient's sense only, for there is no c*); "slowly
+    vanishing" when chi_1 only tends to 1 from below (softplus at sigma_w = sqrt(2)), so the gradient still
     vanishes, slower than exponentially ("slowly exploding": from above,
     ELU and SELU); and ``growth`` says how the variance and the gradient
     grow with the depth L. The correlation map, at a finite q* only (None
@@ -131,7 +129,6 @@ def _regimes(act, sigma_w, sigma_b, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
     near = np.flatnonzero(np.abs(chi - 1.0) <= tolerance)
     names[near] = [c or CRITICAL for c in _creeping(act, sigma_w[near], q_star[near], tolerance)]
     unbounded = q_star == math.inf
-    names[unbounded & (chi > 1.0 + tolerance)] = EXPLODING
     scale = np.where(np.abs(chi - 1.0) <= tolerance, math.inf, depth_scale_of(chi))
     # the correlation map is taken at q*: where there is none, it has no c*, chi_c or xi_c to give
     correlation = np.full((4, chi.size), None, dtype=object)
@@ -286,7 +283,7 @@ def _critical_search(act, sigma_b, low, high, input_sq):
         return (f"{owner}: no critical point for {act.name} with sigma_b = {sigma_b}: at sigma_w = "
                 f"{root:.10g} the variance grows without bound and chi_1 reaches 1 only in that "
                 f"limit ({creep}: the gradient still {_DOES[creep]}, slower than exponentially); "
-                f"below it the network is ordered, above it exploding")
+                f"below it the network is ordered, above it chaotic")
     if values[-1] == 0.0:
         return float(grid[-1])
     chis = [v + 1.0 for v in values]
