@@ -377,8 +377,8 @@ def phase(args):
     sigma_w^2 where chi_1 = 1, the line between order and chaos that
     critical initialization sits on. Prints that line and xi_c at a few
     points; --plot draws the whole plane. The grid's points are solved
-    together, in seconds for every built-in activation (a bar shows the
-    progress). Where the variance grows without bound there is no xi_c:
+    together, in a few seconds of CPU time for every built-in activation
+    (a bar shows the progress). Where the variance grows without bound there is no xi_c:
     such points print "q unbounded".
     """
     tn.activation(args.activation)

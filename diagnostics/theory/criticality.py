@@ -99,7 +99,8 @@ def _chi_at_fixed_point(act, sigma_w, sigma_b, q_start):
     """chi_1 and q* for arrays of points, solved together."""
     q_star = _fixed_point(act, sigma_w, sigma_b, q_start)
     at = np.clip(q_star, _Q_LOW, _Q_HIGH)
-    return sigma_w * sigma_w * expectations(lambda x: act.derivative(x) ** 2, at), q_star
+    with np.errstate(over="ignore", invalid="ignore"):  # as Python's floats: inf, or nan for inf * 0
+        return sigma_w * sigma_w * expectations(lambda x: act.derivative(x) ** 2, at), q_star
 
 
 def regime(activation, sigma_w, sigma_b=0.0, *, input_sq=1.0, tolerance=CRITICAL_TOLERANCE):
@@ -220,9 +221,11 @@ def _critical_sigma_ws(act, sigma_bs, low, high, input_sq):
 
     def excess(sigma_w, rows):
         sigma_b = sigma_bs[rows]
-        return _chi_at_fixed_point(act, sigma_w, sigma_b, sigma_w * sigma_w * input_sq + sigma_b * sigma_b)[0] - 1.0
+        with np.errstate(over="ignore"):  # a variance beyond float64 is inf, as the scalar maps take it
+            q_start = sigma_w * sigma_w * input_sq + sigma_b * sigma_b
+        return _chi_at_fixed_point(act, sigma_w, sigma_b, q_start)[0] - 1.0
 
-    searches = [_critical_search(act, b, low, high, input_sq) for b in sigma_bs]
+    searches = [_critical_search(act, float(b), low, high, input_sq) for b in sigma_bs]
     asks = {row: next(search) for row, search in enumerate(searches)}
     found = [None] * len(searches)
     while asks:

@@ -167,7 +167,8 @@ def _fixed_point(act, sigma_w, sigma_b, q, max_iter=_ITERATIONS):
         previous[active] = q[active]
         q[active] = new = _variance_map(act, q[active], sigma_w[active], sigma_b[active])
         diverged, vanished = new > _Q_DIVERGED, new < _Q_LOW
-        settled = np.abs(new - previous[active]) <= 1e-15 * new
+        with np.errstate(invalid="ignore"):  # inf - inf: diverged, and caught above
+            settled = np.abs(new - previous[active]) <= 1e-15 * new
         result[active[settled]] = new[settled]
         result[active[vanished]] = 0.0
         result[active[diverged]] = math.inf
