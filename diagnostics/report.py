@@ -352,7 +352,8 @@ def phase_text(diagram, rows=6):
                            **{c: _format_xi_c for c in xi_columns}})
     for i in picked_b:
         row = {"sigma_b^2": float(b2[i]), "critical sigma_w^2": float(d.critical_sigma_w2[i])}
-        row.update({c: UNBOUNDED_Q if unbounded[i, j] else float(d.xi_c[i, j]) for c, j in zip(xi_columns, picked_w)})
+        row.update({c: _UNBOUNDED_Q if unbounded[i, j] else float(d.xi_c[i, j])
+                    for c, j in zip(xi_columns, picked_w)})
         table.append(row)
     ordered = int(((d.chi < 1.0) & ~unbounded).sum())
     grows = int(unbounded.sum())
@@ -365,7 +366,7 @@ def phase_text(diagram, rows=6):
         PHASE_LEGEND])
 
 
-UNBOUNDED_Q = "q unbounded"
+_UNBOUNDED_Q = "q unbounded"
 
 
 def _unbounded(d):
