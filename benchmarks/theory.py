@@ -11,8 +11,9 @@ Python's allocations (tracemalloc) and the process's peak resident size
 (ru_maxrss, which includes numpy, the interpreter and, for
 ``predict_network``, the network's own weights, 80 kB a layer at width 100);
 target: a peak under 300 MB at depth 10,000, judged on tracemalloc's peak
-(what the theory itself allocates), with the resident size beside it. The machine's load average is printed with every number:
-on a shared machine times scale with it, memory does not.
+(what the theory itself allocates), with the resident size beside it. The
+machine's load average is printed with every number: on a shared machine
+times scale with it, memory does not.
 """
 
 import argparse
