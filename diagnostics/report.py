@@ -381,8 +381,7 @@ PHASE_LEGEND = (
     "critical sigma_w^2: the order-to-chaos line, where the gradient's gain per layer chi_1 is 1\n"
     "(- : none in this range); left of it the network is ordered (inputs become alike), right of it\n"
     "chaotic (they become unlike); xi_c at sigma_w^2 = ...: the layers over which two inputs'\n"
-    "correlation settles (unbounded: slower than any exponential, as on the line; q unbounded: the\n"
-    "variance grows without bound, so there is no fixed point for the correlation to settle at)\n"
+    "correlation settles (unbounded: slower than any exponential; q unbounded: no fixed point, no xi_c)\n"
     f"More: {THEORY}#3b-the-correlation-map-and-the-phase-diagram")
 
 

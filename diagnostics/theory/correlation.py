@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ._checks import as_activation, check_real
-from .gaussian import POINTS_PER_PANEL, expectations, grouped_nodes
+from .gaussian import POINTS_PER_PANEL, as_shaped, expectations, grouped_nodes
 from .meanfield import _points
 
 __all__ = ["correlation_map", "correlation_fixed_point"]
@@ -165,7 +165,7 @@ def depth_scale_of(gain):
     gain = np.asarray(gain, dtype=np.float64)
     with np.errstate(divide="ignore"):
         scale = 1.0 / np.abs(np.log(np.where(gain > 0.0, gain, 1.0)))
-    return np.where(gain <= 0.0, 0.0, scale)[()]
+    return as_shaped(np.where(gain <= 0.0, 0.0, scale), gain.shape)
 
 
 def variance_map_slope(act, q, sigma_w):

@@ -98,7 +98,13 @@ def expectations(f, q):
                 f"gaussian_expectation: f must map an array of shape {x.shape} elementwise, "
                 f"got shape {values.shape}")
         out[np.flatnonzero(~zero)[index]] = values @ w
-    return out.reshape(q.shape)[()]
+    return as_shaped(out, q.shape)
+
+
+def as_shaped(values, shape):
+    """``values`` in ``shape``; a Python float for shape (), so a scalar call gets what scalar arithmetic gives."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.reshape(())) if shape == () else values.reshape(shape)
 
 
 def gaussian_expectation(f, q):

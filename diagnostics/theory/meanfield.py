@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ._checks import as_activation, check_real, check_variance
-from .gaussian import expectations, gaussian_nodes
+from .gaussian import as_shaped, expectations, gaussian_nodes
 
 __all__ = ["variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics"]
 
@@ -60,7 +60,7 @@ def _second_moment(act, q):
                               (flat > _Q_HIGH, _Q_HIGH, _Q_HIGH / _POWER_PROBE)):
         if side.any():
             out[side] = _extrapolated(act, flat[side], edge, inner)
-    return out.reshape(q.shape)[()]
+    return as_shaped(out, q.shape)
 
 
 def _extrapolated(act, q, edge, inner):
@@ -90,7 +90,8 @@ def variance_map(activation, q, sigma_w, sigma_b=0.0):
 def _variance_map(act, q, sigma_w, sigma_b):
     moment = _second_moment(act, q)
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(np.isfinite(moment), sigma_w * sigma_w * moment + sigma_b * sigma_b, math.inf)[()]
+        values = np.where(np.isfinite(moment), sigma_w * sigma_w * moment + sigma_b * sigma_b, math.inf)
+    return as_shaped(values, np.shape(values))
 
 
 def gradient_gain(activation, q, sigma_w):
@@ -176,7 +177,7 @@ def _fixed_point(act, sigma_w, sigma_b, q, max_iter=_ITERATIONS):
     if active.size:
         # slow convergence (near the order-to-chaos transition): bracket V(p) - p and bisect
         result[active] = _search(act, sigma_w[active], sigma_b[active], q[active], previous[active])
-    return result.reshape(shape)[()]
+    return as_shaped(result, shape)
 
 
 def _search(act, sigma_w, sigma_b, q, previous):
