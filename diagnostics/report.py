@@ -346,35 +346,55 @@ def phase_text(diagram, rows=6):
     picked_w = sorted({0, len(w2) // 2, len(w2) - 1})
     picked_b = sorted({int(i) for i in np.linspace(0, len(b2) - 1, min(rows, len(b2))).round()})
     xi_columns = [f"xi_c at {w2[j]:.4g}" for j in picked_w]
+    unbounded = _unbounded(d)
     table = Table(["sigma_b^2", "critical sigma_w^2", *xi_columns],
                   formats={"sigma_b^2": ".4g", "critical sigma_w^2": ".4g",
-                           **{c: format_depth_scale for c in xi_columns}})
+                           **{c: _format_xi_c for c in xi_columns}})
     for i in picked_b:
         row = {"sigma_b^2": float(b2[i]), "critical sigma_w^2": float(d.critical_sigma_w2[i])}
-        row.update({c: float(d.xi_c[i, j]) for c, j in zip(xi_columns, picked_w)})
+        row.update({c: _UNBOUNDED_Q if unbounded[i, j] else float(d.xi_c[i, j])
+                    for c, j in zip(xi_columns, picked_w)})
         table.append(row)
-    ordered = int((d.chi < 1.0).sum())
+    ordered = int(((d.chi < 1.0) & ~unbounded).sum())
+    grows = int(unbounded.sum())
     return "\n".join([
         f"{d.activation}: the order-to-chaos transition (mean field), sigma_w^2 from {w2[0]:g} to {w2[-1]:g}, "
         f"sigma_b^2 from {b2[0]:g} to {b2[-1]:g}, {len(w2)} x {len(b2)} points",
         str(table),
-        f"{ordered} of {d.chi.size} points are ordered (chi_1 < 1), {d.chi.size - ordered} chaotic or critical",
+        f"{ordered} of {d.chi.size} points are ordered (chi_1 < 1), {d.chi.size - ordered - grows} chaotic "
+        f"or critical, {grows} with a variance that grows without bound",
         PHASE_LEGEND])
+
+
+_UNBOUNDED_Q = "q unbounded"
+
+
+def _unbounded(d):
+    return d.unbounded if d.unbounded is not None else np.zeros(d.chi.shape, dtype=bool)
+
+
+def _format_xi_c(value):
+    return value if isinstance(value, str) else format_depth_scale(value)
 
 
 PHASE_LEGEND = (
     "critical sigma_w^2: the order-to-chaos line, where the gradient's gain per layer chi_1 is 1\n"
     "(- : none in this range); left of it the network is ordered (inputs become alike), right of it\n"
     "chaotic (they become unlike); xi_c at sigma_w^2 = ...: the layers over which two inputs'\n"
-    "correlation settles (unbounded: slower than any exponential, as on the line)\n"
+    "correlation settles (unbounded: slower than any exponential; q unbounded: no fixed point, no xi_c)\n"
     f"More: {THEORY}#3b-the-correlation-map-and-the-phase-diagram")
 
 
 def phase_json(diagram):
-    """The JSON document of ``phase``: the grid, xi_c and chi_1 on it (null where infinite), the line."""
+    """The JSON document of ``phase``: the grid, xi_c and chi_1 on it (null where infinite), the line.
+
+    ``variance_unbounded`` marks the points whose variance grows without
+    bound: their xi_c is null too, for there is no fixed point to settle at.
+    """
     d = diagram
     return json_safe({"activation": d.activation, "sigma_w2": d.sigma_w2, "sigma_b2": d.sigma_b2,
-                      "xi_c": d.xi_c, "chi_1": d.chi, "critical_sigma_w2": d.critical_sigma_w2})
+                      "xi_c": d.xi_c, "chi_1": d.chi, "critical_sigma_w2": d.critical_sigma_w2,
+                      "variance_unbounded": _unbounded(d).tolist()})
 
 
 # ---------------------------------------------------------------------------

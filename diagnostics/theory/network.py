@@ -264,16 +264,24 @@ def forward_variances(blocks, qs):
             following = blocks[j + 1]
             signal = following.sigma_w * following.sigma_w * _second_moment(block.elementwise(), q)
             carry[j] = 1.0 if following.sigma_b == 0.0 else signal / (signal + following.sigma_b ** 2)
-    # reach[m, i]: how much the gains of backward step i's blocks move per unit of log q_m
-    # (step i holds blocks count-1-i ... count-1), by the chain rule from block m onwards
-    inside = np.arange(count)[:, None] >= (count - 1 - np.arange(count))[None, :]
-    reach = np.zeros((count + 1, count))
+    # How much the gains of backward step i (blocks s = count-1-i ... count-1) move per
+    # unit of log q_m: reach[m] = effect[m] + a[m] reach[m+1] for m >= s, and below s
+    # a[m] a[m+1] ... a[s-1] reach[s], with a = carry * slope. A fluctuation of block
+    # j's mean(phi^2) moves q_(j+1) by carry[j]. The sums over j are kept as suffix
+    # sums and one recursion, so memory stays linear in the depth.
+    a = carry * slope
+    reach = np.zeros(count + 1)
     for m in range(count - 1, -1, -1):
-        reach[m] = effect[m] * inside[m] + carry[m] * slope[m] * reach[m + 1]
-    # a fluctuation of block j's mean(phi^2) moves q_(j+1) by carry[j]
-    sensitivity = carry[:, None] * reach[1:]
-    return ((sensitivity ** 2 * noise[:, None]).sum(axis=0)
-            + 2.0 * (sensitivity * cross[:, None] * inside).sum(axis=0))
+        reach[m] = effect[m] + a[m] * reach[m + 1]
+    below = np.zeros(count + 1)  # below[s] = sum_(j < s-1) carry[j]^2 noise[j] (a[j+1] ... a[s-1])^2
+    for s in range(1, count):
+        below[s + 1] = a[s] * a[s] * (below[s] + carry[s - 1] ** 2 * noise[s - 1])
+    within = np.append(np.cumsum((carry ** 2 * reach[1:] ** 2 * noise)[::-1])[::-1], 0.0)
+    crossed = np.append(np.cumsum((carry * reach[1:] * cross)[::-1])[::-1], 0.0)
+    s = count - 1 - np.arange(count)
+    with np.errstate(invalid="ignore"):
+        before = np.where(reach[s] == 0.0, 0.0, reach[s] ** 2 * below[s])
+    return within[np.maximum(s - 1, 0)] + before + 2.0 * crossed[s]
 
 
 def propagate(blocks, input_sq, owner):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_activation, check_count
-from .criticality import NoCriticalPoint, critical_sigma_w, regime
+from .criticality import _critical_sigma_ws, _regimes
 
 __all__ = ["PhaseDiagram", "phase_diagram", "plot_phase_diagram"]
 
@@ -23,7 +23,9 @@ class PhaseDiagram:
     """``xi_c[i, j]`` and ``chi[i, j]`` at ``sigma_b2[i]``, ``sigma_w2[j]``; the critical line.
 
     ``critical_sigma_w2[i]`` is the sigma_w**2 where chi_1 = 1 at
-    ``sigma_b2[i]`` (nan where there is none in range).
+    ``sigma_b2[i]`` (nan where there is none in range). ``unbounded[i, j]``:
+    the variance grows without bound there, so the correlation map has no
+    fixed point and ``xi_c`` is nan (``chi`` is chi_1's limit).
     """
 
     activation: str
@@ -32,15 +34,14 @@ class PhaseDiagram:
     xi_c: np.ndarray
     chi: np.ndarray
     critical_sigma_w2: np.ndarray
+    unbounded: np.ndarray = None
 
 
 def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=False):
     """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges.
 
-    Each point solves its own fixed points; where the activation has no
-    closed-form expectations (GELU, SiLU, ELU, SELU) the default grid takes
-    a minute or more, so ``progress`` shows a bar over the grid's rows on a
-    terminal.
+    The grid's points, and the critical line's rows, are each solved
+    together; ``progress`` shows a bar over the two on a terminal.
     """
     owner = "phase_diagram"
     act = as_activation(activation, owner)
@@ -49,23 +50,23 @@ def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=
     b2 = np.linspace(*sigma_b2, nb)
     if not (w2[0] > 0 and b2[0] >= 0):
         raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
-    xi, chi = np.empty((nb, nw)), np.empty((nb, nw))
-    rows = enumerate(b2)
+    bar = None
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
-        rows = tqdm(rows, total=nb, desc=f"phase diagram of {act.name}", unit="row", disable=None, leave=False)
-    for i, b in rows:
-        for j, w in enumerate(w2):
-            r = regime(act, math.sqrt(w), math.sqrt(b))
-            xi[i, j], chi[i, j] = r.xi_c, r.chi
-    line = []
-    for b in b2:
-        try:
-            line.append(critical_sigma_w(act, math.sqrt(b), bounds=(math.sqrt(w2[0]), math.sqrt(w2[-1]))) ** 2)
-        except NoCriticalPoint:
-            line.append(math.nan)
-    return PhaseDiagram(act.name, w2, b2, xi, chi, np.array(line))
+        bar = tqdm(total=2, desc=f"phase diagram of {act.name}", unit="stage", disable=None, leave=False)
+    points = _regimes(act, np.sqrt(w2)[None, :], np.sqrt(b2)[:, None])
+    xi = np.array([math.nan if r.xi_c is None else r.xi_c for r in points]).reshape(nb, nw)
+    unbounded = np.array([r.q_fixed_point == math.inf for r in points]).reshape(nb, nw)
+    if bar is not None:
+        bar.update(1)
+    chi = np.array([r.chi for r in points]).reshape(nb, nw)
+    found = _critical_sigma_ws(act, np.sqrt(b2), math.sqrt(w2[0]), math.sqrt(w2[-1]), 1.0)
+    line = [math.nan if isinstance(w, str) else w * w for w in found]
+    if bar is not None:
+        bar.update(1)
+        bar.close()
+    return PhaseDiagram(act.name, w2, b2, xi, chi, np.array(line), unbounded)
 
 
 def plot_phase_diagram(diagram, path):
@@ -80,8 +81,8 @@ def plot_phase_diagram(diagram, path):
     finite = d.xi_c[np.isfinite(d.xi_c)]
     top = float(finite.max())
     # an infinite xi_c (on the line, or tanh without bias below it, where q* = 0 and the
-    # network is linear) takes the top colour
-    shown = np.where(np.isfinite(d.xi_c), d.xi_c, top)
+    # network is linear) takes the top colour; an unbounded variance has no xi_c: left blank
+    shown = np.ma.masked_invalid(np.where(np.isinf(d.xi_c), top, d.xi_c))
     mesh = ax.pcolormesh(d.sigma_w2, d.sigma_b2, shown, shading="nearest",
                          norm=LogNorm(vmin=max(0.5, float(finite.min())), vmax=top), cmap="viridis")
     bar = fig.colorbar(mesh, ax=ax)
@@ -95,11 +96,14 @@ def plot_phase_diagram(diagram, path):
         ax.annotate("order-to-chaos line\nchi_1 = 1 (xi_c infinite)", (x, d.sigma_b2[i]),
                     xytext=(-150 if left else 40, 0), textcoords="offset points", color="white", fontsize=10,
                     va="center", arrowprops=dict(arrowstyle="->", color="white"))
+    if np.isnan(d.xi_c).any():
+        ax.text(0.96, 0.96, "blank: the variance grows without bound\n(no fixed point, so no xi_c)",
+                transform=ax.transAxes, color="black", fontsize=9, ha="right", va="top")
     # name only the phases the plane shows
     if (d.chi < 1.0).any():
         ax.text(0.04, 0.55, "ordered\n(inputs become alike)", transform=ax.transAxes, color="white",
                 fontsize=10, va="top")
-    if (d.chi > 1.0).any():
+    if ((d.chi > 1.0) & ~np.isnan(d.xi_c)).any():
         ax.text(0.96, 0.1, "chaotic\n(inputs become unlike)", transform=ax.transAxes, color="black",
                 fontsize=10, ha="right")
     ax.set_xlabel("sigma_w^2 (weight variance x fan-in)")

@@ -445,10 +445,23 @@ def test_phase_prints_the_critical_line_and_writes_json_and_a_figure(tmp_path, c
     assert "order-to-chaos" in out and figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_phase_prints_a_word_where_the_variance_grows_without_bound(tmp_path, capsys):
+    data = tmp_path / "phase.json"
+    assert main(["phase", "--activation", "relu", "--sigma-w2", "1", "4", "--sigma-b2", "0", "0.5",
+                 "--points", "3", "2", "--json", str(data)]) == 0
+    out = capsys.readouterr().out
+    d = json.loads(data.read_text())
+    # sigma_w^2 = 4 is twice He's scale: q grows by a factor 2 per layer, so no xi_c, in words
+    assert d["variance_unbounded"] == [[False, True, True], [False, True, True]]
+    assert d["xi_c"][0][2] is None and d["xi_c"][1][2] is None
+    assert "q unbounded" in out and "nan" not in out
+    assert "4 with a variance that grows without bound" in out
+
+
 def test_phase_says_so_when_there_is_nothing_to_draw(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     figure = tmp_path / "phase.png"
-    # ReLU's correlations approach 1 slower than any exponential, here on the chaotic side: xi_c is infinite
+    # above He's scale ReLU's variance grows without bound: there is no xi_c to draw
     assert main(["phase", "--activation", "relu", "--sigma-w2", "2.5", "4", "--sigma-b2", "0", "1e-12",
                  "--points", "3", "2",
                  "--plot", str(figure)]) == 0

@@ -78,7 +78,9 @@ def test_the_other_creeping_regimes():
     assert theory.regime("relu", math.sqrt(2), 0.3).name == "critical"
     assert theory.regime("identity", 1.0, 0.3).name == "critical"
     assert theory.regime("softplus", 1.4).name == "ordered"
-    assert theory.regime("softplus", 1.43).name == "chaotic"
+    # just above, the variance grows exponentially: chaotic by the gradient, and no c*
+    r = theory.regime("softplus", 1.43)
+    assert r.name == "chaotic" and r.c_star is None and r.growth.startswith("q grows by a factor")
 
 
 def test_the_phase_diagram_puts_the_critical_line_where_xi_c_diverges(tmp_path):
@@ -90,3 +92,33 @@ def test_the_phase_diagram_puts_the_critical_line_where_xi_c_diverges(tmp_path):
     pytest.importorskip("matplotlib")
     theory.plot_phase_diagram(d, tmp_path / "phase.png")
     assert (tmp_path / "phase.png").stat().st_size > 10_000
+
+
+def test_the_phase_diagram_solves_its_points_together_as_regime_solves_each():
+    # the grid holds ordered, chaotic (c* < 1, by Newton's method) and unbounded points
+    d = theory.phase_diagram("elu", sigma_w2=(0.5, 4.0), sigma_b2=(0.1, 0.5), points=(4, 2))
+    kinds = set()
+    for i, b2 in enumerate(d.sigma_b2):
+        for j, w2 in enumerate(d.sigma_w2):
+            r = theory.regime("elu", math.sqrt(w2), math.sqrt(b2))
+            kinds.add(r.name)
+            assert d.chi[i, j] == pytest.approx(r.chi, rel=1e-12)
+            assert d.unbounded[i, j] == (r.q_fixed_point == math.inf)
+            if r.xi_c is None:
+                assert math.isnan(d.xi_c[i, j])
+            else:
+                assert d.xi_c[i, j] == pytest.approx(r.xi_c, rel=1e-9)
+    assert {"ordered", "chaotic"} <= kinds and d.unbounded.any() and not d.unbounded.all()
+
+
+@pytest.mark.parametrize("name", ["tanh", "gelu", "softplus", "selu"])
+def test_a_regime_name_never_contradicts_c_star(name):
+    for sigma_w in (0.8, 1.2, 1.5, 2.0):
+        for sigma_b in (0.0, 0.5):
+            r = theory.regime(name, sigma_w, sigma_b)
+            if r.name == "chaotic" and r.c_star is not None:
+                assert 0.0 <= r.c_star < 1.0, r
+            if r.c_star == 1.0:
+                assert r.name in ("ordered", "critical"), r
+            # the correlation map needs a fixed point q*: none where the variance grows without bound
+            assert (r.c_star is None) == (r.q_fixed_point == math.inf), r

@@ -5,7 +5,7 @@ import pytest
 
 import tinynet
 from diagnostics.theory import (
-    CRITICAL_TOLERANCE, NoCriticalPoint, critical_init, critical_sigma_w, depth_scale, regime,
+    CRITICAL_TOLERANCE, NoCriticalPoint, critical_init, critical_sigma_w, depth_scale, predict, regime,
     sigma_w_from_std,
 )
 
@@ -107,3 +107,31 @@ def test_bad_arguments_are_named():
         critical_sigma_w("relu", bounds=(2.0, 1.0))
     with pytest.raises(TypeError, match="activation must be a tinynet Activation"):
         critical_sigma_w(tinynet.Linear(2, 2))
+
+
+@pytest.mark.parametrize("name", ["softplus", "elu", "gelu", "silu", "selu"])
+def test_an_unbounded_variance_reports_how_it_grows_not_the_solvers_cut_off(name):
+    r = regime(name, 2.0)  # sigma_w^2 = 4
+    # chaotic by its gradient (chi_1 > 1), with no c*: there is no q* to take the correlation map at
+    assert r.q_fixed_point == math.inf and r.name == "chaotic"
+    assert r.c_star is r.chi_c is r.xi_c is r.xi_q is None
+    # these activations are ReLU-like far out: q and the squared gradient both grow by chi_1 per layer
+    scale = 1.0507009873554805 ** 2 if name == "selu" else 1.0
+    assert r.chi == pytest.approx(2.0 * scale, rel=1e-9)
+    assert r.growth == f"q grows by a factor {r.chi:.7g} per layer"
+    assert "nan" not in str(r) and "q grows by a factor" in str(r)
+
+
+def test_softplus_at_hes_scale_grows_like_l_to_the_two_thirds():
+    # docs/theory.md derives q ~ L^(2/3) and ln(squared gradient) ~ -c L^(2/3) without
+    # biases; the theory's own per-layer numbers follow both laws
+    r = regime("softplus", math.sqrt(2))
+    assert r.growth == "q grows like L^(2/3), the squared gradient falls like exp(-c L^(2/3))"
+    p = predict("softplus", math.sqrt(2), depth=600, width=100)
+    depth, loss = np.arange(1, 601), np.cumsum(-np.log(p.chi))
+    for y in (p.q, loss):
+        assert np.polyfit(np.log(depth[99:]), np.log(y[99:]), 1)[0] == pytest.approx(2 / 3, abs=0.04)
+    # with biases the sigma_b^2 each layer adds wins: q ~ L, ln(gradient) ~ -c sqrt(L)
+    assert regime("softplus", math.sqrt(2), 0.3).growth == (
+        "q grows like L, the squared gradient falls like exp(-c L^(1/2))")
+    assert regime("elu", math.sqrt(2)).growth == "q grows like L, the squared gradient grows like exp(+c L^(1/2))"

@@ -87,3 +87,12 @@ def test_nodes_are_symmetric_and_weights_sum_to_one():
     x, w = gaussian_nodes(2.0)
     np.testing.assert_allclose(x, -x[::-1])
     assert w.sum() == pytest.approx(1.0, abs=1e-14)
+
+
+def test_an_array_of_variances_gives_what_each_variance_gives_alone():
+    act = tinynet.activation("gelu")
+    q = np.array([0.0, 1e-3, 0.7, 2.0, 30.0, 1e5])
+    together = gaussian_expectation(lambda x: act.derivative(x) ** 2, q)
+    alone = [gaussian_expectation(lambda x: act.derivative(x) ** 2, v) for v in q]
+    assert together.shape == q.shape
+    np.testing.assert_allclose(together, alone, rtol=1e-14, atol=0)
