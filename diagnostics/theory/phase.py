@@ -8,6 +8,7 @@ over which two inputs' correlation reaches its fixed point (see
 """
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,5 +111,11 @@ def plot_phase_diagram(diagram, path):
     ax.set_ylabel("sigma_b^2 (bias variance)")
     ax.set_title(f"{d.activation}: the order-to-chaos transition (mean field)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    # written whole, as every figure is: an interrupted write leaves any old file as it was
+    from ..files import replace_whole
+
+    ext = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
+    try:
+        replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
+    finally:
+        plt.close(fig)
