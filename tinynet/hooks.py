@@ -103,6 +103,15 @@ def with_forward_hooks(layer, x, y):
     return y
 
 
+def with_backward_hooks(layer, dx, dy):
+    """``dx`` after ``layer``'s backward hooks, each of which may replace it (same shape and dtype)."""
+    for hook in list(layer._backward_hooks.values()):
+        result = hook(layer, dx, dy)
+        if result is not None:
+            dx = replacement(layer, hook, "backward ", "dx", result, dx)
+    return dx
+
+
 def with_backward_pre_hooks(layer, dy):
     """``dy`` after ``layer``'s backward pre-hooks, each of which may replace it (same shape and dtype)."""
     for hook in list(layer._backward_pre_hooks.values()):

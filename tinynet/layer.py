@@ -41,7 +41,9 @@ import numpy as np
 from .checks import as_float_array, check_bool, check_float_dtype, check_rng
 from .chain import called, replay, traced
 from .grad_mode import is_evaluating, is_grad_enabled
-from .hooks import RemovableHandle, replacement, with_backward_pre_hooks, with_forward_hooks, with_pre_hooks
+from .hooks import (
+    RemovableHandle, with_backward_hooks, with_backward_pre_hooks, with_forward_hooks, with_pre_hooks,
+)
 from .parameter import Parameter
 
 #: Past this many bytes held for backwards not yet run in one thread, forward warns (and at each doubling).
@@ -130,10 +132,7 @@ class Layer:
         _held[thread] -= nbytes
         dx = self._backward(ctx, dy)
         if self._backward_hooks:
-            for hook in list(self._backward_hooks.values()):
-                result = hook(self, dx, dy)
-                if result is not None:
-                    dx = replacement(self, hook, "backward ", "dx", result, dx)
+            dx = with_backward_hooks(self, dx, dy)
         return dx
 
     def _keep(self, entry):
