@@ -31,6 +31,7 @@ constructor's arguments), ``from_config(config)``, ``state_spec(config)``
 lets ``save`` and ``load`` find it by name.
 """
 
+import sys
 import warnings
 from collections import namedtuple
 from collections.abc import Mapping
@@ -96,7 +97,12 @@ class Layer:
         if self._forward_pre_hooks:
             x = with_pre_hooks(self, x)
         x = self._check_input(x)
-        out = self._forward(x)
+        try:
+            out = self._forward(x)
+        except RecursionError:  # Python's limit, not numpy's or a layer's: say which and what to do
+            raise ValueError(f"{type(self).__name__}: layers nested deeper than Python's recursion limit "
+                             f"({sys.getrecursionlimit()} calls) allows; flatten the nesting, or raise "
+                             "the limit with sys.setrecursionlimit") from None
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out

@@ -185,3 +185,13 @@ def test_a_pre_hook_returning_two_inputs_is_refused():
 def test_a_callable_that_is_no_initializer_is_named():
     with pytest.raises(TypeError, match=r"weight_init 'zeros' failed when called as init\(shape, rng"):
         tn.Linear(2, 2, weight_init=np.zeros)
+
+
+def test_nesting_past_pythons_recursion_limit_is_a_value_error():
+    net = tn.ReLU()
+    for _ in range(600):
+        net = tn.Sequential(net)
+    with pytest.raises(ValueError, match="nested deeper than Python's recursion limit"):
+        net(np.ones((1, 2)))
+    with pytest.raises(RuntimeError, match="backward needs a forward first"):
+        net.backward(np.ones((1, 2)))  # the failed pass kept nothing
