@@ -7,11 +7,16 @@ and checks that every error is tinynet's own, that no numeric warning
 escapes, and that nothing returns a wrong shape, or a nan from finite input.
 """
 
+import io
+import json
 import math
+import os
 import pathlib
 import tempfile
+import threading
 import traceback
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -203,7 +208,8 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 ANYTHING = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 10), st.sampled_from([0, 2**40, -(2**40)]),
+    st.none(), st.booleans(), st.integers(-3, 10),
+    st.sampled_from([0, 2**40, -(2**40), 2**63, -(2**64), 10**400]),  # past int64 and float too
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["", "False", "relu", "foo"]),
     st.sampled_from([[1, 2], (3,), {}, np.float32, np.int64(2), np.array([1.0, 2.0]), 1 + 2j]),
 )
@@ -367,3 +373,92 @@ def test_fuzz_save_and_load(data, sizes, activation, bias, final, dtype):
     assert repr(back) == repr(net)
     for p, q in zip(net.parameters(), back.parameters()):
         assert p.data.tobytes() == q.data.tobytes() and p.dtype == q.dtype
+
+
+# ---- files that are not what they say ---------------------------------------------------
+SPECIAL = ["fifo", "directory", "link to a device", "link to a fifo", "dangling link"]
+
+
+def special_file(directory, kind):
+    path = directory / "m.npz"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "dangling link":
+        path.symlink_to(directory / "nothing")
+    elif kind == "link to a device":
+        path.symlink_to(os.devnull)
+    else:
+        fifo = directory / ("pipe" if kind == "link to a fifo" else "m.npz")
+        os.mkfifo(fifo)
+        if kind == "link to a fifo":
+            path.symlink_to(fifo)
+    return path
+
+
+@FUZZ
+@given(st.sampled_from(SPECIAL), st.booleans())
+def test_fuzz_special_files_are_refused_and_left_alone(kind, saving):
+    with tempfile.TemporaryDirectory() as directory:
+        path = special_file(pathlib.Path(directory), kind)
+        before = sorted(os.listdir(directory))
+        outcome = {}
+
+        def run():  # in a thread: a load that blocked on a FIFO would hang the suite
+            try:
+                if saving:
+                    tn.save(tn.MLP([2, 2], "relu", rng=rng()), path)
+                else:
+                    tn.load(path)
+            except BaseException as e:  # the test checks which
+                outcome["error"] = e
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), f"{'save' if saving else 'load'} blocked on a {kind}"
+        error = outcome.get("error")
+        expected = (ValueError, IsADirectoryError) if saving else (tn.ModelFileError, FileNotFoundError)
+        if saving and kind == "dangling link":  # a link to a new file: save writes it
+            assert error is None and tn.load(path) is not None
+            return
+        assert isinstance(error, expected), repr(error)
+        assert sorted(os.listdir(directory)) == before
+
+
+def npy_bytes(array, declared_shape=None):
+    header = {"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False,
+              "shape": tuple(array.shape if declared_shape is None else declared_shape)}
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + array.tobytes()
+
+
+@FUZZ
+@given(st.sampled_from(["shape", "count", "zip size"]), st.integers(1, 62), st.integers(0, 2**32 - 1))
+def test_fuzz_archives_that_lie_about_sizes_and_counts_are_refused(lie, magnitude, seed):
+    claimed = 2**magnitude
+    with tempfile.TemporaryDirectory() as directory:
+        path = pathlib.Path(directory) / "m.npz"
+        tn.save({"w": np.ones(3)}, path)
+        with zipfile.ZipFile(path) as z:
+            members = {i.filename: z.read(i) for i in z.infolist()}
+        header = json.loads(np.load(io.BytesIO(members["__architecture__.npy"])).tobytes())
+        if lie == "shape":  # the array's .npy header, and the JSON with it, claim more than the bytes
+            header["state_dict"]["w"]["shape"] = [claimed]
+            members["w.npy"] = npy_bytes(np.ones(3), declared_shape=(claimed,))
+        elif lie == "count":  # the JSON declares arrays the file does not hold
+            extra = min(claimed, 20_000)
+            header["state_dict"].update({f"a{i}": {"dtype": "float64", "shape": [1]} for i in range(extra)})
+        members["__architecture__.npy"] = npy_bytes(np.frombuffer(json.dumps(header).encode(), np.uint8))
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in members.items():
+                z.writestr(name, data)
+        if lie == "zip size":  # the central directory claims a member larger than the file
+            raw = bytearray(path.read_bytes())
+            at = raw.rfind(b"PK\x01\x02")  # the last member's central directory entry
+            field = np.random.default_rng(seed).choice([20, 24])  # compressed or uncompressed size
+            raw[at + field: at + field + 4] = min(claimed, 2**32 - 1).to_bytes(4, "little")
+            path.write_bytes(bytes(raw))
+        with pytest.raises(tn.ModelFileError) as refused_file:
+            tn.load(path)
+        assert len(str(refused_file.value)) < 1200
