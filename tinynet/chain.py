@@ -5,6 +5,7 @@
 """
 
 import functools
+from threading import get_ident
 
 from .grad_mode import is_grad_enabled
 from .hooks import with_forward_hooks, with_pre_hooks
@@ -57,7 +58,8 @@ def traced(forward):
                 "a sum, arithmetic between calls) write _forward(x) -> (y, ctx) and "
                 "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
         y = with_forward_hooks(self, x, y)
-        self._keep(([layer for layer, _, _ in calls], y.shape, y.dtype, 0))  # the sub-layers count their own
+        # the sub-layers count their own bytes
+        self._saved.setdefault(get_ident(), []).append(([layer for layer, _, _ in calls], y.shape, y.dtype, 0))
         return y
     return run
 

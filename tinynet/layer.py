@@ -47,9 +47,16 @@ from .hooks import (
 )
 from .parameter import Parameter
 
-#: Past this many bytes held for backwards not yet run in one thread, forward warns (and at each doubling).
+#: Past this many bytes piled up in one thread by forwards whose backward has not run (more than two
+#: held by a layer), forward warns, and again at each doubling.
 HELD_WARNING = 128 * 2**20
-_held = {}  # thread id -> bytes that forwards in grad mode hold for their backward (estimated: x and y)
+_held = {}  # thread id -> bytes of those piled-up forwards (their inputs and outputs)
+
+
+def _release(thread, nbytes):
+    """Uncount ``nbytes`` of piled-up forwards of ``thread`` (0 for a forward that was not counted)."""
+    if nbytes:
+        _held[thread] -= nbytes
 
 
 class PendingBackwardWarning(UserWarning):
@@ -109,7 +116,10 @@ class Layer:
         if self._forward_hooks:
             y = with_forward_hooks(self, x, y)
         if is_grad_enabled():
-            self._keep((ctx, y.shape, y.dtype, x.nbytes + y.nbytes))
+            stack = self._saved.setdefault(get_ident(), [])
+            # two forwards held are a pass in progress (or a tied or siamese one): only what piles
+            # up past them is counted, and warned about (_piled), so a training step pays nothing
+            stack.append((ctx, y.shape, y.dtype, self._piled(stack, x, y) if len(stack) > 1 else 0))
         return y
 
     def __call__(self, x):
@@ -135,28 +145,29 @@ class Layer:
         if self._backward_pre_hooks:
             dy = with_backward_pre_hooks(self, dy)
         stack.pop()
-        _held[thread] -= nbytes
+        if nbytes:
+            _held[thread] -= nbytes
         dx = self._backward(ctx, dy)
         if self._backward_hooks:
             dx = with_backward_hooks(self, dx, dy)
         return dx
 
-    def _keep(self, entry):
-        """Push ``entry`` = ``(ctx, output shape, output dtype, bytes)``; warn if forwards pile up unconsumed."""
-        thread = get_ident()
-        stack = self._saved.setdefault(thread, [])
-        stack.append(entry)
-        held = _held[thread] = _held.get(thread, 0) + entry[3]
-        # warned as the total first passes HELD_WARNING and each doubling after, and only while
-        # this layer holds several forwards: one large forward-backward pass is no pile
-        if held > HELD_WARNING and held.bit_length() > (held - entry[3]).bit_length() and len(stack) > 2:
+    def _piled(self, stack, x, y):
+        """Count a forward held past the layer's second (its input and output bytes); warn on a pile.
+
+        Warned as the thread's count first passes ``HELD_WARNING`` and at each doubling after.
+        """
+        thread, nbytes = get_ident(), x.nbytes + y.nbytes
+        held = _held[thread] = _held.get(thread, 0) + nbytes
+        if held > HELD_WARNING and held.bit_length() > (held - nbytes).bit_length():
             warnings.warn(
                 f"{self.label()}: forwards whose backward has not run hold about {held / 2**20:.0f} MB "
-                f"in this thread ({len(stack)} of them in this layer): a forward outside "
-                "tinynet.no_grad() keeps what its backward needs until a backward consumes it. Run "
-                "forward-only work in `with tinynet.no_grad():` or tinynet.predict(net, x), and call "
-                "net.free_saved() to drop what forwards with no backward to come kept",
+                f"past two a layer in this thread ({len(stack) + 1} of them in this layer): a forward "
+                "outside tinynet.no_grad() keeps what its backward needs until a backward consumes it. "
+                "Run forward-only work in `with tinynet.no_grad():` or tinynet.predict(net, x), and "
+                "call net.free_saved() to drop what forwards with no backward to come kept",
                 PendingBackwardWarning, stacklevel=3)
+        return nbytes
 
     def _drop_pass(self):
         """Drop this thread's newest forward pass, here and in the sub-layers it ran: a pass that failed."""
@@ -164,7 +175,7 @@ class Layer:
         stack = self._saved.get(thread)
         if stack:
             ctx, _, _, nbytes = stack.pop()
-            _held[thread] -= nbytes
+            _release(thread, nbytes)
             for layer in reversed(self._sub_passes(ctx)):
                 layer._drop_pass()
 
@@ -182,13 +193,13 @@ class Layer:
         thread = get_ident()
         for layer in self.modules():
             for entry in layer._saved.pop(thread, ()):
-                _held[thread] -= entry[3]
+                _release(thread, entry[3])
 
     def __del__(self):
         # a layer dropped with forwards never backpropagated no longer holds them
         try:
             for thread, stack in self.__dict__.get("_saved", {}).items():
-                _held[thread] -= sum(entry[3] for entry in stack)
+                _release(thread, sum(entry[3] for entry in stack))
         except Exception:  # at interpreter exit the module's globals may be gone
             pass
 
