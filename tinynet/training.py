@@ -7,7 +7,6 @@ once after each epoch, as in the usual PyTorch loop. Epochs and steps are number
 messages, in callbacks and on :class:`NonFiniteLossError`.
 """
 
-import contextlib
 import math
 import sys
 import warnings
@@ -258,17 +257,6 @@ def _undo_forward(net, buffers, before):
         buffer[...] = old
 
 
-def _inference(net):
-    """Within the block, ``net`` runs in eval mode and under ``no_grad``, in this thread only.
-
-    What ``evaluate`` and ``predict`` use: Dropout and BatchNorm switch to
-    their inference behaviour, and no forward keeps anything for a backward.
-    No layer's mode is changed (``grad_mode.evaluating``): a network another
-    thread trains meanwhile stays in training mode there.
-    """
-    return evaluating()
-
-
 def predict(net, x, batch_size=None):
     """``net``'s output for ``x``, in eval mode and under ``no_grad``, in batches of ``batch_size``.
 
@@ -276,7 +264,9 @@ def predict(net, x, batch_size=None):
     """
     x = _check_inputs(x, "predict")
     batch_size = len(x) if batch_size is None else check_size("predict", "batch_size", batch_size)
-    with _inference(net):
+    # eval mode for this thread only (grad_mode.evaluating): another thread training the
+    # same network meanwhile keeps its mode, and nothing is kept for a backward
+    with evaluating():
         return np.concatenate([net.forward(x[start:start + batch_size])
                                for start in range(0, len(x), batch_size)])
 

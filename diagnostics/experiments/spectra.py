@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import tinynet as tn
-
 from .. import theory
 from ..spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
 from .gradient import ProbeConfig
