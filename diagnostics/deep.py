@@ -17,7 +17,7 @@ import numpy as np
 
 import tinynet as tn
 
-from .probes import JacobianProbeResult, LogRescaler, is_scale_equivariant
+from .probes import LogRescaler, is_scale_equivariant, measured_profile, not_finite
 
 
 def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float64, bias_init=None,
@@ -60,7 +60,7 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
             for out, kind, index in ((z, "Linear", 2 * l), (h, type(act).__name__, 2 * l + 1)):
                 if not np.all(np.isfinite(out)):
                     where = {"layer": str(index), "type": kind, "pass": "forward", "input_finite": True}
-                    return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=where)
+                    return not_finite(where)
             if rescale:  # (None: the signal is in range, or all zero, and stays as it is)
                 scaled = LogRescaler.forward_hook(act, z, h)
                 h = h if scaled is None else scaled
@@ -68,7 +68,6 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
     # names are the positions the layers would have in the equivalent MLP
     rescaler = LogRescaler({})
     g = np.eye(width, dtype=dtype)
-    layers, per_layer = [], []
     for l in reversed(range(depth)):
         lin = linear(l)
         rescaler.names[id(lin)] = str(2 * l)
@@ -79,8 +78,5 @@ def stream_probe(activation, weight_init, depth, width, rng=None, dtype=np.float
             g = lin.backward(act.backward(g))
         del rescaler.names[id(lin)]
         if rescaler.nonfinite is not None:
-            return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
-        layers.append(str(2 * l))
-        per_layer.append(rescaler.records[-1][1])
-    return JacobianProbeResult(layers, np.array(per_layer), 0.5 * math.log10(width), g,
-                               rescaler.log10_scale, records=rescaler.records)
+            return not_finite(rescaler.nonfinite)
+    return measured_profile(rescaler.records, 0.5 * math.log10(width), g, rescaler.log10_scale)

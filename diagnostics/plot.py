@@ -115,15 +115,7 @@ def gradient_curves(results, path, title=None):
                 label += f" ({r.verdict}: not drawn)"
                 ax.plot([], [], color=color, label=label)
             if r.prediction is not None:
-                for kind, curve in (("mean-field", r.prediction.per_layer_grad_norm_log10),
-                                    ("typical", r.prediction.typical_per_layer_grad_norm_log10)):
-                    y = np.asarray(curve, dtype=float)
-                    y[~np.isfinite(y)] = np.nan  # a gain of exactly 0: nothing to draw
-                    ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every,
-                            zorder=3, **STYLE_NOTE[kind])
-                sd = r.prediction.per_layer_grad_norm_log10_sd
-                if sd is not None:  # how far one network strays from the typical curve
-                    ax.fill_between(layers, y - sd, y + sd, color=color, alpha=0.15, linewidth=0)
+                draw_profile(ax, layers, r.prediction.profile, color, every, mean_field=True, zorder=3)
         ax.set_title(act)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layers passed back from the output")
@@ -132,7 +124,8 @@ def gradient_curves(results, path, title=None):
         ax.legend(fontsize=7, loc="best", title="weights", title_fontsize=7)
     kinds = ["measured", "mean-field", "typical"] if any(r.prediction for r in results) else ["measured"]
     handles = _style_handles(kinds)
-    if any(r.prediction is not None and r.prediction.per_layer_grad_norm_log10_sd is not None for r in results):
+    if any(r.prediction is not None and r.prediction.profile.per_layer_grad_norm_log10_sd is not None
+           for r in results):
         from matplotlib.patches import Patch
 
         handles.append(Patch(color="0.3", alpha=0.15, label="typical ± sd between networks (predicted)"))
@@ -142,6 +135,30 @@ def gradient_curves(results, path, title=None):
                title="line (same colour: same weights)", title_fontsize=8)
     _title(fig, title, width)
     _save(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
+
+
+def draw_profile(ax, layers, profile, color, every, mean_field=False, zorder=3, from_output=False):
+    """Draw a predicted ``GradientProfile`` on ``ax`` against ``layers``: its curve and its spread.
+
+    The curve is dotted with squares (typical) or dashed with circles
+    (mean-field, ``profile.statistic``), in a band of one standard deviation
+    between networks where known; ``mean_field``: the mean-field curve too,
+    dashed. ``from_output``: ``layers`` starts at 0, the output, where the
+    backward pass starts from the identity (``log10_initial_norm``).
+    """
+    start = [profile.log10_initial_norm] if from_output else []
+    curves = [(profile.statistic, profile.per_layer_grad_norm_log10)]
+    if mean_field and profile.statistic == "typical":
+        curves.insert(0, ("mean-field", profile.mean_field_per_layer_grad_norm_log10))
+    for kind, curve in curves:
+        y = np.array([*start, *curve], dtype=float)
+        y[~np.isfinite(y)] = np.nan  # a gain of exactly 0: nothing to draw
+        ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every, zorder=zorder,
+                **STYLE_NOTE[kind])
+    sd = profile.per_layer_grad_norm_log10_sd
+    if sd is not None:  # how far one network strays from the typical curve
+        band = np.array([*([0.0] * len(start)), *sd])
+        ax.fill_between(layers, y - band, y + band, color=color, alpha=0.15, linewidth=0)
 
 
 def critical_curves(result, path, title=None):
@@ -176,14 +193,7 @@ def critical_curves(result, path, title=None):
             ax.plot(layers, np.median(finite, axis=0), color=color, linewidth=1.8, label=label, zorder=4)
         else:
             ax.plot([], [], color=color, label=label)
-        y = np.array([start, *c.prediction.typical_per_layer_grad_norm_log10], dtype=float)
-        y[~np.isfinite(y)] = np.nan
-        ax.plot(layers, y, color=color, linewidth=1, markersize=3.5, markevery=every, zorder=5,
-                **STYLE_NOTE["typical"])
-        sd = c.prediction.per_layer_grad_norm_log10_sd
-        if sd is not None:  # how far one network strays from the typical curve
-            band = np.concatenate([[0.0], sd])
-            ax.fill_between(layers, y - band, y + band, color=color, alpha=0.15, linewidth=0)
+        draw_profile(ax, layers, c.prediction, color, every, zorder=5, from_output=True)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layers passed back from the output")
     ax.set_ylabel("log10 of the gradient's Frobenius norm (decades)")

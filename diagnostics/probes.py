@@ -11,14 +11,15 @@ float32.
 
 import contextlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 import tinynet as tn
 from tinynet.checks import check_rng, check_size
 
-from .numerics import float_from_log10, frobenius_norm, log10_mean, to_float64
+from .numerics import frobenius_norm, log10_mean, to_float64
+from .profile import GradientProfile
 from .recorders import NonFiniteDetector
 
 _LOG10_2 = math.log10(2.0)
@@ -108,59 +109,6 @@ def matrix_product(scale, k=4, n=100, rng=None, dtype=np.float64):
 # The input-output Jacobian
 # ---------------------------------------------------------------------------
 
-@dataclass
-class JacobianProbeResult:
-    """What :func:`gradient_probe` measured.
-
-    ``per_layer_grad_norm_log10[i]`` is log10 of the Frobenius norm of the
-    gradient (a partial Jacobian) after the signal has passed back through
-    the i-th last layer with parameters; ``layers`` names those layers in the
-    same (backward) order. ``log10_initial_norm`` is that of the identity
-    the backward pass starts from.
-    """
-
-    layers: list
-    per_layer_grad_norm_log10: np.ndarray
-    log10_initial_norm: float
-    jacobian_mantissa: np.ndarray = None  # J / 10**log10_scale, norm within a few decades of 1
-    log10_scale: float = 0.0
-    nonfinite: dict = None  # where the forward or backward pass produced nan/inf, if it did
-    records: list = field(default_factory=list)  # (layer name, log10 norm), backward order
-
-    @property
-    def finite(self):
-        return self.nonfinite is None
-
-    @property
-    def log10_mean_abs_grad(self):
-        """log10 of mean |J| over all entries (the lecture's statistic)."""
-        if not self.finite:
-            return None
-        mean = float(np.mean(np.abs(self.jacobian_mantissa)))
-        return math.log10(mean) + self.log10_scale if mean > 0 else -math.inf
-
-    @property
-    def mean_abs_grad(self):
-        """mean |J| as a float, or None where it is beyond float64's range."""
-        return float_from_log10(self.log10_mean_abs_grad)
-
-    @property
-    def log10_grad_norm(self):
-        """log10 of the Frobenius norm of J."""
-        return float(self.per_layer_grad_norm_log10[-1]) if self.finite else None
-
-    @property
-    def per_layer_gain_log10(self):
-        """Decades gained by the gradient norm through each layer, backward order."""
-        norms = np.concatenate([[self.log10_initial_norm], self.per_layer_grad_norm_log10])
-        return np.diff(norms)
-
-    @property
-    def jacobian(self):
-        """J as an ordinary float64 array; OverflowError where it leaves float range."""
-        return to_float64(self.jacobian_mantissa, self.log10_scale, "J")
-
-
 def rescale_limit(dtype):
     """How many decades from 1 a signal may stray before the probe rescales it.
 
@@ -249,7 +197,9 @@ def gradient_probe(net, x=None):
     mode (a ``Dropout`` draws one mask, which the backward pass reuses);
     a network with ``BatchNorm1d`` needs a batch: see
     ``batch_gradient_probe``. Parameter gradients are not computed; the
-    network is left as it was, modes and buffers included.
+    network is left as it was, modes and buffers included. Returns a
+    measured ``GradientProfile``: the norms after each measured layer, log10
+    mean |J| and J itself (``jacobian``), or where a pass became non-finite.
     """
     for _, m in net.named_modules():
         if isinstance(m, tn.BatchNorm1d):
@@ -265,50 +215,25 @@ def gradient_probe(net, x=None):
         rescaled = measured if all(is_scale_equivariant(m) for m in leaves) else []
         y, nonfinite = _forward(net, x, rescaled)
         if nonfinite is not None:
-            return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=nonfinite)
+            return not_finite(nonfinite)
         rescaler = _measured_backward(net, measured, np.eye(y.shape[1], dtype=y.dtype))
     if rescaler.nonfinite is not None:
-        return JacobianProbeResult([], np.array([]), float("nan"), nonfinite=rescaler.nonfinite)
-    return JacobianProbeResult([n for n, _ in rescaler.records],
-                               np.array([v for _, v in rescaler.records]),
-                               0.5 * math.log10(y.shape[1]), rescaler.dx, rescaler.log10_scale,
-                               records=rescaler.records)
+        return not_finite(rescaler.nonfinite)
+    return measured_profile(rescaler.records, 0.5 * math.log10(y.shape[1]), rescaler.dx, rescaler.log10_scale)
 
 
-@dataclass
-class BatchProbeResult:
-    """What :func:`batch_gradient_probe` measured, and on which batch.
+def measured_profile(records, log10_initial_norm, mantissa, log10_scale):
+    """The ``GradientProfile`` of one probed network from its ``(layer, log10 norm)`` records and J's parts."""
+    mean = float(np.mean(np.abs(mantissa)))
+    log10_mean_abs = math.log10(mean) + log10_scale if mean > 0 else -math.inf
+    return GradientProfile(tuple(n for n, _ in records), np.array([v for _, v in records]), log10_initial_norm,
+                           "measured", log10_mean_abs_grad=log10_mean_abs, jacobian_mantissa=mantissa,
+                           log10_scale=log10_scale)
 
-    ``per_layer_grad_norm_log10[i]``: log10 of the Frobenius norm of the
-    Jacobian of the whole output batch with respect to the whole input
-    batch of the i-th last measured block (backward order, ``layers`` its
-    names), estimated from ``cotangents`` Gaussian cotangents;
-    ``log10_initial_norm``: that of the identity on the ``batch_size *
-    out_features`` outputs. ``input``: ``"N(0, I)"`` (drawn from the
-    probe's ``rng``) or ``"given"``.
-    """
 
-    layers: list
-    per_layer_grad_norm_log10: np.ndarray
-    log10_initial_norm: float
-    batch_size: int
-    cotangents: int
-    input: str
-    nonfinite: dict = None
-
-    @property
-    def finite(self):
-        return self.nonfinite is None
-
-    @property
-    def log10_grad_norm(self):
-        """log10 ||dY/dX||_F, Y the output batch and X the input batch."""
-        return float(self.per_layer_grad_norm_log10[-1]) if self.finite else None
-
-    @property
-    def change_log10(self):
-        """Decades by which the gradient norm changes from output to input."""
-        return self.log10_grad_norm - self.log10_initial_norm if self.finite else None
+def not_finite(where):
+    """The empty measured ``GradientProfile`` of a pass that produced nan or inf, ``where`` naming the layer."""
+    return GradientProfile((), np.array([]), float("nan"), "measured", nonfinite=where)
 
 
 def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
@@ -322,7 +247,8 @@ def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
     Gaussian cotangent G on the whole output batch, and E||G J||^2 =
     ||J||_F^2: the norms are the root mean square over the passes. The
     gradient is measured after the same blocks as ``gradient_probe``; the
-    network is left as it was.
+    network is left as it was. Returns a measured ``GradientProfile`` with
+    ``batch_size`` set (no Jacobian: it is never formed).
     """
     cotangents = check_size("batch_gradient_probe", "cotangents", cotangents)
     rng = check_rng("batch_gradient_probe", "rng", rng)
@@ -331,9 +257,9 @@ def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
         batch_size = check_size("batch_gradient_probe", "batch_size", batch_size)
         if not linears:
             raise ValueError("batch_gradient_probe: give x; the network has no Linear layer to size it by")
-        x, source = rng.standard_normal((batch_size, linears[0].in_features)).astype(linears[0].dtype), "N(0, I)"
+        x = rng.standard_normal((batch_size, linears[0].in_features)).astype(linears[0].dtype)
     else:
-        x, source = np.asarray(x), "given"
+        x = np.asarray(x)
         if x.ndim != 2 or x.shape[0] < 2:
             raise ValueError(f"batch_gradient_probe: x must be a batch (batch, in_features) of at least "
                              f"2 rows, got shape {x.shape}")
@@ -343,16 +269,15 @@ def batch_gradient_probe(net, x=None, batch_size=64, cotangents=2, rng=None):
         for _ in range(cotangents):
             y, nonfinite = _forward(net, x, [])
             if nonfinite is not None:
-                return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source, nonfinite)
+                return not_finite(nonfinite)
             rescaler = _measured_backward(net, measured, rng.standard_normal(y.shape).astype(y.dtype))
             if rescaler.nonfinite is not None:
-                return BatchProbeResult([], np.array([]), float("nan"), len(x), cotangents, source,
-                                        rescaler.nonfinite)
+                return not_finite(rescaler.nonfinite)
             runs.append([v for _, v in rescaler.records])
     # the root mean square over the passes, in logs: log10 sqrt(mean(10 ** (2 v)))
     norms = 0.5 * log10_mean(2.0 * np.array(runs))
-    return BatchProbeResult([n for n, _ in rescaler.records], norms, 0.5 * math.log10(y.size), len(x),
-                            cotangents, source)
+    return GradientProfile(tuple(n for n, _ in rescaler.records), norms, 0.5 * math.log10(y.size), "measured",
+                           batch_size=len(x))
 
 
 def measured_layers(net):

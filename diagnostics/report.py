@@ -45,11 +45,12 @@ def experiment_table(results, title=None):
                            "scale": "g"})
     for r in results:
         p = r.prediction
+        curve = None if p is None else p.profile
         table.append({
             "activation": r.activation, "init": r.init, "scale": r.scale,
             "mean|J|": r.log10_mean_abs_grad, "log10": r.log10_mean_abs_grad,
-            "typical": None if p is None else with_spread(p.typical_log10_mean_abs_grad, p.log10_grad_norm_sd),
-            "mean-field": None if p is None else p.log10_mean_abs_grad,
+            "typical": None if p is None else with_spread(curve.log10_mean_abs_grad, curve.change_log10_sd),
+            "mean-field": None if p is None else curve.mean_field_log10_mean_abs_grad,
             "decades/layer": r.decades_per_layer, "regime": None if p is None else p.regime,
             "verdict": r.verdict})
     return table
@@ -88,11 +89,11 @@ def per_layer_table(result):
     out_features = result.sizes[-1] if result.sizes else result.width
     with np.errstate(invalid="ignore"):  # -inf - -inf: a gradient already 0
         gains = np.diff(np.concatenate([[0.5 * np.log10(out_features)], curve]))
-    p = result.prediction
+    p = None if result.prediction is None else result.prediction.profile
     none = [None] * len(curve)
-    typical = p.typical_per_layer_grad_norm_log10 if p else none
-    spread = (p.per_layer_grad_norm_log10_sd if p else None) or none
-    mean_field = p.per_layer_grad_norm_log10 if p else none
+    typical = p.per_layer_grad_norm_log10 if p else none
+    spread = none if p is None or p.per_layer_grad_norm_log10_sd is None else p.per_layer_grad_norm_log10_sd
+    mean_field = p.mean_field_per_layer_grad_norm_log10 if p else none
     table = Table(["layers back", "layer", "log10 norm", "gain", "typical", "mean-field"],
                   formats={"log10 norm": log10_format(".3f"), "gain": decades_format("+.3f"),
                            "typical": lambda v: v if isinstance(v, str) else log10_format(".3f")(v),
@@ -190,15 +191,16 @@ def experiment_json(r):
     if p is None:
         d["prediction_note"] = r.prediction_note
     else:
-        d.update({"sigma_w": p.sigma_w, "predicted_log10_mean_abs_grad": p.log10_mean_abs_grad,
-                  "typical_log10_mean_abs_grad": p.typical_log10_mean_abs_grad,
-                  "predicted_per_layer_grad_norm_log10": p.per_layer_grad_norm_log10,
-                  "typical_per_layer_grad_norm_log10": p.typical_per_layer_grad_norm_log10,
+        curve = p.profile
+        d.update({"sigma_w": p.sigma_w, "predicted_log10_mean_abs_grad": curve.mean_field_log10_mean_abs_grad,
+                  "typical_log10_mean_abs_grad": curve.log10_mean_abs_grad,
+                  "predicted_per_layer_grad_norm_log10": curve.mean_field_per_layer_grad_norm_log10,
+                  "typical_per_layer_grad_norm_log10": curve.per_layer_grad_norm_log10,
                   "regime": p.regime, "chi_1": p.chi_1})
-        if p.log10_grad_norm_sd is not None:
-            d["log10_grad_norm_sd"] = p.log10_grad_norm_sd
-        if p.per_layer_grad_norm_log10_sd is not None:
-            d["per_layer_grad_norm_log10_sd"] = p.per_layer_grad_norm_log10_sd
+        if curve.change_log10_sd is not None:
+            d["log10_grad_norm_sd"] = curve.change_log10_sd
+        if curve.per_layer_grad_norm_log10_sd is not None:
+            d["per_layer_grad_norm_log10_sd"] = curve.per_layer_grad_norm_log10_sd
         if p.regime_note is not None:
             d["regime_note"] = p.regime_note
     return json_safe(d)
@@ -312,7 +314,7 @@ def _critical_curves(c):
     if c.prediction is None:
         return {}
     d = {"measured_per_layer_grad_norm_log10": c.measured_per_layer,
-         "typical_per_layer_grad_norm_log10": c.prediction.typical_per_layer_grad_norm_log10}
+         "typical_per_layer_grad_norm_log10": c.prediction.per_layer_grad_norm_log10}
     if c.prediction.per_layer_grad_norm_log10_sd is not None:
         d["per_layer_grad_norm_log10_sd"] = c.prediction.per_layer_grad_norm_log10_sd
     return d

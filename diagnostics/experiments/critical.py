@@ -8,6 +8,7 @@ import tinynet as tn
 
 from .. import theory
 from ..probes import gradient_probe
+from ..profile import GradientProfile
 from .gradient import ProbeConfig, verdict
 from .lecture import LECTURE_SCALES
 
@@ -22,7 +23,7 @@ class ScaleCheck:
     predicted_change: float = None  # typical change of log10 ||gradient||, output to input
     predicted_sd: float = None  # how far one network strays from it: the sd between networks, decades
     measured_changes: list = None  # per network; None where its pass became non-finite
-    prediction: object = None  # the theory's ``Prediction`` at this sigma_w, depth and fan-in
+    prediction: GradientProfile = None  # the theory's at this sigma_w, depth and fan-in
     measured_per_layer: list = None  # per network, log10 ||gradient|| after each layer back; None: non-finite
 
     @property
@@ -82,12 +83,12 @@ def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, se
         for c, child in zip(candidates, seeds):
             p = theory.predict(act, c.sigma_w, depth, fan_in, sigma_b)
             change = theory.typical_change(act, c.sigma_w, depth, fan_in, sigma_b)
-            c.predicted_change, c.predicted_sd = change, p.log10_grad_norm_sd
+            c.predicted_change, c.predicted_sd = change, p.profile.change_log10_sd
             c.sensitivity = tuple(theory.typical_change(act, c.sigma_w * f, depth, fan_in, sigma_b) - change
                                   for f in (0.99, 1.01))
             config = ProbeConfig(act.name, critical_init_spec(c.sigma_w), depth=depth, width=fan_in,
                                  repeats=repeats, bias_std=bias_std or None)
-            c.prediction = p
+            c.prediction = p.profile
             _measure(c, config, np.random.default_rng(child))
     return CriticalResult(act.name, sigma_b, fan_in, depth, repeats, candidates, missing, lecture)
 
@@ -97,5 +98,5 @@ def _measure(check, config, rng):
     check.measured_changes, check.measured_per_layer = [], []
     for _ in range(config.repeats):
         r = gradient_probe(config.build(rng))
-        check.measured_changes.append(float(r.log10_grad_norm - r.log10_initial_norm) if r.finite else None)
+        check.measured_changes.append(r.change_log10)
         check.measured_per_layer.append([float(v) for v in r.per_layer_grad_norm_log10] if r.finite else None)

@@ -18,6 +18,7 @@ from .. import theory
 from ..deep import stream_probe
 from ..numerics import float_from_log10, log10_mean
 from ..probes import gradient_probe
+from ..profile import GradientProfile
 
 #: The gradient is *stable* when its norm changes by less than this many
 #: decades (a factor of 10) from the network's output to its input;
@@ -149,29 +150,20 @@ def _shape(sizes):
 
 @dataclass(frozen=True)
 class ConfigPrediction:
-    """What ``diagnostics.theory`` predicts for one ``ProbeConfig`` (input of ones).
+    """What ``diagnostics.theory`` predicts for one ``ProbeConfig`` (input of ones): its profile and regime.
 
-    ``log10_mean_abs_grad`` (mean-field: the log of the mean over infinitely
-    wide networks) and ``typical_log10_mean_abs_grad`` (one network at these
-    widths); the same per layer, log10 of the gradient's Frobenius norm in
-    backward order; ``log10_grad_norm_sd`` and
-    ``per_layer_grad_norm_log10_sd``: how far one network strays from the
-    typical value (the standard deviation between networks, in decades).
-    ``sigma_w``, ``regime``, ``chi_1``, ``depth_scale``: of the layers with
-    the activation, None (with ``regime_note``) where they have no single
-    sigma_w and sigma_b.
+    ``profile``: the predicted ``GradientProfile`` (typical and mean-field
+    log10 norms per layer, backward order, the spread between networks,
+    log10 mean |J|). ``sigma_w``, ``regime``, ``chi_1``, ``depth_scale``:
+    of the layers with the activation, None (with ``regime_note``) where
+    they have no single sigma_w and sigma_b.
     """
 
+    profile: GradientProfile
     sigma_w: float
-    log10_mean_abs_grad: float
-    typical_log10_mean_abs_grad: float
-    per_layer_grad_norm_log10: list
-    typical_per_layer_grad_norm_log10: list
     regime: str
     chi_1: float
     depth_scale: float
-    log10_grad_norm_sd: float = None
-    per_layer_grad_norm_log10_sd: list = None
     regime_note: str = None
 
 
@@ -238,48 +230,35 @@ def predict_config(config):
         return None, str(e)
 
 
-def _floats(values):
-    return [float(v) for v in values]
-
-
 def _predict_square(config):
     sigma_w = theory.sigma_w_from_init(config.initializer, fan_in=config.width)
     p = theory.predict(config.activation, sigma_w, config.depth, config.width, sigma_b=config.bias_std or 0.0,
                        input_sq=1.0, weights=theory.weights_kind(config.initializer))
-    return ConfigPrediction(
-        sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
-        typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
-        per_layer_grad_norm_log10=_floats(p.per_layer_grad_norm_log10),
-        typical_per_layer_grad_norm_log10=_floats(p.typical_per_layer_grad_norm_log10),
-        regime=p.regime, chi_1=float(p.chi_fixed_point), depth_scale=float(p.depth_scale),
-        log10_grad_norm_sd=float(p.log10_grad_norm_sd),
-        per_layer_grad_norm_log10_sd=_floats(p.per_layer_grad_norm_log10_sd))
+    return ConfigPrediction(p.profile, sigma_w=sigma_w, regime=p.regime, chi_1=float(p.chi_fixed_point),
+                            depth_scale=float(p.depth_scale))
 
 
 def _predict_mixed(config):
     # the prediction reads each layer's initializers, not the values drawn
-    p = theory.predict_network(config.build(np.random.default_rng(0)))
+    net = config.build(np.random.default_rng(0))
+    profile = theory.predict_network(net)
     # the regime is a property of a deep stack of like layers: those with the activation
-    hidden = slice(0, len(p.layers) - 1 if config.final_linear else len(p.layers))
-    sigma_ws, sigma_bs = p.sigma_w[hidden], p.sigma_b[hidden]
+    linears = [m for m in net.modules() if isinstance(m, tn.Linear)]
+    hidden = linears[:-1] if config.final_linear else linears
+    sigma_ws = np.array([theory.sigma_w_from_init(m.weight_init, m.in_features, m.out_features) for m in hidden])
     sigma_w, fixed, note = None, None, None
     if not len(sigma_ws):
         note = "no layer has the activation"
-    elif np.ptp(sigma_ws) > 1e-12 * sigma_ws.max() or np.ptp(sigma_bs) > 1e-12 * sigma_bs.max():
+    elif np.ptp(sigma_ws) > 1e-12 * sigma_ws.max():
         note = ("the layers with the activation have different sigma_w (" + ", ".join(f"{v:.4g}" for v in sigma_ws)
                 + "), so no single regime")
     else:
         sigma_w = float(sigma_ws[0])
-        fixed = theory.regime(config.activation, sigma_w, float(sigma_bs[0]))
+        fixed = theory.regime(config.activation, sigma_w, config.bias_std or 0.0)
     return ConfigPrediction(
-        sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
-        typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
-        per_layer_grad_norm_log10=_floats(p.per_layer_grad_norm_log10),
-        typical_per_layer_grad_norm_log10=_floats(p.typical_per_layer_grad_norm_log10),
-        regime=None if fixed is None else fixed.name, chi_1=None if fixed is None else float(fixed.chi),
-        depth_scale=None if fixed is None else float(fixed.depth_scale),
-        log10_grad_norm_sd=float(p.log10_grad_norm_sd),
-        per_layer_grad_norm_log10_sd=_floats(p.per_layer_grad_norm_log10_sd), regime_note=note)
+        profile, sigma_w=sigma_w, regime=None if fixed is None else fixed.name,
+        chi_1=None if fixed is None else float(fixed.chi),
+        depth_scale=None if fixed is None else float(fixed.depth_scale), regime_note=note)
 
 
 def synthetic_gradient(config, rng):

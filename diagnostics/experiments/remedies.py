@@ -24,6 +24,7 @@ import tinynet as tn
 from .. import theory
 from ..numerics import finite_or_none
 from ..probes import batch_gradient_probe, gradient_probe
+from ..profile import GradientProfile
 from .gradient import verdict
 
 #: The lecture's failing networks: (activation, weight std).
@@ -126,11 +127,14 @@ class RemedyResult:
     None where a pass was not finite); ``measured_log10_change`` their
     median (None if any is None), ``measured_sd`` their standard deviation
     (None unless all are finite); ``measured_per_block``: the median change after each block,
-    backward order. ``predicted_log10_change``: the typical network's
-    (mean-field where no finite-width theory exists, ``prediction_kind``
-    says which), None with the reason in ``prediction_note``;
-    ``predicted_sd`` the spread between networks, where derived.
-    ``input``: what was probed, ``"ones"`` or ``"N(0, I) batch of B"``.
+    backward order. ``prediction``: the theory's ``GradientProfile`` for
+    the architecture, None with the reason in ``prediction_note`` (which
+    otherwise holds the prediction's own note, if any); from it
+    ``predicted_log10_change``, the typical network's change (mean-field
+    where no finite-width theory exists, ``prediction_kind`` says which),
+    ``predicted_sd``, the spread between networks where derived, and
+    ``predicted_per_block``. ``input``: what was probed, ``"ones"`` or
+    ``"N(0, I) batch of B"``.
     """
 
     config: RemedyConfig
@@ -139,11 +143,31 @@ class RemedyResult:
     measured_log10_change: float
     measured_sd: float
     measured_per_block: list
-    predicted_log10_change: float = None
-    predicted_sd: float = None
-    predicted_per_block: list = None
-    prediction_kind: str = None
+    prediction: GradientProfile = None
     prediction_note: str = None
+
+    @property
+    def predicted_log10_change(self):
+        """The predicted change from output to input, in decades; None without a prediction."""
+        return None if self.prediction is None else finite_or_none(self.prediction.change_log10)
+
+    @property
+    def predicted_sd(self):
+        """The predicted spread of that change between networks; None where not derived."""
+        return None if self.prediction is None else finite_or_none(self.prediction.change_log10_sd)
+
+    @property
+    def predicted_per_block(self):
+        """The predicted change after each block, backward order; None without a prediction."""
+        if self.prediction is None:
+            return None
+        return [finite_or_none(c - self.prediction.log10_initial_norm)
+                for c in self.prediction.per_layer_grad_norm_log10]
+
+    @property
+    def prediction_kind(self):
+        """``"typical"`` or ``"mean-field"``: which network the prediction is of; None without one."""
+        return None if self.prediction is None else self.prediction.statistic
 
     @property
     def verdict(self):
@@ -159,24 +183,14 @@ class RemedyResult:
 
 
 def predict_remedy(config, net):
-    """``(change, sd, per-block changes, kind, note)``: the theory's prediction for ``net``, or why none."""
+    """``(GradientProfile or None, note)``: the theory's prediction for ``net``, or None and why not."""
     try:
         p = theory.predict_network(net, batch_size=config.batch_size)
     except (ValueError, OverflowError) as e:
-        return None, None, None, None, str(e)
-    note = None
-    if isinstance(p, theory.NetworkPrediction):
-        curve, sd, kind = p.typical_per_layer_grad_norm_log10, p.log10_grad_norm_sd, "typical"
-        start = p.log10_initial_norm
-    else:
-        note = p.note
-        typical = p.typical_per_block_grad_norm_log10
-        curve, kind = (p.per_block_grad_norm_log10, "mean-field") if typical is None else (typical, "typical")
-        sd, start = p.sd_log10, 0.5 * math.log10(p.start_size)
-    changes = [finite_or_none(c - start) for c in curve]
-    if changes[-1] is None:
-        return None, None, None, None, "the prediction leaves float range"
-    return changes[-1], finite_or_none(sd), changes, kind, note
+        return None, str(e)
+    if finite_or_none(p.change_log10) is None:
+        return None, "the prediction leaves float range"
+    return p, p.note
 
 
 def run_remedy(config, rng):
@@ -188,23 +202,20 @@ def run_remedy(config, rng):
             prediction = predict_remedy(config, net)
         if config.batch_size is None:
             r = gradient_probe(net)
-            change = r.log10_grad_norm - r.log10_initial_norm if r.finite else None
         else:
             r = batch_gradient_probe(net, batch_size=config.batch_size, cotangents=config.cotangents, rng=rng)
-            change = r.change_log10
         if r.finite:
             curves.append(np.asarray(r.per_layer_grad_norm_log10) - r.log10_initial_norm)
         # -inf where the gradient became exactly 0 (all of it lost); None where a pass was not finite
-        changes.append(float(change) if r.finite else None)
+        changes.append(r.change_log10)
     complete = None not in changes
     finite = [c for c in changes if c is not None and math.isfinite(c)]
     with np.errstate(invalid="ignore"):  # a gradient of exactly 0 is -inf in every later block
         per_block = [finite_or_none(v) for v in np.median(curves, axis=0)] if curves else []
     source = "ones" if config.batch_size is None else f"N(0, I) batch of {config.batch_size}"
-    change, sd, predicted, kind, note = prediction
     return RemedyResult(config, source, changes, float(np.median(changes)) if complete else None,
                         float(np.std(finite)) if complete and len(finite) == len(changes) else None,
-                        per_block, change, sd, predicted, kind, note)
+                        per_block, *prediction)
 
 
 def _run(task):

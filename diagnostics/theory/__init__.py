@@ -11,7 +11,6 @@ and docs/remedies.md.
 """
 
 from .batchnorm import HEAVY_TAIL_BATCH, batch_norm_gain, predict_batch_norm
-from .blocks import BlockPrediction
 from .correlation import correlation_fixed_point, correlation_map
 from .criticality import (
     CRITICAL_TOLERANCE, REGIMES, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
@@ -26,7 +25,7 @@ from .lyapunov import (
 )
 from .meanfield import LayerStatistics, fixed_point, gradient_gain, layer_statistics, variance_map
 from ..profile import GradientProfile
-from .network import NetworkPrediction, predict_network
+from .network import predict_network
 from .normalization import layer_norm_gain, predict_layer_norm
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weight_kurtosis, weight_std, weights_kind
 from .phase import PhaseDiagram, phase_diagram, plot_phase_diagram
@@ -38,7 +37,7 @@ __all__ = [
     "gaussian_expectation", "gaussian_nodes",
     "variance_map", "gradient_gain", "fixed_point", "LayerStatistics", "layer_statistics",
     "expected_log_mean", "expected_log_chi2_mean", "typical_log_gains",
-    "Prediction", "predict", "predict_lecture", "NetworkPrediction", "predict_network", "GradientProfile",
+    "Prediction", "predict", "predict_lecture", "predict_network", "GradientProfile",
     "sigma_w_from_init", "sigma_w_from_std", "weight_std", "weights_kind", "weight_kurtosis",
     "CRITICAL_TOLERANCE", "REGIMES", "NoCriticalPoint", "Regime", "regime", "depth_scale",
     "correlation_map", "correlation_fixed_point", "PhaseDiagram", "phase_diagram", "plot_phase_diagram",
@@ -46,6 +45,6 @@ __all__ = [
     "lyapunov_exponent", "lyapunov_exponent_log10", "lyapunov_spectrum",
     "RandomProductPrediction", "predict_random_product",
     "JacobianSpectrum", "jacobian_spectrum",
-    "BlockPrediction", "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
+    "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
     "batch_norm_gain", "predict_batch_norm", "HEAVY_TAIL_BATCH", "dropout_statistics", "predict_dropout",
 ]

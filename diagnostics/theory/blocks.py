@@ -1,4 +1,4 @@
-"""What the theory predicts for a network of repeated blocks: one result type for every remedy.
+"""What the theory predicts for a network of repeated blocks, as a ``GradientProfile``.
 
 A remedy (a residual connection, a normalization, dropout) changes what one
 block does to the gradient. Each remedy's module computes, per block, the
@@ -10,78 +10,34 @@ Derivations: see docs/remedies.md.
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BlockPrediction"]
+from ..profile import GradientProfile
+
+__all__ = ["assemble"]
 
 _LN10 = math.log(10.0)
 
 
-@dataclass(frozen=True, eq=False)
-class BlockPrediction:
-    """Predicted gradient norms of ``depth`` identical blocks of ``width`` units at initialization.
-
-    ``block`` names the block (e.g. ``"Residual(Linear, relu, alpha=1)"``);
-    ``sigma_w`` is None where the weights' scale cancels (normalization).
-    ``per_block_grad_norm_log10[i]``: log10 of the Frobenius norm of the
-    gradient after it has passed back through the last i + 1 blocks, the
-    probe starting from the identity (norm ``sqrt(start_size)``), mean-field;
-    ``typical_per_block_grad_norm_log10``: the same for a typical network at
-    this width, or None where no finite-width theory is given; ``sd_log10``:
-    the predicted standard deviation of the last entry between networks, or
-    None. ``gains``: the mean-field gain of the squared norm of each block,
-    forward order. ``start_size``: how many cotangents the backward pass
-    starts from (``width``, or ``batch_size * width`` for a batch).
-    ``note``: what to keep in mind when reading the prediction, or None.
-    """
-
-    block: str
-    activation: str
-    sigma_w: float
-    depth: int
-    width: int
-    gains: np.ndarray
-    per_block_grad_norm_log10: np.ndarray
-    typical_per_block_grad_norm_log10: np.ndarray = None
-    sd_log10: float = None
-    start_size: int = None
-    batch_size: int = None
-    note: str = None
-
-    @property
-    def change_log10(self):
-        """Decades by which the gradient norm changes from output to input (mean-field)."""
-        return float(self.per_block_grad_norm_log10[-1] - 0.5 * math.log10(self.start_size))
-
-    @property
-    def typical_change_log10(self):
-        """The same for a typical network at this width; None without a finite-width theory."""
-        if self.typical_per_block_grad_norm_log10 is None:
-            return None
-        return float(self.typical_per_block_grad_norm_log10[-1] - 0.5 * math.log10(self.start_size))
-
-    def __repr__(self):
-        typical = self.typical_change_log10
-        typical = "n/a" if typical is None else f"{typical:+.2f}"
-        sd = "n/a" if self.sd_log10 is None else f"{self.sd_log10:.2f}"
-        scale = "" if self.sigma_w is None else f", sigma_w={self.sigma_w:.6g}"
-        return (f"BlockPrediction({self.block}{scale}, depth={self.depth}, "
-                f"width={self.width}: change {self.change_log10:+.2f} decades (mean-field), "
-                f"{typical} (typical), sd {sd})" + ("" if self.note is None else "; see .note"))
-
-
 def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, variances=None,
              backward=None, typical_backward=None, sd_log10=None, start_size=None, batch_size=None, note=None):
-    """A ``BlockPrediction`` from per-block gains of the squared norm (forward order).
+    """A predicted ``GradientProfile`` of ``len(gains)`` blocks from their gains of the squared norm (forward order).
 
-    ``log_gains``: E[log G] per block (natural log), forward order, for the
-    typical value; ``variances``: Var[log G] per block, summed as if the
-    blocks were independent, for ``sd_log10``. Where the cumulative squared
+    ``block`` labels every block (e.g. ``"Residual(Linear, relu, alpha=1)"``);
+    ``activation`` and ``sigma_w`` are the caller's own arguments, which the
+    profile does not repeat (the parameters stay while BatchNorm's module
+    is being reworked, so its call need not change). ``log_gains``: E[log G]
+    per block (natural log), forward order, for the typical value;
+    ``variances``: Var[log G] per block, forward order, summed as if the
+    blocks were independent, for the spread. Where the cumulative squared
     norms are not a plain product of per-block gains, ``backward`` and
-    ``typical_backward`` give them directly (backward order, relative to
-    the start), and ``sd_log10`` the spread.
+    ``typical_backward`` give them directly (backward order, relative to the
+    start), and ``sd_log10`` the spread after each block, backward order.
+    Without a typical value the curve is the mean-field one
+    (``statistic="mean-field"``). ``start_size``: how many cotangents the
+    backward pass starts from (``width``, or ``batch_size * width`` for a
+    batch).
     """
     gains = np.asarray(gains, dtype=np.float64)
     start_size = width if start_size is None else start_size
@@ -95,10 +51,13 @@ def assemble(block, activation, sigma_w, width, gains, *, log_gains=None, varian
             typical = start + np.cumsum(np.asarray(log_gains, dtype=np.float64)[::-1]) / (2.0 * _LN10)
         elif typical_backward is not None:
             typical = start + 0.5 * np.log10(np.asarray(typical_backward, dtype=np.float64))
+    sd = None
     if variances is not None:
-        sd_log10 = math.sqrt(float(np.sum(variances))) / (2.0 * _LN10)
-    return BlockPrediction(block=block, activation=activation,
-                           sigma_w=None if sigma_w is None else float(sigma_w), depth=len(gains),
-                           width=width, gains=gains, per_block_grad_norm_log10=mean_field,
-                           typical_per_block_grad_norm_log10=typical, sd_log10=sd_log10,
-                           start_size=start_size, batch_size=batch_size, note=note)
+        sd = np.sqrt(np.cumsum(np.asarray(variances, dtype=np.float64)[::-1])) / (2.0 * _LN10)
+    elif sd_log10 is not None:
+        sd = np.asarray(sd_log10, dtype=np.float64)
+    return GradientProfile((block,) * len(gains), mean_field if typical is None else typical, start,
+                           "predicted", per_layer_grad_norm_log10_sd=sd,
+                           mean_field_per_layer_grad_norm_log10=mean_field,
+                           statistic="mean-field" if typical is None else "typical", batch_size=batch_size,
+                           note=note)

@@ -70,6 +70,6 @@ def predict_dropout(activation, sigma_w, p, depth, width, sigma_b=0.0, input_sq=
     gains = np.array([sigma_w * sigma_w * s.second for s in stats])
     steps, _ = typical_log_gains(stats[::-1], sigma_w, width)
     with np.errstate(divide="ignore"):
-        variances = 2.0 * (np.log(gains[::-1]) - steps)
+        variances = 2.0 * (np.log(gains) - steps[::-1])  # forward order, as the gains
     return assemble(f"Linear -> {act.name} -> Dropout(p={p:.6g})", act.name, sigma_w, width, gains,
                     log_gains=steps[::-1], variances=variances)

@@ -23,6 +23,7 @@ import numpy as np
 
 import tinynet
 
+from ..profile import GradientProfile
 from ._checks import check_real, first_variance
 from .compose import predict_composed
 from .finite_width import BackwardStep, log_gain_moments
@@ -30,7 +31,7 @@ from .meanfield import LayerStatistics, _clamped_nodes, _second_moment
 from .parametrization import linear_scales, weight_kurtosis, weights_kind
 from .remedy_rules import batch_norm_rule, dropout_rule, layer_norm_rule, predict_remedy_network, residual_rule
 
-__all__ = ["NetworkPrediction", "predict_network", "RULES"]
+__all__ = ["predict_network", "RULES"]
 
 _LN10 = math.log(10.0)
 
@@ -135,65 +136,6 @@ def _walk(layer, walk):
                      f"({layer.label()}); the theory knows {known}")
 
 
-@dataclass(frozen=True, eq=False)
-class NetworkPrediction:
-    """What the theory predicts ``gradient_probe(net, x)`` measures, and how far one network strays.
-
-    Per block (a Linear and what follows it), forward order: ``layers`` (the
-    Linear's label), ``activations`` (of the elementwise chain after it,
-    "identity" when none), ``sigma_w``, ``sigma_b``, ``weights``
-    ("gaussian" or "orthogonal"), ``q``, ``chi`` and ``kappa`` (as in
-    ``Prediction``). Per backward step, index i = after the gradient has
-    passed back through the last i + 1 blocks, as the probe's
-    ``per_layer_grad_norm_log10``: ``per_layer_grad_norm_log10`` (mean-field,
-    the log of the mean over networks), ``typical_per_layer_grad_norm_log10``
-    (the median network) and ``per_layer_grad_norm_log10_sd`` (the standard
-    deviation between networks, in decades). The last entry is the whole
-    Jacobian J, (out, in). ``log10_initial_norm``: the identity the backward
-    pass starts from. ``log10_mean_abs_grad`` and
-    ``typical_log10_mean_abs_grad``: log10 mean |J|, which strays as far as
-    the norm does.
-    """
-
-    layers: tuple
-    activations: tuple
-    widths: tuple
-    sigma_w: np.ndarray
-    sigma_b: np.ndarray
-    weights: tuple
-    input_sq: float
-    q: np.ndarray
-    chi: np.ndarray
-    kappa: np.ndarray
-    log10_initial_norm: float
-    per_layer_grad_norm_log10: np.ndarray
-    typical_per_layer_grad_norm_log10: np.ndarray
-    per_layer_grad_norm_log10_sd: np.ndarray
-    log10_mean_abs_grad: float
-    typical_log10_mean_abs_grad: float
-
-    @property
-    def mean_field_log10_grad_norm(self):
-        """log10 ||J||_F of the mean over networks, mean-field."""
-        return float(self.per_layer_grad_norm_log10[-1])
-
-    @property
-    def typical_log10_grad_norm(self):
-        """log10 ||J||_F of the median network at these widths."""
-        return float(self.typical_per_layer_grad_norm_log10[-1])
-
-    @property
-    def log10_grad_norm_sd(self):
-        """Standard deviation of log10 ||J||_F between networks of this architecture, in decades."""
-        return float(self.per_layer_grad_norm_log10_sd[-1])
-
-    def __repr__(self):
-        shape = " -> ".join(map(str, self.widths))
-        return (f"NetworkPrediction({shape}: log10 ||J|| = {self.typical_log10_grad_norm:.3f} "
-                f"+- {self.log10_grad_norm_sd:.3f} (typical +- sd), "
-                f"{self.mean_field_log10_grad_norm:.3f} (mean-field))")
-
-
 def _log10(x):
     with np.errstate(divide="ignore"):  # a gain of exactly 0 is a log of -inf, not an error
         return np.log10(x)
@@ -285,11 +227,12 @@ def forward_variances(blocks, qs):
 
 
 def propagate(blocks, input_sq, owner):
-    """Run the mean-field maps and the finite-width moments through ``blocks``; a dict of results.
+    """Run the mean-field maps and the finite-width moments through ``blocks``: ``(profile, statistics)``.
 
-    The forward pass gives each block's q and ``LayerStatistics``, the
-    backward pass the per-layer log10 norms (mean-field, typical, sd) and
-    log10 mean |J|. Shared by ``predict_network`` and ``predict``.
+    The backward pass gives the predicted ``GradientProfile`` (per-layer
+    log10 norms, typical, mean-field and sd, and log10 mean |J|), the
+    forward pass each block's q, chi and kappa (a dict of arrays, forward
+    order). Shared by ``predict_network`` and ``predict``.
     """
     mean_sq = input_sq
     qs, stats = [], []
@@ -331,11 +274,11 @@ def propagate(blocks, input_sq, owner):
     # ... times, typically, mean/rms of the column norms, chi-distributed with
     # as many degrees of freedom as the product has effective rank
     typical_columns = math.log10(_mean_abs_over_rms_chi(rank))
-    return dict(q=np.array(qs), chi=chi, kappa=np.array([s.kappa for s in stats]),
-                log10_initial_norm=start, per_layer_grad_norm_log10=mean_field,
-                typical_per_layer_grad_norm_log10=typical, per_layer_grad_norm_log10_sd=sd,
-                log10_mean_abs_grad=float(mean_field[-1] + to_mean_abs),
-                typical_log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns))
+    profile = GradientProfile(tuple(b.label for b in reversed(blocks)), typical, start, "predicted",
+                              per_layer_grad_norm_log10_sd=sd, mean_field_per_layer_grad_norm_log10=mean_field,
+                              log10_mean_abs_grad=float(typical[-1] + to_mean_abs + typical_columns),
+                              mean_field_log10_mean_abs_grad=float(mean_field[-1] + to_mean_abs))
+    return profile, dict(q=np.array(qs), chi=chi, kappa=np.array([s.kappa for s in stats]))
 
 
 def predict_network(net, x=None, batch_size=None, rng=None):
@@ -347,15 +290,16 @@ def predict_network(net, x=None, batch_size=None, rng=None):
     prediction is for any network of this architecture. ``x``: the probe's
     input, ``(in_features,)`` or ``(1, in_features)``, ones by default.
 
-    A network of Linear layers and activations gets a ``NetworkPrediction``
-    (the exact walk over blocks, below). A network of identical remedy
-    blocks (``Residual`` around a Linear and its activation; ``Linear ->
-    LayerNorm or BatchNorm1d -> activation``; ``Linear -> activation ->
-    Dropout``) gets the remedies' theory (docs/remedies.md) and a
-    ``BlockPrediction``; with BatchNorm1d, of what ``batch_gradient_probe``
-    measures on a batch of ``batch_size`` (or ``x``'s rows). Any other
-    network is predicted by composing one map per layer (``compose``): a
-    ``GradientProfile``, "predicted", or "estimated" where a layer kind
+    Returns a ``GradientProfile``, one per measured block (a Linear and
+    what follows it, or a ``Residual``), backward order. A network of
+    Linear layers and activations is predicted by the exact walk over
+    blocks (below). A network of identical remedy blocks (``Residual``
+    around a Linear and its activation; ``Linear -> LayerNorm or
+    BatchNorm1d -> activation``; ``Linear -> activation -> Dropout``) gets
+    the remedies' theory (docs/remedies.md); with BatchNorm1d, of what
+    ``batch_gradient_probe`` measures on a batch of ``batch_size`` (or
+    ``x``'s rows). Any other network is predicted by composing one map per
+    layer (``compose``): "predicted", or "estimated" where a layer kind
     without a rule had its map estimated from its own forward and backward
     on Gaussian inputs drawn from ``rng`` (a ``numpy.random.Generator``,
     seed 0 by default). ValueError where no derivation holds (BatchNorm1d
@@ -376,13 +320,7 @@ def predict_network(net, x=None, batch_size=None, rng=None):
     except ValueError as refused:
         # not one of the shapes with an exact derivation: compose the layers' maps
         return predict_composed(owner, net, x, rng, refused)
-    input_sq = _input_sq(owner, x, blocks[0].in_features)
-    r = propagate(blocks, input_sq, owner)
-    return NetworkPrediction(
-        layers=tuple(b.label for b in blocks), activations=tuple(b.elementwise().name for b in blocks),
-        widths=(blocks[0].in_features,) + tuple(b.out_features for b in blocks),
-        sigma_w=np.array([b.sigma_w for b in blocks]), sigma_b=np.array([b.sigma_b for b in blocks]),
-        weights=tuple(b.weights for b in blocks), input_sq=input_sq, **r)
+    return propagate(blocks, _input_sq(owner, x, blocks[0].in_features), owner)[0]
 
 
 def _input_sq(owner, x, in_features):

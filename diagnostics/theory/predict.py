@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..profile import GradientProfile, renamed_attribute
 from ._checks import as_activation, check_count, check_real
 from .criticality import regime
-from .network import Block, NetworkPrediction, propagate
+from .network import Block, propagate
 from .parametrization import sigma_w_from_init, sigma_w_from_std, weights_kind
 
 __all__ = ["Prediction", "predict", "predict_lecture"]
@@ -28,25 +29,16 @@ __all__ = ["Prediction", "predict", "predict_lecture"]
 
 @dataclass(frozen=True, eq=False)
 class Prediction:
-    """What mean-field theory and its finite-width correction predict for one network.
+    """What mean-field theory and its finite-width correction predict for one network: its regime and profile.
 
     Per forward layer l = 1..depth (index 0 = the first layer): ``q``, the
     pre-activation variance; ``chi``, the gradient gain; ``kappa``, the
     squared coefficient of variation of phi'(z)**2 over the layer's units.
-    Per backward step, index i = log10 of the Frobenius norm after the
-    gradient has passed back through the last i + 1 blocks (index 0 = after
-    the last block, index depth - 1 = the full Jacobian; before any block
-    the identity has 0.5 * log10(width)):
-    ``per_layer_grad_norm_log10`` (mean-field) and
-    ``typical_per_layer_grad_norm_log10`` (median over networks at this
-    width). ``log10_mean_abs_grad`` and ``typical_log10_mean_abs_grad``:
-    log10 of the mean of |J| over its width**2 entries (converted from the
-    Frobenius norm, which assumes width >> 1). The fixed-point fields
-    describe the deep-network limit (see ``regime``). ``weights``:
-    ``"gaussian"`` or ``"orthogonal"``. ``per_layer_grad_norm_log10_sd``,
-    ``mean_field_log10_grad_norm``, ``typical_log10_grad_norm`` and
-    ``log10_grad_norm_sd``: as in ``NetworkPrediction``, of which this is
-    the special case of square layers.
+    ``profile``: the predicted ``GradientProfile``, the per-layer log10
+    norms backward order (typical, mean-field and the spread between
+    networks, log10 mean |J|; before any block the identity has
+    0.5 * log10(width)). The fixed-point fields describe the deep-network
+    limit (see ``regime``). ``weights``: ``"gaussian"`` or ``"orthogonal"``.
     """
 
     activation: str
@@ -58,27 +50,41 @@ class Prediction:
     q: np.ndarray
     chi: np.ndarray
     kappa: np.ndarray
-    per_layer_grad_norm_log10: np.ndarray
-    typical_per_layer_grad_norm_log10: np.ndarray
-    log10_mean_abs_grad: float
-    typical_log10_mean_abs_grad: float
+    profile: GradientProfile
     q_fixed_point: float
     chi_fixed_point: float
     regime: str
     depth_scale: float
     weights: str = "gaussian"
-    per_layer_grad_norm_log10_sd: np.ndarray = None
 
-    mean_field_log10_grad_norm = NetworkPrediction.mean_field_log10_grad_norm
-    typical_log10_grad_norm = NetworkPrediction.typical_log10_grad_norm
-    log10_grad_norm_sd = NetworkPrediction.log10_grad_norm_sd
+    def __getattr__(self, name):
+        # the curve's fields before ``profile`` held them, for one release
+        return renamed_attribute(self, name, _RENAMED)
 
     def __repr__(self):
         return (f"Prediction({self.activation}, sigma_w={self.sigma_w:.6g}, sigma_b={self.sigma_b:.6g}, "
                 f"depth={self.depth}, width={self.width}: log10 mean|J| = "
-                f"{self.log10_mean_abs_grad:.3f} (mean-field), "
-                f"{self.typical_log10_mean_abs_grad:.3f} (typical); {self.regime}, "
+                f"{self.profile.mean_field_log10_mean_abs_grad:.3f} (mean-field), "
+                f"{self.profile.log10_mean_abs_grad:.3f} (typical); {self.regime}, "
                 f"chi_1 = {self.chi_fixed_point:.4g})")
+
+
+# old name: (what to use instead, its value)
+_RENAMED = {
+    "per_layer_grad_norm_log10": ("profile.mean_field_per_layer_grad_norm_log10",
+                                  lambda p: p.profile.mean_field_per_layer_grad_norm_log10),
+    "typical_per_layer_grad_norm_log10": ("profile.per_layer_grad_norm_log10",
+                                          lambda p: p.profile.per_layer_grad_norm_log10),
+    "per_layer_grad_norm_log10_sd": ("profile.per_layer_grad_norm_log10_sd",
+                                     lambda p: p.profile.per_layer_grad_norm_log10_sd),
+    "log10_mean_abs_grad": ("profile.mean_field_log10_mean_abs_grad",
+                            lambda p: p.profile.mean_field_log10_mean_abs_grad),
+    "typical_log10_mean_abs_grad": ("profile.log10_mean_abs_grad", lambda p: p.profile.log10_mean_abs_grad),
+    "mean_field_log10_grad_norm": ("profile.mean_field_per_layer_grad_norm_log10[-1]",
+                                   lambda p: float(p.profile.mean_field_per_layer_grad_norm_log10[-1])),
+    "typical_log10_grad_norm": ("profile.log10_grad_norm", lambda p: p.profile.log10_grad_norm),
+    "log10_grad_norm_sd": ("profile.change_log10_sd", lambda p: p.profile.change_log10_sd),
+}
 
 
 def predict(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0, weights="gaussian"):
@@ -105,16 +111,11 @@ def predict(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0, weight
     # the lecture's network as the special case of a walk over blocks
     block = Block(f"Linear({width} -> {width})", width, width, sigma_w, sigma_b, weights, 3.0, [act])
     blocks = [block] * depth
-    r = propagate(blocks, input_sq, owner)
+    profile, r = propagate(blocks, input_sq, owner)
     fixed = regime(act, sigma_w, sigma_b, input_sq=input_sq)
     return Prediction(
         activation=act.name, sigma_w=sigma_w, sigma_b=sigma_b, depth=depth, width=width,
-        input_sq=input_sq, q=r["q"], chi=r["chi"], kappa=r["kappa"],
-        per_layer_grad_norm_log10=r["per_layer_grad_norm_log10"],
-        typical_per_layer_grad_norm_log10=r["typical_per_layer_grad_norm_log10"],
-        log10_mean_abs_grad=r["log10_mean_abs_grad"],
-        typical_log10_mean_abs_grad=r["typical_log10_mean_abs_grad"],
-        per_layer_grad_norm_log10_sd=r["per_layer_grad_norm_log10_sd"],
+        input_sq=input_sq, q=r["q"], chi=r["chi"], kappa=r["kappa"], profile=profile,
         q_fixed_point=fixed.q_fixed_point, chi_fixed_point=fixed.chi, regime=fixed.name,
         depth_scale=fixed.depth_scale, weights=weights)
 

@@ -81,7 +81,7 @@ def _input_moments(owner, x, batched, in_features):
 
 
 def predict_remedy_network(owner, blocks, x=None, batch_size=None):
-    """The ``BlockPrediction`` for a network of identical remedy blocks, or ValueError saying why not."""
+    """The predicted ``GradientProfile`` of a network of identical remedy blocks, or ValueError saying why not."""
     first = blocks[0]
     kind = first.remedy.get("kind")
     signature = [(b.remedy, b.elementwise().name, b.in_features, b.out_features, b.sigma_w, b.sigma_b,

@@ -120,11 +120,11 @@ def predict_residual(activation, sigma_w, alpha, depth, width, input_sq=1.0, inp
 
     ``input_mean`` and ``input_sq``: mean(x) and mean(x**2) of the input (the
     lecture's ones: 1 and 1); the forward signal's mean matters, since the
-    skip connection carries it from block to block. Returns a
-    ``BlockPrediction``: after the last i blocks the squared norm is
+    skip connection carries it from block to block. Returns a predicted
+    ``GradientProfile``: after the last i blocks the squared norm is
     ``(k - 1) * prod(1 + alpha**2 chi) + R``, the k - 1 directions across the
     forward signal and R the gain along it. The typical value replaces the
-    first term by its finite-width expected log; ``sd_log10`` mixes the
+    first term by its finite-width expected log; the spread mixes the
     spreads of the two terms by their shares of the norm (R's from the
     fluctuation of the forward signal's mean square at this width).
     """
@@ -153,8 +153,7 @@ def predict_residual(activation, sigma_w, alpha, depth, width, input_sq=1.0, inp
     # the spread of its log pulls it down
     radial_var = np.cumsum(radial_variances[::-1])
     typical_total = ((k - 1) * np.exp(np.cumsum(logs)) + radial) / k
-    share = (k - 1) * transverse[-1] / (k * total[-1])
-    sd = (share * math.sqrt(float(np.sum(variances)))
-          + (1.0 - share) * math.sqrt(float(radial_var[-1]))) / (2.0 * math.log(10.0))
+    share = (k - 1) * transverse / (k * total)  # after each block back
+    sd = (share * np.sqrt(np.cumsum(variances)) + (1.0 - share) * np.sqrt(radial_var)) / (2.0 * math.log(10.0))
     return assemble(f"Residual(Linear, {act.name}, alpha={alpha:.6g})", act.name, sigma_w, width, gains,
                     backward=total, typical_backward=typical_total, sd_log10=sd)

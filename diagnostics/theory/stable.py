@@ -21,7 +21,7 @@ __all__ = ["stable_sigma_w", "typical_change"]
 def typical_change(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0):
     """Predicted decades by which the typical gradient norm changes from output to input."""
     p = predict(activation, sigma_w, depth, width, sigma_b=sigma_b, input_sq=input_sq)
-    return float(p.typical_per_layer_grad_norm_log10[-1] - 0.5 * math.log10(width))
+    return p.profile.change_log10
 
 
 def stable_sigma_w(activation, depth, width, sigma_b=0.0, *, input_sq=1.0, bounds=(1e-2, 1e2)):
