@@ -31,7 +31,6 @@ def test_stream_probe_equals_the_whole_network_probe(activation, init, bias):
     assert streamed.layers == whole.layers
     np.testing.assert_allclose(streamed.per_layer_grad_norm_log10, whole.per_layer_grad_norm_log10, atol=1e-12)
     assert streamed.log10_mean_abs_grad == pytest.approx(whole.log10_mean_abs_grad, abs=1e-12)
-    assert [n for n, _ in streamed.records] == [n for n, _ in whole.records]
 
 
 def test_memory_is_depth_times_width_not_depth_times_width_squared():

@@ -63,7 +63,7 @@ def measured(name, init_or_std, depth=DEPTH, seeds=SEEDS):
 def test_typical_prediction_matches_the_median_network(name, init_or_std):
     prediction = predict_lecture(name, init_or_std, depth=DEPTH, width=WIDTH)
     _, median = measured(name, init_or_std)
-    assert abs(prediction.typical_log10_mean_abs_grad - median) < 0.3
+    assert abs(prediction.profile.log10_mean_abs_grad - median) < 0.3
 
 
 def test_mean_field_misses_heavy_tailed_gains_by_decades():
@@ -71,8 +71,8 @@ def test_mean_field_misses_heavy_tailed_gains_by_decades():
     # log of the mean is 1.5 decades above what a network shows; the typical value is not
     prediction = predict_lecture("scaled_sigmoid", 0.8)
     _, median = measured("scaled_sigmoid", 0.8)
-    assert prediction.log10_mean_abs_grad - median > 1.0
-    assert abs(prediction.typical_log10_mean_abs_grad - median) < 0.3
+    assert prediction.profile.mean_field_log10_mean_abs_grad - median > 1.0
+    assert abs(prediction.profile.log10_mean_abs_grad - median) < 0.3
 
 
 def test_mean_field_slope_of_relu_per_layer_norms():
@@ -82,7 +82,7 @@ def test_mean_field_slope_of_relu_per_layer_norms():
     layers = np.arange(10, DEPTH)
     measured_slope = np.polyfit(layers, per_layer[10:], 1)[0]
     assert measured_slope == pytest.approx(0.5 * math.log10(100 * 0.04 / 2), abs=0.005)
-    assert np.polyfit(layers, prediction.per_layer_grad_norm_log10[10:], 1)[0] == pytest.approx(
+    assert np.polyfit(layers, prediction.profile.mean_field_per_layer_grad_norm_log10[10:], 1)[0] == pytest.approx(
         measured_slope, abs=0.005)
 
 
@@ -90,13 +90,13 @@ def test_mean_field_slope_of_relu_per_layer_norms():
 def test_typical_per_layer_norms_follow_the_median_network(name, std):
     per_layer, _ = measured(name, std)
     prediction = predict_lecture(name, std)
-    assert np.abs(prediction.typical_per_layer_grad_norm_log10 - per_layer).max() < 0.2
+    assert np.abs(prediction.profile.per_layer_grad_norm_log10 - per_layer).max() < 0.2
 
 
 def test_relu_mean_field_norms_in_closed_form():
     prediction = predict("relu", 2.0, depth=7, width=64)
     steps = np.arange(1, 8)
-    np.testing.assert_allclose(prediction.per_layer_grad_norm_log10,
+    np.testing.assert_allclose(prediction.profile.mean_field_per_layer_grad_norm_log10,
                                0.5 * math.log10(64) + 0.5 * steps * math.log10(2.0), rtol=1e-12)
     np.testing.assert_allclose(prediction.q, 4.0 * 2.0 ** np.arange(7), rtol=1e-12)
     assert prediction.regime == "chaotic"
@@ -107,9 +107,9 @@ def test_backward_order_meets_the_last_layer_first():
     prediction = predict("sigmoid", 8.0, depth=5, width=100)
     assert prediction.chi[0] != pytest.approx(prediction.chi[-1], rel=0.05)
     last_block = 0.5 * math.log10(100) + 0.5 * math.log10(prediction.chi[-1])
-    assert prediction.per_layer_grad_norm_log10[0] == pytest.approx(last_block)
+    assert prediction.profile.mean_field_per_layer_grad_norm_log10[0] == pytest.approx(last_block)
     assert prediction.q[0] == pytest.approx(64.0)
-    assert len(prediction.typical_per_layer_grad_norm_log10) == 5
+    assert len(prediction.profile.per_layer_grad_norm_log10) == 5
 
 
 def test_input_and_bias_set_the_first_variance():
@@ -127,14 +127,14 @@ def test_lecture_parametrization():
     assert sigma_w_from_init(tinynet.init.Orthogonal(gain=1.3), 64) == pytest.approx(1.3)
     from_std = predict_lecture("relu", 0.1)
     from_init = predict_lecture("relu", tinynet.init.XavierUniform())
-    assert from_std.typical_log10_mean_abs_grad == pytest.approx(from_init.typical_log10_mean_abs_grad)
+    assert from_std.profile.log10_mean_abs_grad == pytest.approx(from_init.profile.log10_mean_abs_grad)
 
 
 def test_custom_activation_is_accepted():
     sine = tinynet.Activation(np.sin, np.cos, name="sine")
     prediction = predict(sine, 1.0, depth=4, width=32)
     assert prediction.activation == "sine"
-    assert np.all(np.isfinite(prediction.typical_per_layer_grad_norm_log10))
+    assert np.all(np.isfinite(prediction.profile.per_layer_grad_norm_log10))
 
 
 def test_bad_arguments_are_named():
@@ -170,11 +170,11 @@ def test_orthogonal_linear_network_keeps_its_norm_exactly():
     # sqrt(width) and no typical loss may be predicted (a chi-square spread per layer
     # would lose 0.4 decades over 200 layers)
     prediction = predict_lecture("identity", "orthogonal", depth=200, width=WIDTH)
-    np.testing.assert_allclose(prediction.typical_per_layer_grad_norm_log10, 0.5 * math.log10(WIDTH),
+    np.testing.assert_allclose(prediction.profile.per_layer_grad_norm_log10, 0.5 * math.log10(WIDTH),
                                atol=1e-12)
     per_layer, median = measured("identity", "orthogonal", depth=200)
     np.testing.assert_allclose(per_layer, 0.5 * math.log10(WIDTH), atol=1e-9)
-    assert prediction.typical_log10_mean_abs_grad == pytest.approx(median, abs=0.01)
+    assert prediction.profile.log10_mean_abs_grad == pytest.approx(median, abs=0.01)
     assert prediction.weights == "orthogonal"
 
 
@@ -182,9 +182,9 @@ def test_orthogonal_tanh_typical_matches_the_median_network():
     # at depth 200 the Gaussian model of the weight step would predict -2.74
     prediction = predict_lecture("tanh", "orthogonal", depth=200, width=WIDTH)
     _, median = measured("tanh", "orthogonal", depth=200, seeds=8)
-    assert abs(prediction.typical_log10_mean_abs_grad - median) < 0.1
+    assert abs(prediction.profile.log10_mean_abs_grad - median) < 0.1
     gaussian = predict("tanh", 1.0, depth=200, width=WIDTH)
-    assert gaussian.typical_log10_mean_abs_grad < median - 0.3  # the model that does not apply
+    assert gaussian.profile.log10_mean_abs_grad < median - 0.3  # the model that does not apply
 
 
 def test_sigma_w_from_extreme_stds_without_squaring():
@@ -200,9 +200,9 @@ def test_tiny_sigma_w_predicts_in_logs():
     # sigma_w**2 = 1e-398 underflows to 0; ReLU's gain is sigma_w**2 / 2 whatever q is
     prediction = predict("relu", 1e-199, depth=3, width=100)
     per_layer = 0.5 * (-398 + math.log10(0.5))
-    np.testing.assert_allclose(prediction.per_layer_grad_norm_log10, 1.0 + per_layer * np.arange(1, 4),
+    np.testing.assert_allclose(prediction.profile.mean_field_per_layer_grad_norm_log10, 1.0 + per_layer * np.arange(1, 4),
                                rtol=1e-12)
-    assert prediction.typical_log10_mean_abs_grad == pytest.approx(prediction.log10_mean_abs_grad, abs=0.1)
+    assert prediction.profile.log10_mean_abs_grad == pytest.approx(prediction.profile.mean_field_log10_mean_abs_grad, abs=0.1)
 
 
 def test_a_prediction_that_overflows_says_so():

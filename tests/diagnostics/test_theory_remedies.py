@@ -141,8 +141,9 @@ def assert_close(measured, predicted, tolerance=0.3):
 def test_residual_blocks(act, sigma_w, alpha):
     measured = residual_change(act, sigma_w, alpha, np.random.default_rng(1))
     p = theory.predict_residual(act, sigma_w, alpha, DEPTH, WIDTH)
-    assert_close(measured, p.typical_change_log10)
+    assert p.statistic == "typical"
     assert_close(measured, p.change_log10)
+    assert_close(measured, p.mean_field_per_layer_grad_norm_log10[-1] - p.log10_initial_norm)
 
 
 def test_residual_forward_direction_is_needed():
@@ -158,7 +159,7 @@ def test_layer_norm_blocks(act):
     # networks differ by 0.25 decades (sigmoid) to 0.4 (ReLU): 16 of them for a steady median
     measured = layer_norm_change(act, 1.0, np.random.default_rng(3), seeds=16)
     p = theory.predict_layer_norm(act, DEPTH, WIDTH)
-    assert_close(measured, p.typical_change_log10)
+    assert_close(measured, p.change_log10)
 
 
 def test_layer_norm_removes_the_weight_scale():
@@ -198,13 +199,15 @@ def test_dropout_blocks(act, sigma_w, p):
     # networks differ by up to 0.45 decades (p = 0.5): 16 of them for a steady median
     measured = dropout_change(act, sigma_w, p, np.random.default_rng(6), seeds=16)
     prediction = theory.predict_dropout(act, sigma_w, p, DEPTH, WIDTH)
-    assert_close(measured, prediction.typical_change_log10)
+    assert_close(measured, prediction.change_log10)
 
 
 def test_dropout_divides_the_gain_by_the_keep_probability():
     plain = theory.predict("relu", 1.0, DEPTH, WIDTH)
     dropped = theory.predict_dropout("relu", 1.0, 0.5, DEPTH, WIDTH)
-    np.testing.assert_allclose(dropped.gains, 2 * plain.chi)
+    # mean-field, the gain of the last i blocks: the product of theirs
+    gains = 10 ** (2 * (dropped.mean_field_per_layer_grad_norm_log10 - dropped.log10_initial_norm))
+    np.testing.assert_allclose(gains, np.cumprod(2 * plain.chi[::-1]), rtol=1e-9)
     assert theory.dropout_statistics("relu", 1.0, 0.5).kappa == pytest.approx(3.0)
 
 
