@@ -164,3 +164,21 @@ _RENAMED = {
     "records": ("zip(layers, per_layer_grad_norm_log10)",
                 lambda p: list(zip(p.layers, (float(v) for v in p.per_layer_grad_norm_log10)))),
 }
+
+#: The curve's old names on a result that now holds it as ``profile`` (``theory.Prediction``,
+#: ``experiments.ConfigPrediction``): old name: (what to use instead, its value).
+HELD_PROFILE_RENAMED = {
+    "per_layer_grad_norm_log10": ("profile.mean_field_per_layer_grad_norm_log10",
+                                  lambda p: p.profile.mean_field_per_layer_grad_norm_log10),
+    "typical_per_layer_grad_norm_log10": ("profile.per_layer_grad_norm_log10",
+                                          lambda p: p.profile.per_layer_grad_norm_log10),
+    "per_layer_grad_norm_log10_sd": ("profile.per_layer_grad_norm_log10_sd",
+                                     lambda p: p.profile.per_layer_grad_norm_log10_sd),
+    "log10_mean_abs_grad": ("profile.mean_field_log10_mean_abs_grad",
+                            lambda p: p.profile.mean_field_log10_mean_abs_grad),
+    "typical_log10_mean_abs_grad": ("profile.log10_mean_abs_grad", lambda p: p.profile.log10_mean_abs_grad),
+    "mean_field_log10_grad_norm": ("profile.mean_field_per_layer_grad_norm_log10[-1]",
+                                   lambda p: float(p.profile.mean_field_per_layer_grad_norm_log10[-1])),
+    "typical_log10_grad_norm": ("profile.log10_grad_norm", lambda p: p.profile.log10_grad_norm),
+    "log10_grad_norm_sd": ("profile.change_log10_sd", lambda p: p.profile.change_log10_sd),
+}

@@ -18,7 +18,7 @@ from .. import theory
 from ..deep import stream_probe
 from ..numerics import float_from_log10, log10_mean
 from ..probes import gradient_probe
-from ..profile import GradientProfile
+from ..profile import HELD_PROFILE_RENAMED, GradientProfile, renamed_attribute
 
 #: The gradient is *stable* when its norm changes by less than this many
 #: decades (a factor of 10) from the network's output to its input;
@@ -165,6 +165,10 @@ class ConfigPrediction:
     chi_1: float
     depth_scale: float
     regime_note: str = None
+
+    def __getattr__(self, name):
+        # the curve's fields before ``profile`` held them, for one release
+        return renamed_attribute(self, name, HELD_PROFILE_RENAMED)
 
 
 @dataclass

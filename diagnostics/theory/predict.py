@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..profile import GradientProfile, renamed_attribute
+from ..profile import HELD_PROFILE_RENAMED, GradientProfile, renamed_attribute
 from ._checks import as_activation, check_count, check_real
 from .criticality import regime
 from .network import Block, propagate
@@ -59,7 +59,7 @@ class Prediction:
 
     def __getattr__(self, name):
         # the curve's fields before ``profile`` held them, for one release
-        return renamed_attribute(self, name, _RENAMED)
+        return renamed_attribute(self, name, HELD_PROFILE_RENAMED)
 
     def __repr__(self):
         return (f"Prediction({self.activation}, sigma_w={self.sigma_w:.6g}, sigma_b={self.sigma_b:.6g}, "
@@ -67,24 +67,6 @@ class Prediction:
                 f"{self.profile.mean_field_log10_mean_abs_grad:.3f} (mean-field), "
                 f"{self.profile.log10_mean_abs_grad:.3f} (typical); {self.regime}, "
                 f"chi_1 = {self.chi_fixed_point:.4g})")
-
-
-# old name: (what to use instead, its value)
-_RENAMED = {
-    "per_layer_grad_norm_log10": ("profile.mean_field_per_layer_grad_norm_log10",
-                                  lambda p: p.profile.mean_field_per_layer_grad_norm_log10),
-    "typical_per_layer_grad_norm_log10": ("profile.per_layer_grad_norm_log10",
-                                          lambda p: p.profile.per_layer_grad_norm_log10),
-    "per_layer_grad_norm_log10_sd": ("profile.per_layer_grad_norm_log10_sd",
-                                     lambda p: p.profile.per_layer_grad_norm_log10_sd),
-    "log10_mean_abs_grad": ("profile.mean_field_log10_mean_abs_grad",
-                            lambda p: p.profile.mean_field_log10_mean_abs_grad),
-    "typical_log10_mean_abs_grad": ("profile.log10_mean_abs_grad", lambda p: p.profile.log10_mean_abs_grad),
-    "mean_field_log10_grad_norm": ("profile.mean_field_per_layer_grad_norm_log10[-1]",
-                                   lambda p: float(p.profile.mean_field_per_layer_grad_norm_log10[-1])),
-    "typical_log10_grad_norm": ("profile.log10_grad_norm", lambda p: p.profile.log10_grad_norm),
-    "log10_grad_norm_sd": ("profile.change_log10_sd", lambda p: p.profile.change_log10_sd),
-}
 
 
 def predict(activation, sigma_w, depth, width, sigma_b=0.0, input_sq=1.0, weights="gaussian"):

@@ -98,7 +98,7 @@ def test_predict_config_knows_orthogonal_weights():
     # of a random orthogonal matrix, mean|J| = sqrt(2 / pi) / sqrt(width) at any depth
     prediction, note = ex.predict_config(ex.ProbeConfig("identity", "orthogonal", depth=200, width=100))
     assert note is None
-    assert prediction.typical_log10_mean_abs_grad == pytest.approx(math.log10(math.sqrt(2 / math.pi) / 10), abs=0.01)
+    assert prediction.profile.log10_mean_abs_grad == pytest.approx(math.log10(math.sqrt(2 / math.pi) / 10), abs=0.01)
 
 
 def test_predict_config_of_extreme_stds():
@@ -135,12 +135,12 @@ def test_predict_config_carries_the_theorys_spread_between_networks():
     config = ex.ProbeConfig("tanh", "normal:0.15", depth=12, width=24)
     p, note = ex.predict_config(config)
     theirs = theory.predict("tanh", 0.15 * np.sqrt(24), 12, 24)
-    assert note is None and p.log10_grad_norm_sd == pytest.approx(theirs.log10_grad_norm_sd)
-    assert p.per_layer_grad_norm_log10_sd == pytest.approx(list(theirs.per_layer_grad_norm_log10_sd))
+    assert note is None and p.profile.change_log10_sd == pytest.approx(theirs.profile.change_log10_sd)
+    np.testing.assert_allclose(p.profile.per_layer_grad_norm_log10_sd, theirs.profile.per_layer_grad_norm_log10_sd)
     # the same network given by its sizes takes predict_network's path, and agrees
     mixed = ex.predict_config(ex.ProbeConfig("tanh", "normal:0.15", sizes=[24] * 13, final_linear=False))[0]
-    assert mixed.typical_log10_mean_abs_grad == pytest.approx(p.typical_log10_mean_abs_grad)
-    assert mixed.log10_grad_norm_sd == pytest.approx(p.log10_grad_norm_sd) and mixed.regime == p.regime
+    assert mixed.profile.log10_mean_abs_grad == pytest.approx(p.profile.log10_mean_abs_grad)
+    assert mixed.profile.change_log10_sd == pytest.approx(p.profile.change_log10_sd) and mixed.regime == p.regime
 
 
 def test_probe_config_of_mixed_sizes_is_what_predict_network_describes():
@@ -149,7 +149,7 @@ def test_probe_config_of_mixed_sizes_is_what_predict_network_describes():
     net = config.build(np.random.default_rng(0))
     assert [layer.label() for layer in net] == ["Linear(30 -> 20)", "ReLU()", "Linear(20 -> 5)"]
     p, _ = ex.predict_config(config)
-    assert p.typical_log10_mean_abs_grad == pytest.approx(theory.predict_network(net).typical_log10_mean_abs_grad)
+    assert p.profile.log10_mean_abs_grad == pytest.approx(theory.predict_network(net).log10_mean_abs_grad)
 
 
 @pytest.mark.parametrize("sizes, error, message", [

@@ -2,17 +2,21 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from diagnostics import experiments as ex
 from diagnostics import report
+from diagnostics.profile import GradientProfile
 from diagnostics.table import format_depth_scale, format_log10, with_spread
 
 
 def result(sd=None, **changes):
-    prediction = ex.ConfigPrediction(sigma_w=1.0, log10_mean_abs_grad=-8.77, typical_log10_mean_abs_grad=-9.02,
-                                      per_layer_grad_norm_log10=[0.5], typical_per_layer_grad_norm_log10=[0.4],
-                                      regime="ordered", chi_1=0.5, depth_scale=1.44, log10_grad_norm_sd=sd)
+    profile = GradientProfile(("0",), np.array([0.4]), 1.0, "predicted",
+                              per_layer_grad_norm_log10_sd=None if sd is None else np.array([sd]),
+                              mean_field_per_layer_grad_norm_log10=np.array([0.5]), log10_mean_abs_grad=-9.02,
+                              mean_field_log10_mean_abs_grad=-8.77)
+    prediction = ex.ConfigPrediction(profile, sigma_w=1.0, regime="ordered", chi_1=0.5, depth_scale=1.44)
     fields = dict(activation="relu", init="normal", scale=0.1, depth=1, width=100, repeats=2,
                   log10_mean_abs_grad=-8.97, per_layer_grad_norm_log10=[0.4], repeat_log10_mean_abs_grad=[-9, -9],
                   decades_per_layer=-0.15, verdict="vanishing", prediction=prediction)
