@@ -28,10 +28,11 @@ class GradientProfile:
     where the theory derives no typical one (``statistic`` says which).
     ``log10_initial_norm``: the identity the backward pass starts from.
     ``per_layer_grad_norm_log10_sd``: the standard deviation between
-    networks, in decades, where known (else None); ``mean_field_per_layer_grad_norm_log10``: the log of
-    the mean over networks, where known. ``source``: "measured",
-    "predicted" or "estimated" (a layer's map was estimated from its own
-    forward and backward).
+    networks, in decades, where known (else None);
+    ``mean_field_per_layer_grad_norm_log10``: the log of the mean over
+    networks, where known. ``source``: "measured", "predicted" or
+    "estimated" (a layer's map was estimated from its own forward and
+    backward).
 
     What the curve's end says of the Jacobian J, (out, in):
     ``log10_mean_abs_grad``, log10 mean |J| (the lecture's statistic;
