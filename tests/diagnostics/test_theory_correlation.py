@@ -67,7 +67,7 @@ def test_softplus_at_hes_scale_vanishes_slowly_and_is_not_critical():
     # the mean-field gradient keeps falling, slower than exponentially
     p = theory.predict("softplus", math.sqrt(2), depth=500, width=100)
     assert np.all(p.chi < 1) and np.all(np.diff(p.chi[10:]) > 0)
-    loss = -np.diff(p.per_layer_grad_norm_log10)[::-1]  # decades lost per layer, forward order
+    loss = -np.diff(p.profile.mean_field_per_layer_grad_norm_log10)[::-1]  # decades lost per layer, forward order
     assert np.all(loss > 0) and loss[-1] < loss[0] / 5
 
 
