@@ -1,6 +1,5 @@
 """Results show themselves: HTML tables with the CLI's columns in Jupyter, a short repr; the --html page."""
 
-import builtins
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -124,20 +123,6 @@ def test_the_page_is_self_contained_and_escapes_the_command():
            [part.split('"', 1)[0] for part in text.split('href="')[1:]]
     assert srcs and all(s.startswith("data:") for s in srcs)  # nothing to fetch
     assert "legend in words" in text
-
-
-def test_without_matplotlib_the_page_says_so_and_keeps_its_table(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError("No module named 'matplotlib'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    text = html.page("t", "cmd", Document([Table(["a"], [{"a": 1}])]), _draw, alt="curves")
-    assert "No figure: plotting needs matplotlib: pip install matplotlib" in text and "<img" not in text
-    assert page_tables(text) == [(["a"], [["1"]])]
 
 
 def test_html_path_is_checked_before_any_work(tmp_path, capsys):
