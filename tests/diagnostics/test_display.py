@@ -65,7 +65,7 @@ def small_results():
                                ex.sweep(configs))
     return {
         "lecture": (lecture, report.lecture_text(lecture)),
-        "critical": (r := ex.check_scales("relu", depth=3, fan_in=6, repeats=2), report.critical_text(r)),
+        "critical": (r := ex.check_scales("sigmoid", depth=3, fan_in=6, repeats=2), report.critical_text(r)),
         "phase": (d := theory.phase_diagram("relu", (1.0, 3.0), (0.0, 0.5), (3, 3)), report.phase_text(d)),
         "remedies": (rs := ex.run_remedies(ex.remedy_configs(2, 4, 2, "float64", (4,)), seed=3),
                      report.remedies_text(rs, 3)),

@@ -32,7 +32,7 @@ COMMANDS = {
     "lecture": ["lecture", "--jobs", "1", "--quiet"],  # its networks made small below
     "probe": ["probe", "--activation", "tanh", "--init", "normal:0.3", "--depth", "4", "--width", "8",
               "--repeats", "2", "--quiet"],
-    "critical": ["critical", "--activation", "relu", "--depth", "3", "--fan-in", "8", "--repeats", "2"],
+    "critical": ["critical", "--activation", "sigmoid", "--depth", "3", "--fan-in", "8", "--repeats", "2"],
     "phase": ["phase", "--activation", "relu", "--sigma-b2", "0", "0.5", "--points", "4", "3", "--quiet"],
     "train": ["train", "--activation", "tanh", "--init", "xavier_uniform", "--epochs", "1", "--width", "8",
               "--quiet"],
@@ -73,8 +73,13 @@ class Browser:
         self._buffer, self._id, self.events = b"", 0, []
 
     def close(self):
-        self.proc.kill()
-        self.proc.wait()
+        """Ask Chromium to quit (it takes its helper processes with it); kill it if it does not."""
+        try:
+            os.write(self._commands, json.dumps({"id": 0, "method": "Browser.close"}).encode() + b"\0")
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
         os.close(self._commands)
         os.close(self._answers)
 
