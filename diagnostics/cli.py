@@ -309,7 +309,8 @@ def probe(args):
              else "MLP " + " -> ".join(map(str, config.layer_sizes)))
     figure = functools.partial(plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
     write_plot(args, figure)
-    write_html(args, text, figure)
+    write_html(args, text, figure,
+               alt=f"The gradient's norm layer by layer, measured and predicted: {figure.keywords['title']}")
     return 0
 
 

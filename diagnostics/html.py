@@ -57,8 +57,8 @@ def figure_html(draw, alt, no_figure=None):
     except ImportError as e:
         return f'<p class="missing">No figure: {html.escape(str(e))}.</p>'
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return (f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(alt)}</figcaption></figure>")
+    # no caption: the figure carries its own title, and the alt text says what it shows
+    return f'<figure><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}"></figure>'
 
 
 def page(title, command, document, draw=None, alt="", no_figure=None):
