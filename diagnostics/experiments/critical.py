@@ -6,8 +6,9 @@ import numpy as np
 
 import tinynet as tn
 
-from .. import report, theory
+from .. import theory
 from ..probes import gradient_probe
+from ..report import critical_text
 from .gradient import ProbeConfig, verdict
 from .lecture import LECTURE_SCALES
 
@@ -63,7 +64,7 @@ class CriticalResult:
 
     def _repr_html_(self):
         """The tables ``critical`` prints, in HTML."""
-        return report.critical_text(self).to_html()
+        return critical_text(self).to_html()
 
 
 def critical_init_spec(sigma_w):

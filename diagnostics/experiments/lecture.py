@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import report, theory
+from .. import theory
 from ..probes import matrix_product
+from ..report import lecture_text
 from .gradient import ProbeConfig, synthetic_gradient
 
 MATRIX_SCALES = (0.5, 0.7)
@@ -104,7 +105,7 @@ class LectureResult:
 
     def _repr_html_(self):
         """The tables ``lecture`` prints, in HTML."""
-        return report.lecture_text(self).to_html()
+        return lecture_text(self).to_html()
 
 
 def lecture_tasks(dtype="float64", k=4, n=100):

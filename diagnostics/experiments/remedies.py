@@ -21,9 +21,10 @@ import numpy as np
 
 import tinynet as tn
 
-from .. import report, theory
+from .. import theory
 from ..numerics import finite_or_none
 from ..probes import batch_gradient_probe, gradient_probe
+from ..report import remedies_text
 from .gradient import verdict
 
 #: The lecture's failing networks: (activation, weight std).
@@ -183,7 +184,7 @@ class RemedyResults(list):
 
     def _repr_html_(self):
         """The table ``remedies`` prints, in HTML."""
-        return report.remedies_text(self, self.seed).to_html()
+        return remedies_text(self, self.seed).to_html()
 
 
 def predict_remedy(config, net):

@@ -16,7 +16,8 @@ import numpy as np
 
 import tinynet as tn
 
-from .. import report, theory
+from .. import theory
+from ..report import trainability_text
 from .training import DATASETS
 
 #: The predicted trainable depth in units of xi_c: Schoenholz et al.'s 6 xi_c.
@@ -173,7 +174,7 @@ class TrainabilityResult:
 
     def _repr_html_(self):
         """The tables ``trainability`` prints, in HTML."""
-        return report.trainability_text(self).to_html()
+        return trainability_text(self).to_html()
 
 
 def default_sigma_w2(activation, sigma_b2):
