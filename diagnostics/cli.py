@@ -128,11 +128,6 @@ def _outputs(p, plot=True, quiet=True, seed=True):
                        help="no progress bar (it is off anyway when stderr is not a terminal)")
 
 
-def _html(p):
-    p.add_argument("--html", metavar="PATH", help="also write a page to share to PATH (.html): the command, the "
-                                                  "table, its legend and the figure, all in one file")
-
-
 def _dtype(p):
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="floating type of the networks (default float64)")
@@ -225,6 +220,15 @@ def _write_text(args, opt, text):
     say(args, f"wrote {path}")
 
 
+#: The commands that write a page with --html (their ``run`` calls ``write_html``).
+HTML_COMMANDS = ("lecture", "probe", "critical", "phase", "train", "remedies", "trainability")
+
+
+def _html(p):
+    p.add_argument("--html", metavar="PATH", help="also write a page to share to PATH (.html): the command, the "
+                                                  "table, its legend and the figure, all in one file")
+
+
 def write_html(args, document, draw=None, alt=None, no_figure=None):
     """Write the ``--html`` page, if asked: ``document`` (what the command printed) and the figure ``draw(path)``.
 
@@ -282,7 +286,6 @@ def lecture_options(p):
     _dtype(p)
     _jobs(p)
     _outputs(p)
-    _html(p)
 
 
 def probe(args):
@@ -321,7 +324,6 @@ def probe_options(p):
     p.add_argument("--per-layer", action="store_true", help="also print the gradient's norm after every layer")
     _outputs(p)
     _dtype(p)
-    _html(p)
 
 
 def matrices(args):
@@ -388,7 +390,6 @@ def critical_options(p):
                    help="depth for the finite-network answer and the probe; 0 skips both (default 50)")
     p.add_argument("--repeats", type=_positive_int, default=10, help="networks probed (default 10)")
     _outputs(p, quiet=False)
-    _html(p)
 
 
 def spectrum(args):
@@ -479,7 +480,6 @@ def phase_options(p):
     p.add_argument("--points", type=_positive_int, nargs=2, default=(41, 26), metavar=("NW", "NB"),
                    help="grid points along sigma_w^2 and sigma_b^2 (default 41 26)")
     _outputs(p, seed=False)
-    _html(p)
 
 
 def train(args):
@@ -528,7 +528,6 @@ def train_options(p):
     p.add_argument("--clip-grad-norm", type=_positive_float, default=None, metavar="MAX",
                    help="clip the gradient to norm MAX before each step (default: no clipping)")
     _outputs(p)
-    _html(p)
 
 
 def remedies(args):
@@ -566,7 +565,6 @@ def remedies_options(p):
     _dtype(p)
     _jobs(p)
     _outputs(p)
-    _html(p)
 
 
 def trainability(args):
@@ -640,7 +638,6 @@ def trainability_options(p):
     _dtype(p)
     _jobs(p)
     _outputs(p)
-    _html(p)
 
 
 #: name: (run, options, one-line help). The order is the order of --help.
@@ -665,6 +662,8 @@ def build_parser():
         p = sub.add_parser(name, help=help_text, description=inspect.cleandoc(run.__doc__),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         options(p)
+        if name in HTML_COMMANDS:
+            _html(p)
         p.set_defaults(run=run)
     return parser
 
