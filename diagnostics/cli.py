@@ -12,8 +12,8 @@ option, in one line on stderr; 130 Ctrl-C, in one line. Never a traceback.
 
 import argparse
 import codecs
-import inspect
 import functools
+import inspect
 import json
 import os
 import shlex
