@@ -96,14 +96,18 @@ def test_the_html_table_has_the_printed_rows_and_totals():
     assert [p.text for p in root.iter("p")] == str(s).splitlines()[-4:-1]
 
 
-def test_in_jupyter_the_summary_shows_once_as_html():
+def test_in_jupyter_the_summary_and_a_history_show_once_as_html():
     nbformat = pytest.importorskip("nbformat")
     client = pytest.importorskip("nbclient")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import numpy as np, tinynet as tn\n"
-                                          "tn.summary(tn.MLP([3, 4, 2], 'tanh', rng=np.random.default_rng(0)), (1, 3))")]
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in [
+        "import numpy as np, tinynet as tn\nnet = tn.MLP([3, 4, 2], 'tanh', rng=np.random.default_rng(0))\n"
+        "tn.summary(net, (1, 3))",
+        "tn.fit(net, tn.MSELoss(), tn.SGD(net.parameters(), lr=0.1), np.ones((4, 3)), np.zeros((4, 2)), epochs=2, batch_size=2, "
+        "progress=False, rng=np.random.default_rng(0))"]]
     root = pathlib.Path(__file__).resolve().parents[2]  # the kernel imports this tinynet
     client.NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
-    (output,) = nb.cells[0].outputs  # no printed copy beside the displayed one
-    assert output.output_type == "execute_result"
-    assert "<th" in output.data["text/html"] and "Total params: 26" in output.data["text/plain"]
+    (summary,), (history,) = (cell.outputs for cell in nb.cells)  # no printed copy beside the displayed one
+    assert summary.output_type == history.output_type == "execute_result"
+    assert "<th" in summary.data["text/html"] and "Total params: 26" in summary.data["text/plain"]
+    assert "<th" in history.data["text/html"] and history.data["text/plain"].startswith("History(2 epochs)")
