@@ -27,21 +27,23 @@ def profile_document(profile):
         table.append({"layers back": i + 1, "layer": str(label),
                       "log10 norm": with_spread(float(value), None if sd is None else float(sd[i]), ".3f"),
                       "gain": float(gain), "mean-field": None if mean_field is None else float(mean_field[i])})
-    change = profile.change_log10
-    shown = f"{change:+.3f}" if math.isfinite(change) else "- (not finite)"
-    spread = "" if profile.change_log10_sd is None else f" ± {profile.change_log10_sd:.3f}"
-    return Document([
-        f"Gradient profile ({profile.source}): {len(profile.layers)} layers; the gradient's norm changes by "
-        f"{shown}{spread} decades from the output (log10 norm {profile.log10_initial_norm:.3f}) to the input",
-        table,
-        PROFILE_LEGEND])
+    if not len(profile.layers):  # a measured pass that was not finite keeps no curve
+        head = f"Gradient profile ({profile.source}): no curve, for a pass through the network was not finite"
+    else:
+        change = profile.change_log10
+        shown = f"{change:+.3f}" if math.isfinite(change) else "- (not finite)"
+        spread = "" if profile.change_log10_sd is None else f" ± {profile.change_log10_sd:.3f}"
+        head = (f"Gradient profile ({profile.source}): {len(profile.layers)} layers; the gradient's norm changes by "
+                f"{shown}{spread} decades from the output (log10 norm {profile.log10_initial_norm:.3f}) to the input")
+    return Document([head, table, PROFILE_LEGEND])
 
 
 PROFILE_LEGEND = (
     "layers back counts from the output; layer: the one the gradient has just passed back through;\n"
-    "log10 norm: the gradient's Frobenius norm after it (a prediction gives the typical network's) ± how\n"
-    "far one network typically strays from it (sd between networks); gain: its change there, in decades;\n"
-    "mean-field: the predicted log10 norm of the mean over infinitely wide networks")
+    "log10 norm: the gradient's Frobenius norm after it (a prediction's: typical, or mean-field where\n"
+    "no typical one is derived) ± how far one network typically strays from it (sd between networks);\n"
+    "gain: its change there, in decades; mean-field: the predicted log10 norm of the mean over\n"
+    "infinitely wide networks")
 
 
 def regime_document(regime):
