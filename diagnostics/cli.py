@@ -12,16 +12,18 @@ option, in one line on stderr; 130 Ctrl-C, in one line. Never a traceback.
 
 import argparse
 import codecs
+import functools
 import inspect
 import json
 import os
+import shlex
 import sys
 
 import numpy as np
 
 import tinynet as tn
 
-from . import experiments, parallel, plot, report, theory
+from . import display, experiments, html, parallel, plot, report, theory
 from .files import replace_whole
 
 PROG = "python -m diagnostics"
@@ -143,7 +145,7 @@ def _jobs(p):
 
 def check_outputs(args):
     """Fail before any work if an output cannot be written, or plotting is unavailable."""
-    for opt, allowed in (("json", ["json"]), ("plot", None)):
+    for opt, allowed in (("json", ["json"]), ("plot", None), ("html", ["html", "htm"])):
         path = getattr(args, opt, None)
         if path is None or (opt == "json" and path == "-"):
             continue
@@ -157,7 +159,7 @@ def check_outputs(args):
         if os.path.isdir(path):
             raise UsageError(f"--{opt}: {path!r} is a directory; give a file name")
         if ext not in allowed:
-            common = [e for e in ("json", "png", "pdf", "svg") if e in allowed]
+            common = [e for e in ("json", "html", "png", "pdf", "svg") if e in allowed]
             others = " or another format matplotlib writes" if opt == "plot" else ""
             raise UsageError(f"--{opt}: {path!r} should end in ." + ", .".join(common) + others)
         directory = os.path.dirname(os.path.abspath(path))
@@ -200,15 +202,45 @@ def write_json(args, data):
     if args.json == "-":
         sys.stdout.write(text)
         return
+    _write_text(args, "json", text)
+
+
+def _write_text(args, opt, text):
+    """Write ``text`` to the path of option ``--opt``, replacing any old file whole; errors name the path."""
+    path = getattr(args, opt)
+
     def write(tmp):
-        with open(tmp, "w") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
 
     try:
-        replace_whole(args.json, write, suffix=".json")
+        replace_whole(path, write, suffix="." + opt)
     except OSError as e:
-        raise OSError(f"--json: cannot write {args.json!r}: {e.strerror or e}") from None
-    say(args, f"wrote {args.json}")
+        raise OSError(f"--{opt}: cannot write {path!r}: {e.strerror or e}") from None
+    say(args, f"wrote {path}")
+
+
+#: The commands that write a page with --html (their ``run`` calls ``write_html``).
+HTML_COMMANDS = ("lecture", "probe", "critical", "phase", "train", "remedies", "trainability")
+
+
+def _html(p):
+    p.add_argument("--html", metavar="PATH", help="also write a page to share to PATH (.html): the command, the "
+                                                  "table, its legend and the figure, all in one file")
+
+
+def write_html(args, document, draw=None, alt=None, no_figure=None):
+    """Write the ``--html`` page, if asked: ``document`` (what the command printed) and the figure ``draw(path)``.
+
+    ``alt`` describes the figure (default: its title); ``no_figure`` says why there is none.
+    """
+    if not getattr(args, "html", None):
+        return
+    if alt is None and draw is not None:
+        alt = draw.keywords.get("title") or ""
+    command = " ".join([PROG, shlex.join(args.argv)])
+    title = f"{args.command}: {COMMANDS[args.command][2]}"
+    _write_text(args, "html", html.page(title, command, document, draw, alt, no_figure))
 
 
 def write_plot(args, draw, *what, **kw):
@@ -240,10 +272,13 @@ def lecture(args):
     tasks = experiments.lecture_tasks(args.dtype)
     with parallel.pool(args.jobs, len(tasks)) as executor:
         result = experiments.run_lecture(args.seed, args.dtype, executor, _progress(args))
-    say(args, report.lecture_text(result))
+    text = report.lecture_text(result)
+    say(args, text)
     write_json(args, report.lecture_json(result))
-    write_plot(args, plot.gradient_curves, result.experiments,
-               title="The lecture's 13 networks: the gradient's norm, layer by layer")
+    figure = functools.partial(plot.gradient_curves, result.experiments,
+                               title="The lecture's 13 networks: the gradient's norm, layer by layer")
+    write_plot(args, figure)
+    write_html(args, text, figure)
     return 0
 
 
@@ -270,11 +305,15 @@ def probe(args):
                                      width=args.width or 100, repeats=args.repeats, bias_std=args.bias_std,
                                      dtype=args.dtype, sizes=args.sizes, final_linear=args.final_linear)
     (result,) = experiments.run_tasks([("gradient", config)], args.seed, progress=_progress(args))
-    say(args, report.probe_text(result, config, init, args.seed, args.per_layer))
+    text = report.probe_text(result, config, init, args.seed, args.per_layer)
+    say(args, text)
     write_json(args, {"seed": args.seed, "dtype": args.dtype, "experiments": [report.experiment_json(result)]})
     shape = (f"{config.depth} layers of {config.width}" if config.square
              else "MLP " + " -> ".join(map(str, config.layer_sizes)))
-    write_plot(args, plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
+    figure = functools.partial(plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
+    write_plot(args, figure)
+    write_html(args, text, figure,
+               alt=f"The gradient's norm layer by layer, measured and predicted: {figure.keywords['title']}")
     return 0
 
 
@@ -325,15 +364,20 @@ def critical(args):
     """
     result = experiments.check_scales(args.activation, args.bias_std, args.fan_in, args.depth, args.repeats,
                                       args.seed)
-    say(args, report.critical_text(result))
+    text = report.critical_text(result)
+    say(args, text)
     write_json(args, report.critical_json(result, args.seed))
+    figure = why = None
     if any(c.prediction is not None for c in result.candidates):
-        write_plot(args, plot.critical_curves, result,
-                   title=f"{result.activation}: the gradient's norm at each candidate sigma_w, "
-                         f"{result.repeats} networks of {result.depth} layers of {result.fan_in}")
-    elif args.plot:
+        figure = functools.partial(plot.critical_curves, result,
+                                   title=f"{result.activation}: the gradient's norm at each candidate sigma_w, "
+                                         f"{result.repeats} networks of {result.depth} layers of {result.fan_in}")
+        write_plot(args, figure)
+    else:
         why = "--depth 0 probes no network" if not result.depth else "there is no candidate sigma_w to probe"
-        say(args, f"no figure written to {args.plot}: {why}, so there is nothing to draw")
+        if args.plot:
+            say(args, f"no figure written to {args.plot}: {why}, so there is nothing to draw")
+    write_html(args, text, figure, no_figure=why)
     return 0
 
 
@@ -410,13 +454,20 @@ def phase(args):
                          f"got {args.points[0]} {args.points[1]}")
     diagram = theory.phase_diagram(args.activation, tuple(args.sigma_w2), tuple(args.sigma_b2),
                                    tuple(args.points), progress=_progress(args))
-    say(args, report.phase_text(diagram))
+    text = report.phase_text(diagram)
+    say(args, text)
     write_json(args, report.phase_json(diagram))
+    figure = why = None
     if np.isfinite(diagram.xi_c).any():
-        write_plot(args, theory.plot_phase_diagram, diagram)
-    elif args.plot:
-        say(args, f"no figure written to {args.plot}: xi_c is infinite, or undefined where the variance "
-                  "grows without bound, at every point of this range")
+        figure = functools.partial(theory.plot_phase_diagram, diagram)
+        write_plot(args, figure)
+    else:
+        why = "xi_c is infinite, or undefined where the variance grows without bound, at every point of this range"
+        if args.plot:
+            say(args, f"no figure written to {args.plot}: {why}")
+    write_html(args, text, figure, no_figure=why,
+               alt=f"The phase diagram of {diagram.activation}: xi_c over sigma_w^2 and sigma_b^2, and the critical "
+                   "line chi_1 = 1 between order and chaos")
     return 0
 
 
@@ -445,7 +496,8 @@ def train(args):
     tn.activation(args.activation)
     result = experiments.probe_before_training(args.activation, init, args.dataset, args.depth, args.width,
                                                args.seed)
-    say(args, report.train_text_before(result, init, args))
+    before = report.train_text_before(result, init, args)
+    say(args, before)
     experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args),
                       clip_grad_norm=args.clip_grad_norm)
     if result.history.interrupted:
@@ -453,9 +505,11 @@ def train(args):
     say(args, report.train_text_after(result))
     write_json(args, report.train_json(result, args.seed))
     clipped = "" if args.clip_grad_norm is None else f", gradient clipped to norm {args.clip_grad_norm:g}"
-    write_plot(args, result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} hidden "
-                                                f"layers of {args.width}{clipped}",
-               chance_loss=float(np.log(result.n_classes)), clip_grad_norm=args.clip_grad_norm)
+    figure = functools.partial(result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} "
+                                                          f"hidden layers of {args.width}{clipped}",
+                               chance_loss=float(np.log(result.n_classes)), clip_grad_norm=args.clip_grad_norm)
+    write_plot(args, figure)
+    write_html(args, display.train_document(before, result), figure)
     return 0
 
 
@@ -490,11 +544,14 @@ def remedies(args):
                                                 tuple(dict.fromkeys(args.batch_size)))
     with parallel.pool(args.jobs, len(configs)) as executor:
         results = experiments.run_remedies(configs, args.seed, executor, _progress(args))
-    say(args, report.remedies_text(results, args.seed))
+    text = report.remedies_text(results, args.seed)
+    say(args, text)
     write_json(args, report.remedies_json(results, args.seed))
-    write_plot(args, plot.remedy_curves, results,
-               title=f"The remedies: gradient norm through {args.depth} blocks of {args.width}, "
-                     "measured and predicted")
+    figure = functools.partial(plot.remedy_curves, results,
+                               title=f"The remedies: gradient norm through {args.depth} blocks of {args.width}, "
+                                     "measured and predicted")
+    write_plot(args, figure)
+    write_html(args, text, figure)
     return 0
 
 
@@ -545,14 +602,19 @@ def trainability(args):
         result = experiments.run_trainability(act.name, sigma_w2, args.depths, args.sigma_b2, args.width, args.seeds,
                                               seed=args.seed, dtype=args.dtype, executor=executor,
                                               progress=_progress(args))
-    say(args, report.trainability_text(result))
+    text = report.trainability_text(result)
+    say(args, text)
     write_json(args, report.trainability_json(result))
-    if getattr(args, "plot", None):
+    if getattr(args, "plot", None) or getattr(args, "html", None):
         dense = np.geomspace(min(sigma_w2) / 1.5, max(sigma_w2) * 1.5, 41)  # to the outer cells' edges
-        write_plot(args, plot.trainability_heatmap, result,
-                   boundary=(dense, experiments.predicted_boundary(act, args.sigma_b2, dense)),
-                   title=f"Which {result.activation} networks train? {result.recipe.steps} Adam steps, "
-                         rf"width {result.width}, $\sigma_b^2$ = {result.sigma_b2:g}")
+        figure = functools.partial(
+            plot.trainability_heatmap, result,
+            boundary=(dense, experiments.predicted_boundary(act, args.sigma_b2, dense)),
+            title=f"Which {result.activation} networks train? {result.recipe.steps} Adam steps, "
+                  rf"width {result.width}, $\sigma_b^2$ = {result.sigma_b2:g}")
+        write_plot(args, figure)
+        write_html(args, text, figure, alt=f"Training accuracy of {result.activation} networks by depth and "
+                                            "sigma_w^2, with the theory's trainable depth 6 xi_c as a line")
     return 0
 
 
@@ -600,6 +662,8 @@ def build_parser():
         p = sub.add_parser(name, help=help_text, description=inspect.cleandoc(run.__doc__),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         options(p)
+        if name in HTML_COMMANDS:
+            _html(p)
         p.set_defaults(run=run)
     return parser
 
@@ -638,6 +702,7 @@ def main(argv=None):
             parser.print_help()
             return 2
         check_outputs(args)
+        args.argv = list(argv)  # the command, as the --html page shows it
         return args.run(args) or 0
     except UsageError as e:
         print(str(e).splitlines()[0] if str(e) else "bad usage", file=sys.stderr)

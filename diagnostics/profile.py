@@ -127,6 +127,11 @@ class GradientProfile:
         shown = f"{change:+.3f}" if change is not None and math.isfinite(change) else str(change)
         return f"GradientProfile({len(self.layers)} layers, change {shown}{sd} decades, {self.source})"
 
+    def _repr_html_(self):
+        """The per-layer table, as ``probe --per-layer`` prints it, in HTML (Jupyter shows it)."""
+        from .display import profile_document  # imported here: the report modules may come to use this type
+
+        return profile_document(self).to_html()
 
 def renamed_attribute(obj, name, renamed):
     """``obj``'s attribute by an old ``name``, with a DeprecationWarning; ``renamed``: {old: (new, value(obj))}."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from .numerics import SMALLEST_LOG10, finite_or_none, float_from_log10
 from .table import (
-    BELOW, Table, decades_format, format_decades, format_depth_scale, format_log10, format_regime, log10_format, with_spread,
+    BELOW, Document, Table, decades_format, format_decades, format_depth_scale, format_log10, format_regime, log10_format, with_spread,
 )
 
 THEORY = "docs/theory.md"
@@ -140,17 +140,17 @@ def lecture_text(result):
         "",
         f"1. Products of {result.matrices[0].n} random {result.matrices[0].k}x{result.matrices[0].k} "
         "matrices with N(0, scale^2) entries",
-        str(matrices_table(result.matrices)),
+        matrices_table(result.matrices),
         MATRICES_LEGEND,
         "",
         f"2. Gradient of a {cfg.depth}-layer MLP at initialization (width {cfg.width}, no bias, input of ones),",
         f"   mean |J| of its input-output Jacobian J, averaged over {cfg.repeats} fresh networks",
-        str(experiment_table(result.experiments)),
+        experiment_table(result.experiments),
         *experiment_notes(result.experiments),
         EXPERIMENT_LEGEND,
         FIGURE_VERSUS_TABLE,
     ]
-    return "\n".join(parts)
+    return Document(parts)
 
 
 #: Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity.
@@ -237,11 +237,11 @@ def probe_text(result, config, init, seed, per_layer=False):
         after = " (none after the last layer)" if config.final_linear else ""
         shape = f"MLP {' -> '.join(map(str, config.layer_sizes))}, {config.activation}{after}"
     parts = [f"{shape}, weights {init!r}, {bias}; {config.repeats} repeats, seed {seed}, {config.dtype}",
-             str(experiment_table([result])), *experiment_notes([result])]
+             experiment_table([result]), *experiment_notes([result])]
     if per_layer and result.per_layer_grad_norm_log10:
-        parts += ["", str(per_layer_table(result)), PER_LAYER_LEGEND]
+        parts += ["", per_layer_table(result), PER_LAYER_LEGEND]
     parts += ["", EXPERIMENT_LEGEND, FIGURE_VERSUS_TABLE]
-    return "\n".join(parts)
+    return Document(parts)
 
 
 def product_text(m, seed):
@@ -249,8 +249,8 @@ def product_text(m, seed):
     lines = [f"Product of {m.n} random {m.k}x{m.k} matrices with N(0, {m.scale:g}^2) entries (seed {seed}):"]
     for row in m.mantissa:
         lines.append("  " + "  ".join(_format_entry(v, m.log10_scale) for v in row))
-    lines += [str(matrices_table([m])), MATRICES_LEGEND]
-    return "\n".join(lines)
+    lines += [matrices_table([m]), MATRICES_LEGEND]
+    return Document(lines)
 
 
 def _format_entry(mantissa, log10_scale):
@@ -283,7 +283,7 @@ def critical_text(result):
     for scale, r in result.lecture_scales:
         table.append({"scale": scale, "sigma_w": r.sigma_w, "gain": r.chi, "regime": r.name,
                       "depth scale": r.depth_scale})
-    lines += [str(table), CRITICAL_LEGEND]
+    lines += [table, CRITICAL_LEGEND]
     probed = [c for c in result.candidates if c.measured_changes is not None]
     if probed:
         lines += ["", f"Probe: {result.repeats} fresh networks of {result.depth} layers of {width}; decades "
@@ -298,9 +298,9 @@ def critical_text(result):
             probe.append({"sigma_w": c.sigma_w, "": c.label,
                           "predicted": with_spread(c.predicted_change, c.predicted_sd, "+.2f"),
                           "measured": c.measured_median, "range": span, "verdict": c.verdict})
-        lines += [str(probe), "predicted: the typical network's change; measured: the median over the "
+        lines += [probe, "predicted: the typical network's change; measured: the median over the "
                               f"networks, and their range;\n{SPREAD}"]
-    return "\n".join(lines)
+    return Document(lines)
 
 
 CRITICAL_LEGEND = (
@@ -359,10 +359,10 @@ def phase_text(diagram, rows=6):
         table.append(row)
     ordered = int(((d.chi < 1.0) & ~unbounded).sum())
     grows = int(unbounded.sum())
-    return "\n".join([
+    return Document([
         f"{d.activation}: the order-to-chaos transition (mean field), sigma_w^2 from {w2[0]:g} to {w2[-1]:g}, "
         f"sigma_b^2 from {b2[0]:g} to {b2[-1]:g}, {len(w2)} x {len(b2)} points",
-        str(table),
+        table,
         f"{ordered} of {d.chi.size} points are ordered (chi_1 < 1), {d.chi.size - ordered - grows} chaotic "
         f"or critical, {grows} with a variance that grows without bound",
         PHASE_LEGEND])
@@ -421,7 +421,7 @@ def spectrum_text(result, init, seed):
                       "log10 min": float(resolved[-1]) if resolved.size else -math.inf,
                       "spread": s.spread, "resolved": f"{int(s.resolved.sum())}/{len(s.resolved)}"})
     lines = [f"{cfg.depth}-layer MLP, width {cfg.width}, {cfg.activation}, weights {init!r}; "
-             f"{cfg.repeats} networks, seed {seed}", str(table), *result.failures]
+             f"{cfg.repeats} networks, seed {seed}", table, *result.failures]
     if zero:
         lines.append(f"<{SMALLEST_LOG10:.0f}: the singular values are 0 (J is exactly zero): no signal reaches "
                      "the output")
@@ -448,7 +448,7 @@ def spectrum_text(result, init, seed):
                          f"the largest var/mean^2 of {cfg.width} values >= 0\n(one non-zero, the rest 0): "
                          f"no network of width {cfg.width} can reach it")
     lines.append(SPECTRUM_LEGEND)
-    return "\n".join(lines)
+    return Document(lines)
 
 
 def _log10_var(value):
@@ -506,7 +506,7 @@ def train_text_before(result, init, args):
         lines.append(f"theory, for the hidden layers: {format_regime(r)}")
         gain = "all of it (the gain is 0)" if r.chi == 0 else f"{0.5 * math.log10(r.chi):+.2f} decades"
         lines.append(f"  deep in the network, the gradient's norm changes by {gain} per layer (0.5 log10 chi_1)")
-    return "\n".join(lines)
+    return Document(lines)
 
 
 def train_text_after(result):
@@ -581,7 +581,7 @@ def remedies_text(results, seed):
         f"           {first.cotangents} Gaussian cotangents per network); predicted: the typical network's change ±\n"
         "           the spread between networks (mean-field where no finite-width theory is derived);\n"
         "verdict: the measured norm shrinks or grows over 10x (or neither). More: " + REMEDIES_PAGE)
-    return "\n".join([head, str(table), legend] + notes)
+    return Document([head, table, legend] + notes)
 
 
 def remedies_json(results, seed):
@@ -646,14 +646,14 @@ def trainability_text(result):
     diverged = sum(a is None for c in r.columns for seeds in c.seeds for a in seeds)
     notes = [f"{diverged} of {len(r.columns) * len(r.depths) * r.n_seeds} networks diverged (loss not finite); "
              "a cell with one counts as not trained"] if diverged else []
-    return "\n".join([
+    return Document([
         f"Trainability of {r.activation} MLPs, width {r.width}, sigma_b^2 = {r.sigma_b2:g} (seed {r.seed}, "
         f"{r.dtype}): training accuracy by depth (rows) and sigma_w^2 (columns), the mean of {r.n_seeds} "
         f"network{'s' if r.n_seeds > 1 else ''} a cell; critical sigma_w^2 {critical}",
         f"Recipe: {r.recipe}",
-        str(accuracy),
+        accuracy,
         "",
-        str(theory_table),
+        theory_table,
         f"measured: the depths between which the mean accuracy first falls below {r.trained_accuracy:g};\n"
         f"predicted: {multiple:g} xi_c, xi_c the layers over which two inputs' correlation settles\n"
         f"(unbounded at the critical point); verdict: agrees when the measured depth can lie within\n"

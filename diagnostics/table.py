@@ -5,6 +5,7 @@ why), never as ``nan`` or ``inf``; a magnitude below float range as
 ``0 (below 1e-300)``; a depth scale that never ends as ``unbounded``.
 """
 
+import html
 import math
 
 from .numerics import SMALLEST_LOG10
@@ -55,16 +56,18 @@ class Table:
             return format(value, ".4g")
         return str(value)
 
+    def _cells(self):
+        return [[self._cell(c, r.get(c)) for c in self.columns] for r in self.rows]
+
     def __str__(self):
-        cells = [[self._cell(c, r.get(c)) for c in self.columns] for r in self.rows]
+        cells = self._cells()
         widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(self.columns)]
 
         def line(items):
             # text columns read best left-aligned, numbers right-aligned
             out = []
             for i, item in enumerate(items):
-                numeric = item[:1] in "-+.0123456789<" and item != "-"
-                out.append(item.rjust(widths[i]) if numeric else item.ljust(widths[i]))
+                out.append(item.rjust(widths[i]) if _numeric(item) else item.ljust(widths[i]))
             return "  ".join(out).rstrip()
 
         lines = [self.title] if self.title else []
@@ -73,6 +76,54 @@ class Table:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def to_html(self):
+        """The table as HTML: a ``<table>`` whose header cells are ``<th>``, the same cells as ``str()``, escaped."""
+        def row(items, tag):
+            # numbers right-aligned, as in the text
+            return "<tr>" + "".join(
+                f'<{tag} class="num">{html.escape(i)}</{tag}>' if _numeric(i) else f"<{tag}>{html.escape(i)}</{tag}>"
+                for i in items) + "</tr>"
+
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        body = "".join(row(cells, "td") for cells in self._cells())
+        return (f'<table class="tinynet">{caption}<thead>{row(self.columns, "th")}</thead>'
+                f"<tbody>{body}</tbody></table>")
+
+    _repr_html_ = to_html
+
+
+def _numeric(cell):
+    """Whether a printed cell reads as a number (right-aligned), not as text."""
+    return bool(cell) and cell[:1] in "-+.0123456789<" and cell != "-"
+
+
+class Document(str):
+    """A printed report that keeps its parts, so it shows as text and as HTML from one source.
+
+    ``Document(parts)`` is the string of the parts joined by newlines (a
+    part is text, a :class:`Table`, or anything with ``_repr_html_``);
+    ``to_html()`` renders each table with ``Table.to_html`` and each text as
+    a paragraph, everything escaped.
+    """
+
+    def __new__(cls, parts):
+        parts = [p for p in parts if p is not None]
+        self = super().__new__(cls, "\n".join(str(p) for p in parts))
+        self.parts = parts
+        return self
+
+    def to_html(self):
+        """The parts as HTML: tables as ``<table>``, text as ``<p>`` (blank lines dropped)."""
+        out = []
+        for p in self.parts:
+            if hasattr(p, "_repr_html_"):
+                out.append(p._repr_html_())
+            elif str(p).strip():
+                out.append(f"<p>{html.escape(str(p).strip())}</p>")
+        return "\n".join(out)
+
+    _repr_html_ = to_html
 
 
 def format_log10(log10_value, digits=2):

@@ -1,9 +1,11 @@
 """``summary(net, input_size)``: each layer, its output shape and parameter count, as torchinfo prints them."""
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._html import html_table
 from .checks import check_size
 from .grad_mode import evaluating
 from .layer import Layer
@@ -30,16 +32,29 @@ class ModelSummary:
         self.total_params = total_params
         self.trainable_params = trainable_params
 
+    HEADER = ("Layer (type:depth-idx)", "Output Shape", "Param #")
+
+    def _cells(self):
+        """Each row's three cells, as printed."""
+        return [(self._label(r), str(list(r.output_shape)), "--" if r.is_container or not r.params else f"{r.params:,}")
+                for r in self.rows]
+
+    def _totals(self):
+        return [f"Total params: {self.total_params:,}", f"Trainable params: {self.trainable_params:,}",
+                f"Non-trainable params: {self.total_params - self.trainable_params:,}"]
+
     def __str__(self):
-        width = max([len("Layer (type:depth-idx)")] + [len(self._label(r)) for r in self.rows]) + 3
+        width = max([len(self.HEADER[0])] + [len(self._label(r)) for r in self.rows]) + 3
         rule = "=" * (width + 26 + 10)
-        lines = [rule, f"{'Layer (type:depth-idx)':<{width}}{'Output Shape':<26}Param #", rule]
-        for r in self.rows:
-            params = "--" if r.is_container or not r.params else f"{r.params:,}"
-            lines.append(f"{self._label(r):<{width}}{str(list(r.output_shape)):<26}{params}")
-        lines += [rule, f"Total params: {self.total_params:,}", f"Trainable params: {self.trainable_params:,}",
-                  f"Non-trainable params: {self.total_params - self.trainable_params:,}", rule]
-        return "\n".join(lines)
+        lines = [rule, f"{self.HEADER[0]:<{width}}{self.HEADER[1]:<26}{self.HEADER[2]}", rule]
+        lines += [f"{label:<{width}}{shape:<26}{params}" for label, shape, params in self._cells()]
+        return "\n".join(lines + [rule, *self._totals(), rule])
+
+    def _repr_html_(self):
+        """The table ``str()`` prints, in HTML (Jupyter shows it), the totals under it."""
+        # the tree's indentation is spaces, which HTML would collapse
+        rows = [[label.replace(" ", "\u00a0"), shape, params] for label, shape, params in self._cells()]
+        return html_table(self.HEADER, rows, notes=self._totals())
 
     @staticmethod
     def _label(r):
@@ -50,8 +65,8 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summary(net, input_size, verbose=1):
-    """Run ``net`` forward on zeros of shape ``input_size`` and return (and print) a :class:`ModelSummary`.
+def summary(net, input_size, verbose=None):
+    """Run ``net`` forward on zeros of shape ``input_size`` and return a :class:`ModelSummary`, printing it in a script.
 
     ``input_size`` includes the batch dimension, as in torchinfo:
     ``summary(net, (1, 784))`` for a ``Linear(784 -> ...)`` first layer.
@@ -59,7 +74,9 @@ def summary(net, input_size, verbose=1):
     removed after, and no gradient is computed. The forward runs in eval
     mode, as torchinfo's does by default, so a batch of one passes
     BatchNorm1d and no running statistics change; each layer's mode is
-    restored after. ``verbose=0`` does not print.
+    restored after. ``verbose=1`` prints the table, ``verbose=0`` does not;
+    None, as in torchinfo, prints except in an interactive session (a Python
+    prompt, IPython, Jupyter), where the returned summary shows itself, once.
     """
     if not isinstance(net, Layer):
         raise TypeError(f"summary: net must be a tinynet Layer, got {type(net).__name__}")
@@ -67,8 +84,10 @@ def summary(net, input_size, verbose=1):
         raise TypeError(f"summary: input_size must be a tuple of sizes including the batch, e.g. (1, 784); "
                         f"got {input_size!r}")
     shape = tuple(check_size("summary", "input_size", s) for s in input_size)
-    if verbose not in (0, 1):
-        raise ValueError(f"summary: verbose must be 0 or 1, got {verbose!r}")
+    if not (verbose is None or (isinstance(verbose, (int, np.integer)) and verbose in (0, 1))):
+        raise ValueError(f"summary: verbose must be None, 0 or 1, got {verbose!r}")
+    if verbose is None:
+        verbose = 0 if getattr(sys, "ps1", None) else 1
     params = list(net.parameters())
     dtype = params[0].data.dtype if params else np.float64
     shapes = {}

@@ -16,6 +16,7 @@ import numpy as np
 from .checks import as_float_array, check_bool, check_number, check_rng, check_size
 from .clip import clip_grad_norm_
 from .data import DataLoader, TensorDataset
+from ._html import html_table
 from .grad_mode import evaluating, no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from .optim.lr_scheduler import ReduceLROnPlateau
@@ -71,22 +72,35 @@ class History:
         for k, v in logs.items():
             self.history[k].append(v)
 
-    def __repr__(self):
+    def _head(self):
         state = ", interrupted" if self.interrupted else ""
-        head = f"History({self.epochs} epoch{'' if self.epochs == 1 else 's'}{state})"
-        if not self.epochs:
-            return head
-        keys = list(self.history)
-        lines = [head, f"{'epoch':>6}" + "".join(f"{k:>14}" for k in keys)]
+        return f"History({self.epochs} epoch{'' if self.epochs == 1 else 's'}{state})"
+
+    def _shown(self):
+        """The epochs a display shows (None: the ones left out): all of up to 10, else the first and last 5."""
         shown = list(range(self.epochs))
         if self.epochs > 10:  # the start and the end are what a reader compares
             shown = shown[:5] + [None] + shown[-5:]
-        for i in shown:
+        return shown
+
+    def __repr__(self):
+        if not self.epochs:
+            return self._head()
+        keys = list(self.history)
+        lines = [self._head(), f"{'epoch':>6}" + "".join(f"{k:>14}" for k in keys)]
+        for i in self._shown():
             if i is None:
                 lines.append(f"{'...':>6}")
             else:
                 lines.append(f"{i + 1:>6}" + "".join(f"{self.history[k][i]:>14.6g}" for k in keys))
         return "\n".join(lines)
+
+    def _repr_html_(self):
+        """The table ``repr`` prints, in HTML (Jupyter shows it): one row per epoch shown."""
+        keys = list(self.history)
+        rows = [["..."] + [""] * len(keys) if i is None else
+                [str(i + 1)] + [format(self.history[k][i], ".6g") for k in keys] for i in self._shown()]
+        return html_table(["epoch", *keys], rows, caption=self._head())
 
 
 def fit(net, loss, optimizer, x, y=None, epochs=None, batch_size=None, rng=None, validation=None, callbacks=None,

@@ -23,7 +23,7 @@ from .lecture import (
     lecture_tasks, random_product, run_lecture, run_tasks, sweep,
 )
 from .remedies import (
-    AGREEMENT_DECADES, BATCH_SIZES, COTANGENTS, NETWORKS, REMEDIES, RemedyConfig, RemedyResult, predict_remedy,
+    AGREEMENT_DECADES, BATCH_SIZES, COTANGENTS, NETWORKS, REMEDIES, RemedyConfig, RemedyResult, RemedyResults, predict_remedy,
     remedy_configs, run_remedies, run_remedy,
 )
 from .spectra import SpectrumResult, measure_spectra
@@ -42,7 +42,7 @@ __all__ = [
     "ScaleCheck", "CriticalResult", "critical_init_spec", "check_scales",
     "SpectrumResult", "measure_spectra",
     "NETWORKS", "REMEDIES", "BATCH_SIZES", "COTANGENTS", "AGREEMENT_DECADES", "RemedyConfig", "remedy_configs",
-    "RemedyResult", "predict_remedy", "run_remedy", "run_remedies",
+    "RemedyResult", "RemedyResults", "predict_remedy", "run_remedy", "run_remedies",
     "DATASETS", "TrainResult", "probe_before_training", "train",
     "TRAINABLE_XI_C", "TRAINED_ACCURACY", "AGREEMENT_FACTOR", "SIGMA_W2_FACTORS", "TRAINABILITY_DEPTHS",
     "TrainingRecipe", "TrainabilityCell", "train_cell", "TrainabilityColumn", "TrainabilityResult",

@@ -9,6 +9,7 @@ import tinynet as tn
 from .. import theory
 from ..probes import gradient_probe
 from ..profile import GradientProfile
+from ..report import critical_text
 from .gradient import ProbeConfig, verdict
 from .lecture import LECTURE_SCALES
 
@@ -55,6 +56,16 @@ class CriticalResult:
     candidates: list  # ScaleCheck
     missing: list  # messages: why there is no critical (or stable) sigma_w
     lecture_scales: list  # (scale, theory.Regime)
+
+    def __repr__(self):
+        found = "; ".join(f"{c.label} sigma_w = {c.sigma_w:.4g}" + ("" if c.measured_changes is None else
+                                                                    f" ({c.verdict})") for c in self.candidates)
+        return (f"CriticalResult({self.activation}, sigma_b {self.sigma_b:g}, {self.depth} layers of "
+                f"{self.fan_in}: {found or 'no candidate sigma_w'})")
+
+    def _repr_html_(self):
+        """The tables ``critical`` prints, in HTML."""
+        return critical_text(self).to_html()
 
 
 def critical_init_spec(sigma_w):

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import theory
 from ..probes import matrix_product
+from ..report import lecture_text
 from .gradient import ProbeConfig, synthetic_gradient
 
 MATRIX_SCALES = (0.5, 0.7)
@@ -95,6 +96,16 @@ class LectureResult:
     dtype: str
     matrices: list
     experiments: list
+
+    def __repr__(self):
+        verdicts = [e.verdict for e in self.experiments]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+        return (f"LectureResult(seed {self.seed}, {self.dtype}: {len(self.matrices)} matrix products, "
+                f"{len(self.experiments)} networks: {counts})")
+
+    def _repr_html_(self):
+        """The tables ``lecture`` prints, in HTML."""
+        return lecture_text(self).to_html()
 
 
 def lecture_tasks(dtype="float64", k=4, n=100):

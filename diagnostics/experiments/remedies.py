@@ -25,6 +25,7 @@ from .. import theory
 from ..numerics import finite_or_none
 from ..probes import batch_gradient_probe, gradient_probe
 from ..profile import GradientProfile
+from ..report import remedies_text
 from .gradient import verdict
 
 #: The lecture's failing networks: (activation, weight std).
@@ -181,6 +182,34 @@ class RemedyResult:
             return None
         return abs(self.predicted_log10_change - self.measured_log10_change) <= AGREEMENT_DECADES
 
+    def __repr__(self):
+        def decades(value):
+            return "-" if value is None else f"{value:+.2f}"
+        return (f"RemedyResult({self.config.network}, {self.config.label}: measured "
+                f"{decades(self.measured_log10_change)}, predicted {decades(self.predicted_log10_change)} "
+                f"decades, {self.verdict})")
+
+
+class RemedyResults(list):
+    """What :func:`run_remedies` returns: the :class:`RemedyResult` list, with the seed it ran from.
+
+    A list, so it indexes and iterates as one; in Jupyter it shows as the
+    table ``remedies`` prints.
+    """
+
+    def __init__(self, results, seed):
+        super().__init__(results)
+        self.seed = seed
+
+    def __repr__(self):
+        verdicts = [r.verdict for r in self]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+        return f"RemedyResults({len(self)} networks and remedies, seed {self.seed}: {counts})"
+
+    def _repr_html_(self):
+        """The table ``remedies`` prints, in HTML."""
+        return remedies_text(self, self.seed).to_html()
+
 
 def predict_remedy(config, net):
     """``(GradientProfile or None, note)``: the theory's prediction for ``net``, or None and why not."""
@@ -235,4 +264,4 @@ def run_remedies(configs, seed=0, executor=None, progress=False):
         from tqdm import tqdm
 
         mapped = tqdm(mapped, total=len(tasks), desc="remedies", disable=None, leave=False)
-    return list(mapped)
+    return RemedyResults(mapped, seed)

@@ -17,6 +17,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..report import trainability_text
 from .training import DATASETS
 
 #: The predicted trainable depth in units of xi_c: Schoenholz et al.'s 6 xi_c.
@@ -163,6 +164,17 @@ class TrainabilityResult:
     trainable_xi_c = TRAINABLE_XI_C
     trained_accuracy = TRAINED_ACCURACY
     agreement_factor = AGREEMENT_FACTOR
+
+    def __repr__(self):
+        verdicts = [c.verdict for c in self.columns]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+        return (f"TrainabilityResult({self.activation}, sigma_b^2 {self.sigma_b2:g}, width {self.width}: "
+                f"{len(self.columns)} sigma_w^2 x {len(self.depths)} depths, {self.n_seeds} seed"
+                f"{'s' if self.n_seeds > 1 else ''} a cell; {counts or 'no columns'})")
+
+    def _repr_html_(self):
+        """The tables ``trainability`` prints, in HTML."""
+        return trainability_text(self).to_html()
 
 
 def default_sigma_w2(activation, sigma_b2):

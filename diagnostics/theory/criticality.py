@@ -94,6 +94,12 @@ class Regime:
                 gain += f"; {self.growth}"
         return f"{self.name} ({gain}, sigma_w = {self.sigma_w:.6g}, sigma_b = {self.sigma_b:.6g})"
 
+    def _repr_html_(self):
+        """A one-row table (gain, regime, depth scales) with its legend, in HTML (Jupyter shows it)."""
+        from ..display import regime_document  # imported here: the reports are built on the theory's results
+
+        return regime_document(self).to_html()
+
 
 def _chi_at_fixed_point(act, sigma_w, sigma_b, q_start):
     """chi_1 and q* for arrays of points, solved together."""

@@ -37,6 +37,17 @@ class PhaseDiagram:
     critical_sigma_w2: np.ndarray
     unbounded: np.ndarray = None
 
+    def __repr__(self):
+        return (f"PhaseDiagram({self.activation}, {len(self.sigma_w2)} x {len(self.sigma_b2)} points, sigma_w^2 "
+                f"{self.sigma_w2[0]:g} to {self.sigma_w2[-1]:g}, sigma_b^2 {self.sigma_b2[0]:g} to "
+                f"{self.sigma_b2[-1]:g})")
+
+    def _repr_html_(self):
+        """The table ``phase`` prints (the critical line, xi_c at a few points), in HTML."""
+        from ..report import phase_text  # imported here: the reports are built on the theory's results
+
+        return phase_text(self).to_html()
+
 
 def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=False):
     """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges.

@@ -146,7 +146,8 @@ def test_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_plot_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_path):
+@pytest.fixture
+def without_matplotlib(monkeypatch):
     import builtins
 
     real_import = builtins.__import__
@@ -157,8 +158,20 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_pa
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+
+
+def test_plot_without_matplotlib_says_how_to_install(without_matplotlib, capsys, tmp_path):
     assert main(["probe", "--activation", "relu", "--init", "he_normal", "--plot", str(tmp_path / "x.png")]) == 2
     assert "pip install matplotlib" in capsys.readouterr().err
+
+
+def test_html_without_matplotlib_is_a_page_with_the_table_and_why_no_figure(without_matplotlib, tmp_path):
+    path = tmp_path / "probe.html"
+    assert main(["probe", "--activation", "relu", "--init", "he_normal", "--depth", "3", "--width", "4",
+                 "--repeats", "1", "--quiet", "--html", str(path)]) == 0
+    page = path.read_text(encoding="utf-8")
+    assert "No figure: plotting needs matplotlib: pip install matplotlib" in page and "<img" not in page
+    assert "<th>activation</th>" in page and "<td>relu</td>" in page
 
 
 def test_train_prints_the_verdict_then_whether_it_trained(tmp_path, capsys):

@@ -3,6 +3,8 @@ import math
 import re
 import warnings
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,12 @@ def test_history_contents_and_repr():
     assert text.splitlines()[0] == "History(12 epochs)"
     assert "val_accuracy" in text.splitlines()[1] and "..." in text
     assert f"{history['loss'][-1]:.6g}" in text.splitlines()[-1]
+    # in Jupyter, the same rows as an HTML table with header cells
+    table = ET.fromstring(history._repr_html_())
+    assert [th.text for th in table.iter("th")] == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]
+    rows = [[td.text or "" for td in tr.iter("td")] for tr in table.find("tbody")]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5", "...", "8", "9", "10", "11", "12"]
+    assert rows[-1][1:] == [f"{history[k][-1]:.6g}" for k in history.history]
 
 
 def test_regression_targets_have_no_accuracy():

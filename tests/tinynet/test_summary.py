@@ -1,3 +1,7 @@
+import pathlib
+import sys
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pytest
 
@@ -66,3 +70,44 @@ def test_runs_in_eval_mode_without_side_effects_and_restores_each_mode():
     assert [r.output_shape for r in s.rows] == [(1, 2), (1, 3), (1, 3), (1, 3), (1, 2)]
     assert int(model[1].num_batches_tracked) == 0
     assert [m.training for m in model.modules()] == [True, True, True, True, False]
+
+
+def test_verbose_none_prints_in_a_script_but_not_at_a_prompt(monkeypatch, capsys):
+    model = net()
+    monkeypatch.delattr(sys, "ps1", raising=False)
+    s = tn.summary(model, (1, 784))
+    assert capsys.readouterr().out == str(s) + "\n"
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)  # a prompt, IPython or Jupyter: the result shows itself
+    s = tn.summary(model, (1, 784))
+    assert capsys.readouterr().out == ""
+    tn.summary(model, (1, 784), verbose=1)
+    assert capsys.readouterr().out == str(s) + "\n"
+    with pytest.raises(ValueError, match="verbose must be None, 0 or 1, got 2"):
+        tn.summary(model, (1, 784), verbose=2)
+
+
+def test_the_html_table_has_the_printed_rows_and_totals():
+    s = tn.summary(net(), (16, 784), verbose=0)
+    root = ET.fromstring(f"<div>{s._repr_html_()}</div>")
+    assert [th.text for th in root.iter("th")] == ["Layer (type:depth-idx)", "Output Shape", "Param #"]
+    rows = [[td.text for td in tr.iter("td")] for tr in root.find("table/tbody")]
+    printed = str(s).splitlines()[3:3 + len(s.rows)]
+    assert [" ".join(r).replace("\u00a0", " ").split() for r in rows] == [line.split() for line in printed]
+    assert [p.text for p in root.iter("p")] == str(s).splitlines()[-4:-1]
+
+
+def test_in_jupyter_the_summary_and_a_history_show_once_as_html():
+    nbformat = pytest.importorskip("nbformat")
+    client = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in [
+        "import numpy as np, tinynet as tn\nnet = tn.MLP([3, 4, 2], 'tanh', rng=np.random.default_rng(0))\n"
+        "tn.summary(net, (1, 3))",
+        "tn.fit(net, tn.MSELoss(), tn.SGD(net.parameters(), lr=0.1), np.ones((4, 3)), np.zeros((4, 2)), epochs=2, batch_size=2, "
+        "progress=False, rng=np.random.default_rng(0))"]]
+    root = pathlib.Path(__file__).resolve().parents[2]  # the kernel imports this tinynet
+    client.NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    (summary,), (history,) = (cell.outputs for cell in nb.cells)  # no printed copy beside the displayed one
+    assert summary.output_type == history.output_type == "execute_result"
+    assert "<th" in summary.data["text/html"] and "Total params: 26" in summary.data["text/plain"]
+    assert "<th" in history.data["text/html"] and history.data["text/plain"].startswith("History(2 epochs)")
