@@ -133,6 +133,7 @@ class GradientProfile:
 
         return profile_document(self).to_html()
 
+
 def renamed_attribute(obj, name, renamed):
     """``obj``'s attribute by an old ``name``, with a DeprecationWarning; ``renamed``: {old: (new, value(obj))}."""
     if name not in renamed:
