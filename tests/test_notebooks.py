@@ -1,0 +1,92 @@
+"""The notebooks made from docs pages are current, and run top to bottom in a fresh kernel with the outputs the pages state."""
+
+import doctest
+import importlib.util
+import os
+import pathlib
+import sys
+
+import nbclient
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import KernelManager
+
+import tinynet
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "docs" / "make_notebooks.py")
+make_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_notebooks)
+
+
+class ThisInterpreter(KernelSpecManager):
+    """Every kernel name means this interpreter, so a notebook runs on what the test runs on.
+
+    RuntimeWarnings are errors there, as setup.cfg makes them for the doctests.
+    """
+
+    def get_kernel_spec(self, kernel_name):
+        argv = [sys.executable, "-W", "error::RuntimeWarning", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return KernelSpec(argv=argv, display_name=f"Python ({sys.executable})", language="python")
+
+
+def checker_and_flags(config):
+    """pytest's doctest checker and setup.cfg's option flags: NUMBER is pytest's, not doctest's."""
+    from _pytest.doctest import _get_checker, get_optionflags
+
+    return _get_checker(), get_optionflags(config)
+
+
+def shown(cell):
+    """What a code cell showed as text: its stdout, then each result's text/plain, as doctest sees it."""
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream" and output.name == "stdout":
+            parts.append(output.text)
+        elif output.output_type in ("execute_result", "display_data") and "text/plain" in output.data:
+            parts.append(output.data["text/plain"] + "\n")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("page", make_notebooks.PAGES)
+def test_notebook_is_made_from_its_page(page):
+    path = make_notebooks.notebook_path(page)
+    with open(path, encoding="utf-8") as f:
+        committed = f.read()
+    assert committed == make_notebooks.notebook_text(page), f"{path} is out of date: run python docs/make_notebooks.py"
+    nbformat.validate(nbformat.reads(committed, as_version=4))
+
+
+def test_every_notebook_has_its_page():
+    made = {os.path.basename(make_notebooks.notebook_path(page)) for page in make_notebooks.PAGES}
+    assert set(os.listdir(make_notebooks.NOTEBOOKS)) == made
+
+
+@pytest.mark.parametrize("page", make_notebooks.PAGES)
+def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch):
+    # the kernel imports the tinynet this test imported, installed or not
+    here = os.path.dirname(os.path.dirname(tinynet.__file__))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
+    path = make_notebooks.notebook_path(page)
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, km=KernelManager(kernel_spec_manager=ThisInterpreter()), timeout=600,
+                                     resources={"metadata": {"path": make_notebooks.NOTEBOOKS}})
+    client.execute()
+
+    checker, flags = checker_and_flags(request.config)
+    stated = [c for c in make_notebooks.page_cells(open(ROOT / "docs" / page, encoding="utf-8").read(), page)
+              if c.kind == "code"]
+    ran = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(ran) == len(stated)
+    differences = []
+    for number, (cell, page_cell) in enumerate(zip(ran, stated), 1):
+        cell_flags = flags
+        for flag, on in page_cell.options:
+            cell_flags = cell_flags | flag if on else cell_flags & ~flag
+        got = shown(cell)
+        if not checker.check_output(page_cell.want, got, cell_flags):
+            example = doctest.Example(page_cell.source, page_cell.want)
+            differences.append(f"code cell {number}:\n{page_cell.source}\n"
+                               + checker.output_difference(example, got, cell_flags))
+    assert not differences, f"{path}:\n" + "\n".join(differences)
