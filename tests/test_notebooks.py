@@ -4,6 +4,7 @@ import doctest
 import importlib.util
 import os
 import pathlib
+import re
 import sys
 
 import nbclient
@@ -38,6 +39,9 @@ def checker_and_flags(config):
     return _get_checker(), get_optionflags(config)
 
 
+WARNING = re.compile(r"^.*\b\w*Warning: .*$", re.M)  # how Python shows a warning: "file:line: SomeWarning: message"
+
+
 def shown(cell):
     """What a code cell showed as text: its stdout, then each result's text/plain, as doctest sees it."""
     parts = []
@@ -70,14 +74,16 @@ def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     path = make_notebooks.notebook_path(page)
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import sys, tinynet\nprint(sys.executable)\nprint(tinynet.__file__)"))
     client = nbclient.NotebookClient(nb, km=KernelManager(kernel_spec_manager=ThisInterpreter()), timeout=600,
                                      resources={"metadata": {"path": make_notebooks.NOTEBOOKS}})
     client.execute()
 
     checker, flags = checker_and_flags(request.config)
-    stated = [c for c in make_notebooks.page_cells(open(ROOT / "docs" / page, encoding="utf-8").read(), page)
+    stated = [c for c in make_notebooks.page_cells((ROOT / "docs" / page).read_text(encoding="utf-8"), page)
               if c.kind == "code"]
-    ran = [c for c in nb.cells if c.cell_type == "code"]
+    *ran, which = [c for c in nb.cells if c.cell_type == "code"]
+    assert shown(which).split("\n")[:2] == [sys.executable, tinynet.__file__], "the kernel is not this interpreter"
     assert len(ran) == len(stated)
     differences = []
     for number, (cell, page_cell) in enumerate(zip(ran, stated), 1):
@@ -89,4 +95,8 @@ def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch
             example = doctest.Example(page_cell.source, page_cell.want)
             differences.append(f"code cell {number}:\n{page_cell.source}\n"
                                + checker.output_difference(example, got, cell_flags))
-    assert not differences, f"{path}:\n" + "\n".join(differences)
+        # a reader sees stderr too: a warning there is a defect even when stdout is right
+        stderr = "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+        differences.extend(f"code cell {number} shows a warning: {w}" for w in WARNING.findall(stderr))
+    if differences:
+        pytest.fail(f"{path}:\n" + "\n".join(differences), pytrace=False)
