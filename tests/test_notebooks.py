@@ -68,16 +68,21 @@ def test_every_notebook_has_its_page():
 
 
 @pytest.mark.parametrize("page", make_notebooks.PAGES)
-def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch):
+def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch, tmp_path):
     # the kernel imports the tinynet this test imported, installed or not
     here = os.path.dirname(os.path.dirname(tinynet.__file__))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
     path = make_notebooks.notebook_path(page)
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import sys, tinynet\nprint(sys.executable)\nprint(tinynet.__file__)"))
-    client = nbclient.NotebookClient(nb, km=KernelManager(kernel_spec_manager=ThisInterpreter()), timeout=600,
-                                     resources={"metadata": {"path": make_notebooks.NOTEBOOKS}})
-    client.execute()
+    # local sockets, not TCP ports, on a machine shared with other test runs
+    km = KernelManager(kernel_spec_manager=ThisInterpreter(), transport="ipc", ip=str(tmp_path / "kernel"))
+    client = nbclient.NotebookClient(nb, km=km, timeout=600, resources={"metadata": {"path": make_notebooks.NOTEBOOKS}})
+    try:
+        client.execute()
+    finally:  # nbclient leaves a kernel it was handed running
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
 
     checker, flags = checker_and_flags(request.config)
     stated = [c for c in make_notebooks.page_cells((ROOT / "docs" / page).read_text(encoding="utf-8"), page)
