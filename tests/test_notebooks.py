@@ -105,3 +105,37 @@ def test_notebook_runs_and_shows_what_its_page_states(page, request, monkeypatch
         differences.extend(f"code cell {number} shows a warning: {w}" for w in WARNING.findall(stderr))
     if differences:
         pytest.fail(f"{path}:\n" + "\n".join(differences), pytrace=False)
+
+
+PAGE = '''# A page
+
+See [theory](theory.md#a-part), [below](#the-part) and ![a figure](figures/f.png).
+
+```python
+>>> a = 1
+>>> b = [a,
+...      2]
+>>> print(b)  # doctest: +ELLIPSIS
+[1, ...]
+>>> c = a
+
+```
+
+```text
+$ python -m diagnostics lecture
+```
+
+## The part
+'''
+
+
+def test_a_page_becomes_markdown_and_code_cells_without_prompts():
+    cells = make_notebooks.page_cells(PAGE)
+    assert [c.kind for c in cells] == ["markdown", "code", "code", "markdown"]
+    intro, shown_cell, silent, rest = cells
+    assert intro.source == ("# A page\n\nSee [theory](../docs/theory.md#a-part), [below](#The-part) "
+                            "and ![a figure](../docs/figures/f.png).")
+    assert shown_cell.source == "a = 1\nb = [a,\n     2]\nprint(b)"  # the directive goes; its flag stays
+    assert shown_cell.want == "[1, ...]\n" and shown_cell.options == ((doctest.ELLIPSIS, True),)
+    assert (silent.source, silent.want) == ("c = a", "")
+    assert rest.source == "```text\n$ python -m diagnostics lecture\n```\n\n## The part"
