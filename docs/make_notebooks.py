@@ -52,10 +52,10 @@ def _markdown(text, anchors):
     return re.sub(r"\]\(#([^)\s]+)\)", lambda m: f"](#{anchors.get(m.group(1), m.group(1))})", text)
 
 
-def _code_cells(block, name):
+def _code_cells(examples):
     """The code cells of one ``>>>`` block: examples up to one with stated output form a cell."""
     cells, sources = [], []
-    for example in doctest.DocTestParser().get_examples(block, name):
+    for example in examples:
         sources.append(DIRECTIVE.sub("", example.source))
         if example.want:
             options = tuple(sorted(example.options.items()))
@@ -67,24 +67,29 @@ def _code_cells(block, name):
 
 
 def page_cells(text, name="page"):
-    """The cells a page makes, in order."""
-    headings = HEADING.findall(text)
-    anchors = {github_anchor(h): jupyter_anchor(h) for h in headings}
-    cells, prose, start = [], [], 0
+    """The cells a page makes, in order; ValueError if the page has an example no cell would run."""
+    parser = doctest.DocTestParser()
+    anchors = {github_anchor(h): jupyter_anchor(h) for h in HEADING.findall(text)}
+    cells, start, examples = [], 0, 0
     for fence in FENCE.finditer(text):
         language, body = fence.group(1), fence.group(2)
         if language != "python" or not body.lstrip().startswith(">>>"):
             continue
-        prose.append(text[start:fence.start()])
-        start = fence.end()
-        markdown = "".join(prose).strip()
+        markdown = text[start:fence.start()].strip()
         if markdown:
             cells.append(Cell("markdown", _markdown(markdown, anchors)))
-        prose = []
-        cells.extend(_code_cells(body, name))
+        start = fence.end()
+        block = parser.get_examples(body, name)
+        examples += len(block)
+        cells.extend(_code_cells(block))
     markdown = text[start:].strip()
     if markdown:
         cells.append(Cell("markdown", _markdown(markdown, anchors)))
+    # the doctest runs every >>> in the file; the notebook must run the same examples
+    outside = len(parser.get_examples(text, name)) - examples
+    if outside:
+        raise ValueError(f"{name}: {outside} >>> example(s) outside a ```python block that starts with >>>: "
+                         "the doctest would run them, the notebook would not")
     return cells
 
 
@@ -107,6 +112,7 @@ def notebook(page):
 
 
 def _cell_json(cell, index):
+    """A cell in nbformat 4.5, numbered so the file is the same each time it is made."""
     lines = cell.source.splitlines(keepends=True)
     common = {"cell_type": cell.kind, "id": f"cell-{index}", "metadata": {}, "source": lines}
     if cell.kind == "code":
@@ -125,6 +131,7 @@ def notebook_path(page):
 
 
 def main():
+    """Write every page's notebook."""
     os.makedirs(NOTEBOOKS, exist_ok=True)
     for page in PAGES:
         path = notebook_path(page)

@@ -139,3 +139,8 @@ def test_a_page_becomes_markdown_and_code_cells_without_prompts():
     assert shown_cell.want == "[1, ...]\n" and shown_cell.options == ((doctest.ELLIPSIS, True),)
     assert (silent.source, silent.want) == ("c = a", "")
     assert rest.source == "```text\n$ python -m diagnostics lecture\n```\n\n## The part"
+
+
+def test_an_example_no_cell_would_run_is_an_error():
+    with pytest.raises(ValueError, match="1 >>> example"):
+        make_notebooks.page_cells(PAGE + "\n```text\n>>> 1 + 1\n2\n```\n")
