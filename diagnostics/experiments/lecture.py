@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
+from ..parallel import one_blas_thread
 from ..probes import matrix_product
 from .gradient import ProbeConfig, synthetic_gradient
 
@@ -64,6 +65,7 @@ def _run_task(task):
     return synthetic_gradient(payload, rng)
 
 
+@one_blas_thread
 def run_tasks(tasks, seed, executor=None, progress=False, desc="probing"):
     """Run ``(kind, payload)`` tasks, each seeded by its own child of ``SeedSequence(seed)``.
 

@@ -23,6 +23,7 @@ import tinynet as tn
 
 from .. import theory
 from ..numerics import finite_or_none
+from ..parallel import one_blas_thread
 from ..probes import batch_gradient_probe, gradient_probe
 from .gradient import verdict
 
@@ -212,6 +213,7 @@ def _run(task):
     return run_remedy(config, np.random.default_rng(seed))
 
 
+@one_blas_thread
 def run_remedies(configs, seed=0, executor=None, progress=False):
     """Run every :class:`RemedyConfig`, each seeded by its own child of ``SeedSequence(seed)``.
 

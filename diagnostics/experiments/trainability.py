@@ -17,6 +17,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..parallel import one_blas_thread
 from .training import DATASETS
 
 #: The predicted trainable depth in units of xi_c: Schoenholz et al.'s 6 xi_c.
@@ -191,6 +192,7 @@ def _run(task):
     return train_cell(cell, (x, y), np.random.default_rng(net_seed))
 
 
+@one_blas_thread
 def run_trainability(activation="tanh", sigma_w2=None, depths=TRAINABILITY_DEPTHS, sigma_b2=0.05, width=100, seeds=2,
                      recipe=TrainingRecipe(), seed=0, dtype="float64", executor=None, progress=False):
     """Train ``seeds`` networks per (sigma_w^2, depth) cell; a :class:`TrainabilityResult`.

@@ -25,6 +25,34 @@ def test_the_command_line_runs_blas_on_one_thread_unless_told_otherwise(monkeypa
     assert parallel._blas_loaded_with_one_thread is False  # numpy was loaded before: nothing is known
 
 
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "2"}])
+def test_the_experiments_run_blas_on_one_thread_from_python_unless_told_otherwise(monkeypatch, chosen):
+    from threadpoolctl import threadpool_limits
+
+    from diagnostics import experiments
+    from diagnostics.experiments import lecture
+
+    for v in parallel.BLAS_THREAD_VARIABLES:
+        monkeypatch.setenv(v, "x")  # recorded, so that what the test writes is undone
+        monkeypatch.delenv(v)
+    for v, value in chosen.items():
+        monkeypatch.setenv(v, value)
+    monkeypatch.setattr(lecture, "_run_task", lambda task: blas_threads())  # each task reports, cheaply
+    with threadpool_limits(limits=2, user_api="blas"):  # as a notebook's BLAS may run
+        if blas_threads() != {2}:
+            pytest.skip("this BLAS cannot be set to two threads here")
+        result = experiments.run_lecture(seed=0)
+        assert blas_threads() == {2}  # restored after
+    seen = {n for found in result.matrices + result.experiments for n in found}
+    assert seen == ({2} if chosen else {1})
+
+
 WORKERS = """
 import sys
 from diagnostics import parallel
