@@ -3,17 +3,16 @@
 The experiments take any ``concurrent.futures.Executor`` (or None: run in
 this process). This module makes the one the command line uses: a process
 per core, each running BLAS on one thread, forked only when that is known
-to be safe. It also holds the one BLAS-thread policy, which the
-experiments apply from Python as the command line does (``one_blas_thread``).
+to be safe. The BLAS-thread policy itself is ``blas``'s, which the
+experiments apply from Python.
 """
 
 import contextlib
-import functools
 import os
 import signal
 import sys
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from .blas import BLAS_THREAD_VARIABLES, user_chose_blas_threads  # the policy the experiments apply too
 
 #: Set by one_blas_thread_by_default when it saw BLAS told to run one thread
 #: before numpy loaded it: then this process's BLAS is known to run one.
@@ -28,35 +27,10 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def user_chose_blas_threads():
-    """Whether one of ``BLAS_THREAD_VARIABLES`` is set: then BLAS runs as many threads as it says."""
-    return any(v in os.environ for v in BLAS_THREAD_VARIABLES)
-
-
-def one_blas_thread(fn):
-    """Decorate an experiment so it runs BLAS on one thread, unless the user chose a number.
-
-    The policy of the command line, applied from Python, where numpy is
-    already loaded: ``threadpoolctl`` limits BLAS while ``fn`` runs and
-    restores it after. The experiments' matrices are small (100 wide),
-    where BLAS threads wait for each other more than they work: a notebook
-    ran the lecture 2.5 times slower than the command line before this.
-    """
-    @functools.wraps(fn)
-    def limited(*args, **kwargs):
-        if user_chose_blas_threads():  # the command line's own processes say 1 there
-            return fn(*args, **kwargs)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return fn(*args, **kwargs)
-    return limited
-
-
 def one_blas_thread_by_default():
     """Tell BLAS to run one thread unless the user chose a number; call before numpy is imported.
 
-    The command line's side of ``one_blas_thread``'s policy: BLAS reads the
+    The command line's side of ``blas.one_blas_thread``'s policy: BLAS reads the
     setting once, when numpy loads it, and a process whose BLAS is known to
     run one thread may fork its workers. The command line's sweeps run a
     process per core.

@@ -7,7 +7,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
-from ..parallel import one_blas_thread
+from ..blas import one_blas_thread
 from ..probes import gradient_probe
 from .gradient import ProbeConfig, verdict
 from .lecture import LECTURE_SCALES

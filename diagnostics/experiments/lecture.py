@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
-from ..parallel import one_blas_thread
+from ..blas import one_blas_thread
 from ..probes import matrix_product
 from .gradient import ProbeConfig, synthetic_gradient
 

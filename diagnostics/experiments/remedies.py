@@ -22,8 +22,8 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..numerics import finite_or_none
-from ..parallel import one_blas_thread
 from ..probes import batch_gradient_probe, gradient_probe
 from .gradient import verdict
 

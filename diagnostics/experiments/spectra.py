@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
-from ..parallel import one_blas_thread
+from ..blas import one_blas_thread
 from ..spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
 from .gradient import ProbeConfig
 

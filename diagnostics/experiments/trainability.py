@@ -17,7 +17,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
-from ..parallel import one_blas_thread
+from ..blas import one_blas_thread
 from .training import DATASETS
 
 #: The predicted trainable depth in units of xi_c: Schoenholz et al.'s 6 xi_c.

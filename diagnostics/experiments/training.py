@@ -8,8 +8,8 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..monitor import TrainingMonitor
-from ..parallel import one_blas_thread
 from ..probes import gradient_probe
 from .gradient import verdict
 
