@@ -11,8 +11,11 @@ is too noisy to judge: its verdict is "noisy", neither met nor missed, and
 so is every ratio of a ``--quick`` run (too few rounds). Each ratio of the
 layer and fit cases is taken by its own pair: tinynet and the floor
 alternate, then tinynet and PyTorch, and the order within a round flips
-every round (A, B, B, A, ...); the lecture's two processes simply
-alternate (A, B, A, B, ...). PyTorch's step leaves
+every round (A, B, B, A, ...); the lecture's three processes simply
+take turns (A, B, C, A, ...): ``python -m diagnostics lecture``, the plain
+numpy loop, and ``run_lecture()`` called from a fresh Python as a notebook
+calls it, whose ratio to the command line is a target too (<= 1.2): each
+process starts afresh, so none inherits another's state. PyTorch's step leaves
 the caches and the memory allocator in a state that slows whatever runs
 next, by 2-10% here: in a cycle (A, B, C, A, ...), or in plain A, B, A, B,
 one contender would always run right after it. Times are medians too, but
@@ -318,23 +321,48 @@ def bench_fit(args, torch):
 # the lecture, whole process
 # ---------------------------------------------------------------------------
 
-def bench_lecture(args, runs=5):
-    tinynet_cmd = [sys.executable, "-m", "diagnostics", "lecture", "--quiet"]
-    numpy_cmd = [sys.executable, os.path.join(HERE, "lecture_numpy.py")]
-    times = {"tinynet": [], "numpy": []}
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: ``run_lecture()`` as a notebook calls it: a fresh interpreter that has imported numpy first
+LECTURE_FROM_PYTHON = "import numpy\nfrom diagnostics.experiments import run_lecture\nrun_lecture()"
+LECTURE_FROM_PYTHON_TARGET = 1.2  # run_lecture() from Python / python -m diagnostics lecture
+
+
+def lecture_contenders():
+    """The lecture's three processes, as ``(name, command, environment)``.
+
+    The command line and the Python call start as a user's shell or notebook
+    would, with no BLAS thread variable set (this script sets them for
+    itself): each must then apply its own BLAS policy.
+    """
+    user = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
+    return [("tinynet", [sys.executable, "-m", "diagnostics", "lecture", "--quiet"], user),
+            ("numpy", [sys.executable, os.path.join(HERE, "lecture_numpy.py")], dict(os.environ)),
+            ("python", [sys.executable, "-c", LECTURE_FROM_PYTHON], user)]
+
+
+def bench_lecture(args, runs=5, contenders=None):
+    """Time the lecture's processes in turn (A, B, C, A, ...); returns the two verdicts."""
+    contenders = lecture_contenders() if contenders is None else contenders
+    times = {name: [] for name, _, _ in contenders}
     for round_ in range(runs + 1):
-        for name, cmd in (("tinynet", tinynet_cmd), ("numpy", numpy_cmd)):
+        for name, cmd, env in contenders:
             t = time.perf_counter()
-            subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
             if round_:
                 times[name].append(time.perf_counter() - t)
     ratio = statistics.median(a / b for a, b in zip(times["tinynet"], times["numpy"]))
     t_med = statistics.median(times["tinynet"])
-    ok = ratio <= 1.0 and t_med < 2.0
+    ok = "yes" if ratio <= 1.0 and t_med < 2.0 else "NO"
     print(f"\npython -m diagnostics lecture, whole process, {runs} alternating runs after a warm-up:")
     print(f"  tinynet {t_med:.2f} s (target < 2 s), plain numpy loop {statistics.median(times['numpy']):.2f} s, "
-          f"ratio {ratio:.2f} (target <= 1.0)  ok: {'yes' if ok else 'NO'}")
-    return ok
+          f"ratio {ratio:.2f} (target <= 1.0)  ok: {ok}")
+    ratios = [a / b for a, b in zip(times["python"], times["tinynet"])]
+    from_python = {"ratio": statistics.median(ratios), "spread": (min(ratios), max(ratios))}
+    python_ok = verdict(from_python, LECTURE_FROM_PYTHON_TARGET, args)
+    print(f"  run_lecture() in a fresh Python (as a notebook calls it) {statistics.median(times['python']):.2f} s, "
+          f"ratio to the command line {from_python['ratio']:.2f} (spread {min(ratios):.2f}-"
+          f"{max(ratios):.2f}, target <= {LECTURE_FROM_PYTHON_TARGET})  ok: {python_ok}")
+    return [ok, python_ok]
 
 
 # ---------------------------------------------------------------------------
@@ -396,7 +424,7 @@ def main():
     if not args.skip_fit:
         verdicts += bench_fit(args, torch)
     if not args.skip_lecture:
-        verdicts.append("yes" if bench_lecture(args) else "NO")
+        verdicts += bench_lecture(args)
     if not args.skip_scale:
         verdicts.append("yes" if bench_scale(args) else "NO")
     load = load_average()

@@ -3,7 +3,8 @@
 The experiments take any ``concurrent.futures.Executor`` (or None: run in
 this process). This module makes the one the command line uses: a process
 per core, each running BLAS on one thread, forked only when that is known
-to be safe.
+to be safe. The BLAS-thread policy itself is ``blas``'s, which the
+experiments apply from Python.
 """
 
 import contextlib
@@ -11,7 +12,7 @@ import os
 import signal
 import sys
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from .blas import BLAS_THREAD_VARIABLES, user_chose_blas_threads  # the policy the experiments apply too
 
 #: Set by one_blas_thread_by_default when it saw BLAS told to run one thread
 #: before numpy loaded it: then this process's BLAS is known to run one.
@@ -29,12 +30,13 @@ def available_cores():
 def one_blas_thread_by_default():
     """Tell BLAS to run one thread unless the user chose a number; call before numpy is imported.
 
-    BLAS reads the setting once, when numpy loads it. The command line's
-    matrices are small (100 wide), where BLAS threads cost more than they
-    give, and its sweeps run a process per core instead.
+    The command line's side of ``blas.one_blas_thread``'s policy: BLAS reads the
+    setting once, when numpy loads it, and a process whose BLAS is known to
+    run one thread may fork its workers. The command line's sweeps run a
+    process per core.
     """
     global _blas_loaded_with_one_thread
-    if not any(v in os.environ for v in BLAS_THREAD_VARIABLES):
+    if not user_chose_blas_threads():
         os.environ.update({v: "1" for v in BLAS_THREAD_VARIABLES})
     # every variable, since which one a BLAS reads depends on the BLAS
     _blas_loaded_with_one_thread = ("numpy" not in sys.modules

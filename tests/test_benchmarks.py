@@ -44,3 +44,18 @@ def test_the_benchmark_explains_itself():
     out = subprocess.run([sys.executable, str(BENCHMARKS / "run.py"), "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert "--quick" in out and "--skip-fit" in out
+
+
+def test_the_lecture_benchmark_times_run_lecture_from_python_against_the_command_line(capsys):
+    contenders = run.lecture_contenders()
+    assert [name for name, _, _ in contenders] == ["tinynet", "numpy", "python"]
+    for name, command, env in contenders:
+        if name != "numpy":  # started as from a user's shell or notebook: each applies its own BLAS policy
+            assert not set(env) & set(run.BLAS_THREAD_VARIABLES)
+    assert "run_lecture()" in contenders[2][1][-1]
+    compile(contenders[2][1][-1], "<notebook>", "exec")
+    quick = [(name, [sys.executable, "-c", "pass"], env) for name, _, env in contenders]  # run, not timed
+    verdicts = run.bench_lecture(argparse.Namespace(quick=False), runs=2, contenders=quick)
+    out = capsys.readouterr().out
+    assert "run_lecture() in a fresh Python" in out and "ratio to the command line" in out
+    assert len(verdicts) == 2 and all(v in ("yes", "NO", "noisy") for v in verdicts)

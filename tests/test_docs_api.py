@@ -16,7 +16,7 @@ API = pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md"
 MODULES = ["tinynet", "tinynet.init", "diagnostics.recorders", "diagnostics.probes",
            "diagnostics.deep", "diagnostics.experiments", "diagnostics.table", "diagnostics.monitor",
            "diagnostics.spectrum", "diagnostics.theory", "diagnostics.numerics", "diagnostics.report",
-           "diagnostics.parallel", "diagnostics.plot", "diagnostics.files", "diagnostics.display",
+           "diagnostics.parallel", "diagnostics.blas", "diagnostics.plot", "diagnostics.files", "diagnostics.display",
            "diagnostics.html"]
 
 

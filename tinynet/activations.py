@@ -1,6 +1,9 @@
 """Elementwise activations: each is a layer defined by ``fn`` and ``derivative``.
 
-Forward keeps the pre-activation ``z``; backward returns ``dy * derivative(z)``.
+Forward keeps the pre-activation ``z``; backward returns ``dy * derivative(z)``,
+in one pass and in ``dy``'s dtype. ``derivative`` may give floats or, where
+it is only ever 0 or 1 (ReLU), a boolean mask: a mask is an eighth of the
+memory, and is never converted to floats first.
 The formulas are written to stay finite and warning-free for any finite input
 (no ``exp`` of a large positive number), because the probes push activations
 far into their tails. Where a result is truly beyond the largest float (SELU
@@ -67,14 +70,15 @@ class Activation(Layer):
         raise NotImplementedError
 
     def derivative(self, z):
-        """Its derivative with respect to the input, elementwise."""
+        """Its derivative with respect to the input, elementwise: floats, or a boolean mask where it is 0 or 1."""
         raise NotImplementedError
 
     def _forward(self, x):
         return self.fn(x), x  # backward needs the input
 
     def _backward(self, x, dy):
-        return dy * self.derivative(x)
+        # dtype: a boolean mask, or a wider derivative, multiplies in one pass into dy's dtype
+        return np.multiply(dy, self.derivative(x), dtype=dy.dtype)
 
     def __repr__(self):
         if type(self) is Activation:
@@ -132,7 +136,7 @@ class Identity(Activation):
 
 
 class ReLU(Activation):
-    """``max(x, 0)``; derivative 0 at the kink, as in PyTorch."""
+    """``max(x, 0)``; derivative 0 at the kink, as in PyTorch, given as a boolean mask."""
 
     name = "relu"
     positively_homogeneous = True
@@ -141,7 +145,7 @@ class ReLU(Activation):
         return np.maximum(z, 0)
 
     def derivative(self, z):
-        return (z > 0).astype(z.dtype)
+        return z > 0
 
 
 class LeakyReLU(Activation):

@@ -1,7 +1,7 @@
 """Training: the minibatch loop `fit`, its History, and evaluate.
 
-Each step is ``pred = net.forward(xb)``, ``loss.forward(pred, yb)``,
-``optimizer.zero_grad()``, ``net.backward(loss.backward())``, optionally
+Each step is ``optimizer.zero_grad()``, ``pred = net.forward(xb)``,
+``loss.forward(pred, yb)``, ``net.backward(loss.backward())``, optionally
 ``clip_grad_norm_``, then ``optimizer.step()``; an optional scheduler steps
 once after each epoch, as in the usual PyTorch loop. Epochs and steps are numbered from 1 everywhere: in
 messages, in callbacks and on :class:`NonFiniteLossError`.
@@ -213,13 +213,15 @@ def fit(net, loss, optimizer, x, y=None, epochs=None, batch_size=None, rng=None,
                 lr = scheduler.get_last_lr()[0]
             for step, (xb, yb) in enumerate(batches, 1):
                 before = [b.copy() for b in buffers]
+                # first, as in PyTorch's loop: the forward then reuses the freed gradients' memory,
+                # where after it the process would grow and shrink by their size every step
+                optimizer.zero_grad()
                 pred = net.forward(xb)
                 value = float(loss.forward(pred, yb))
                 if not math.isfinite(value):
                     _undo_forward(net, buffers, before)  # the batch changes nothing, as the error says
                     raise _nonfinite_error(value, epoch, epochs, step, n_batches, global_step + 1,
                                            callbacks, history)
-                optimizer.zero_grad()
                 net.backward(loss.backward())
                 if clip_grad_norm is not None:
                     norms += clip_grad_norm_(_parameters(net), clip_grad_norm)

@@ -7,6 +7,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..probes import gradient_probe
 from ..profile import GradientProfile
 from ..report import critical_text
@@ -73,6 +74,7 @@ def critical_init_spec(sigma_w):
     return f"variance_scaling:{sigma_w ** 2:.10g},fan_in,untruncated_normal"
 
 
+@one_blas_thread
 def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, seed=0):
     """The critical and the depth-stable sigma_w of ``activation``, each probed on ``repeats`` networks."""
     act = tn.activation(activation)

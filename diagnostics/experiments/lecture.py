@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..probes import matrix_product
 from ..report import lecture_text
 from .gradient import ProbeConfig, synthetic_gradient
@@ -65,6 +66,7 @@ def _run_task(task):
     return synthetic_gradient(payload, rng)
 
 
+@one_blas_thread
 def run_tasks(tasks, seed, executor=None, progress=False, desc="probing"):
     """Run ``(kind, payload)`` tasks, each seeded by its own child of ``SeedSequence(seed)``.
 

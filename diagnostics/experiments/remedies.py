@@ -22,6 +22,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..numerics import finite_or_none
 from ..probes import batch_gradient_probe, gradient_probe
 from ..profile import GradientProfile
@@ -252,6 +253,7 @@ def _run(task):
     return run_remedy(config, np.random.default_rng(seed))
 
 
+@one_blas_thread
 def run_remedies(configs, seed=0, executor=None, progress=False):
     """Run every :class:`RemedyConfig`, each seeded by its own child of ``SeedSequence(seed)``.
 

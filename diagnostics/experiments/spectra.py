@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
 from .gradient import ProbeConfig
 
@@ -31,6 +32,7 @@ class SpectrumResult:
     largest: float
 
 
+@one_blas_thread
 def measure_spectra(config, seed=0):
     """Build ``config.repeats`` networks from ``default_rng(seed)`` and measure J's singular values."""
     rng = np.random.default_rng(seed)

@@ -17,6 +17,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..report import trainability_text
 from .training import DATASETS
 
@@ -203,6 +204,7 @@ def _run(task):
     return train_cell(cell, (x, y), np.random.default_rng(net_seed))
 
 
+@one_blas_thread
 def run_trainability(activation="tanh", sigma_w2=None, depths=TRAINABILITY_DEPTHS, sigma_b2=0.05, width=100, seeds=2,
                      recipe=TrainingRecipe(), seed=0, dtype="float64", executor=None, progress=False):
     """Train ``seeds`` networks per (sigma_w^2, depth) cell; a :class:`TrainabilityResult`.

@@ -8,6 +8,7 @@ import numpy as np
 import tinynet as tn
 
 from .. import theory
+from ..blas import one_blas_thread
 from ..monitor import TrainingMonitor
 from ..probes import gradient_probe
 from .gradient import verdict
@@ -48,6 +49,7 @@ class TrainResult:
         return verdict(self.change)
 
 
+@one_blas_thread
 def probe_before_training(activation, init, dataset="spirals", depth=2, width=64, seed=0):
     """Draw a toy data set and an MLP from ``default_rng(seed)``, and probe the MLP untrained."""
     act = tn.activation(activation)
@@ -71,6 +73,7 @@ def probe_before_training(activation, init, dataset="spirals", depth=2, width=64
     return TrainResult(net, x, y, rng, DATASETS[dataset], probe, change, hidden, regime, note)
 
 
+@one_blas_thread
 def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False, clip_grad_norm=None):
     """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``.
 

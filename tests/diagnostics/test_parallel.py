@@ -11,18 +11,47 @@ import pytest
 from diagnostics import parallel
 
 
-@pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "4"}, {"OPENBLAS_NUM_THREADS": "1"}])
-def test_the_command_line_runs_blas_on_one_thread_unless_told_otherwise(monkeypatch, chosen):
+def blas_environment(monkeypatch, chosen):
+    """The BLAS thread variables as ``chosen`` (a dict), and no other, until the test ends."""
     for v in parallel.BLAS_THREAD_VARIABLES:
         monkeypatch.setenv(v, "x")  # recorded, so that what the test writes is undone
         monkeypatch.delenv(v)
     for v, value in chosen.items():
         monkeypatch.setenv(v, value)
+
+
+@pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "4"}, {"OPENBLAS_NUM_THREADS": "1"}])
+def test_the_command_line_runs_blas_on_one_thread_unless_told_otherwise(monkeypatch, chosen):
+    blas_environment(monkeypatch, chosen)
     monkeypatch.setattr(parallel, "_blas_loaded_with_one_thread", False)
     parallel.one_blas_thread_by_default()
     expected = chosen or {v: "1" for v in parallel.BLAS_THREAD_VARIABLES}
     assert {v: value for v, value in os.environ.items() if v in parallel.BLAS_THREAD_VARIABLES} == expected
     assert parallel._blas_loaded_with_one_thread is False  # numpy was loaded before: nothing is known
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+@pytest.mark.parametrize("chosen", [{}, {"OMP_NUM_THREADS": "2"}])
+def test_the_experiments_run_blas_on_one_thread_from_python_unless_told_otherwise(monkeypatch, chosen):
+    from threadpoolctl import threadpool_limits
+
+    from diagnostics import experiments
+    from diagnostics.experiments import lecture
+
+    blas_environment(monkeypatch, chosen)
+    monkeypatch.setattr(lecture, "_run_task", lambda task: blas_threads())  # each task reports, cheaply
+    with threadpool_limits(limits=2, user_api="blas"):  # as a notebook's BLAS may run
+        if blas_threads() != {2}:
+            pytest.skip("this BLAS cannot be set to two threads here")
+        result = experiments.run_lecture(seed=0)
+        assert blas_threads() == {2}  # restored after
+    seen = {n for found in result.matrices + result.experiments for n in found}
+    assert seen == ({2} if chosen else {1})
 
 
 WORKERS = """

@@ -78,8 +78,34 @@ def test_dtype_and_shape_are_kept(name, dtype):
     x = away_from_zero((3, 4)).astype(dtype)
     y = act.forward(x)
     dx = act.backward(np.ones_like(y))
-    for out in (y, dx, act.fn(x), act.derivative(x)):
+    for out in (y, dx, act.fn(x)):
         assert out.dtype == dtype and out.shape == x.shape
+    d = act.derivative(x)  # floats of x's dtype, or a boolean mask (ReLU's)
+    assert d.dtype in (dtype, bool) and d.shape == x.shape
+
+
+def test_a_boolean_mask_derivative_gives_dy_times_it_in_dy_dtype():
+    hardtanh = tn.Activation(lambda z: np.clip(z, -1.0, 1.0), lambda z: np.abs(z) < 1, name="hardtanh")
+    x = np.array([[-2.0, -0.5, 0.3, 1.5]])
+    assert tn.gradcheck(hardtanh, x).passed
+    hardtanh.forward(x.astype(np.float32))
+    dx = hardtanh.backward(np.full((1, 4), 3.0, dtype=np.float32))
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, [[0.0, 3.0, 3.0, 0.0]])
+    relu = tn.ReLU()
+    assert relu.derivative(x).dtype == bool
+    relu.forward(x)
+    np.testing.assert_array_equal(relu.backward(np.full((1, 4), 2.0)), [[0.0, 0.0, 2.0, 2.0]])
+
+
+def test_a_derivative_wider_than_the_input_keeps_dy_dtype():
+    # a one-line activation whose derivative comes out in float64 for float32 input
+    wide = tn.Activation(np.sin, lambda z: np.cos(z.astype(np.float64)), name="wide_sine")
+    x = away_from_zero((2, 3)).astype(np.float32)
+    wide.forward(x)
+    dx = wide.backward(np.ones_like(x))
+    assert dx.dtype == np.float32
+    np.testing.assert_allclose(dx, np.cos(x), rtol=1e-6)
 
 
 def test_a_subclass_that_redefines_fn_is_computed_from_it():

@@ -60,8 +60,8 @@ def test_fit_is_the_documented_loop():
         perm = rng.permutation(40)
         for start in range(0, 40, 16):
             idx = perm[start:start + 16]
-            crit.forward(manual.forward(x[idx]), y[idx])
             opt.zero_grad()
+            crit.forward(manual.forward(x[idx]), y[idx])
             manual.backward(crit.backward())
             opt.step()
     for (_, p), (_, q) in zip(net.named_parameters(), manual.named_parameters()):
