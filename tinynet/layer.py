@@ -31,7 +31,6 @@ constructor's arguments), ``from_config(config)``, ``state_spec(config)``
 lets ``save`` and ``load`` find it by name.
 """
 
-import sys
 import warnings
 from collections import namedtuple
 from collections.abc import Mapping
@@ -39,7 +38,7 @@ from threading import get_ident
 
 import numpy as np
 
-from .checks import as_float_array, check_bool, check_float_dtype, check_rng
+from .checks import as_float_array, check_bool, check_float_dtype, check_rng, nested_too_deep
 from .chain import called, replay, traced
 from .grad_mode import is_evaluating, is_grad_enabled
 from .hooks import (
@@ -107,9 +106,7 @@ class Layer:
         try:
             out = self._forward(x)
         except RecursionError:  # Python's limit, not numpy's or a layer's: say which and what to do
-            raise ValueError(f"{type(self).__name__}: layers nested deeper than Python's recursion limit "
-                             f"({sys.getrecursionlimit()} calls) allows; flatten the nesting, or raise "
-                             "the limit with sys.setrecursionlimit") from None
+            raise nested_too_deep(type(self).__name__) from None
         if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out
@@ -549,8 +546,20 @@ class Layer:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def __repr__(self):
-        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        children = [f"  ({name}): " + indented_repr(child) for name, child in self.named_children()]
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
         return "\n".join([f"{type(self).__name__}(", *extra, *children, ")"])
+
+
+def indented_repr(layer):
+    """``repr(layer)`` with its lines after the first indented, as a container shows a sub-layer.
+
+    A nesting deeper than Python's recursion limit is the ValueError forward
+    raises, not a RecursionError from the middle of a repr.
+    """
+    try:
+        return repr(layer).replace("\n", "\n  ")
+    except RecursionError:
+        raise nested_too_deep(type(layer).__name__) from None
