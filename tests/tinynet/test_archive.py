@@ -300,3 +300,18 @@ def test_a_state_dict_of_more_declared_arrays_than_held_is_refused_at_the_count(
                              "its header declares 10000, the file holds 1")
     assert peak < 16 * path.stat().st_size  # the header's JSON parsed once, and no list of every name
 
+
+
+@pytest.mark.parametrize("layer, entry", [
+    (lambda: tn.Residual(tn.Linear(2, 2, rng=np.random.default_rng(0))), "alpha"),
+    (lambda: tn.LayerNorm(2), "eps"),
+    (lambda: tn.BatchNorm1d(2), "momentum"),
+    (lambda: tn.Dropout(0.5), "p"),
+    (lambda: tn.LeakyReLU(0.1), "negative_slope"),
+])
+def test_a_401_digit_integer_in_a_float_entry_is_a_model_file_error(tmp_path, layer, entry):
+    # it once raised OverflowError from float() inside the constructor
+    path = saved(tmp_path, net=tn.Sequential(tn.Linear(2, 2, rng=np.random.default_rng(0)), layer()))
+    rewrite(path, lambda h: h["model"]["layers"][1].update({entry: int("9" * 401)}))
+    with pytest.raises(tn.ModelFileError, match=f"{entry} must be finite, got an integer of 1333 bits"):
+        tn.load(path)

@@ -228,3 +228,8 @@ def test_a_file_nested_past_the_recursion_limit_is_refused_saying_so(tmp_path):
     with pytest.raises(tn.ModelFileError, match="layers nested deeper than Python's recursion limit") as info:
         tn.load(path)
     assert len(str(info.value)) < 1000
+
+
+def test_a_sequential_indexed_by_a_string_is_a_type_error():
+    with pytest.raises(TypeError, match="indices must be ints or slices, got 'a'"):
+        tn.Sequential(tn.ReLU())["a"]
