@@ -32,32 +32,36 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def _forward(self, x):
-        for done, layer in enumerate(self.layers):
-            try:
+        ran = 0
+        try:
+            for layer in self.layers:
                 x = layer.forward(x)
-            except BaseException:  # the layers before it keep passes no backward will consume
-                if is_grad_enabled():
-                    for earlier in reversed(self.layers[:done]):
-                        earlier._drop_pass()
-                raise
+                ran += 1
+        except BaseException:  # the layers before the one that failed keep passes no backward will consume
+            if is_grad_enabled():
+                for earlier in reversed(self.layers[:ran]):
+                    earlier._drop_pass()
+            raise
         return x, None
 
     def _backward(self, ctx, dy):
         layers = self.layers
-        for done, layer in enumerate(reversed(layers)):
-            try:
+        left = len(layers)
+        try:
+            for layer in reversed(layers):
+                left -= 1
                 dy = layer.backward(dy)
-            except BaseException:  # as in _forward: what the earlier layers kept is dropped
-                for earlier in reversed(layers[:len(layers) - 1 - done]):
-                    earlier._drop_pass()
-                raise
+        except BaseException:  # as in _forward: what the layers before the one that failed kept is dropped
+            for earlier in reversed(layers[:left]):
+                earlier._drop_pass()
+            raise
         return dy
 
     def _sub_passes(self, ctx):
         return self.layers
 
     def named_children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        return zip(map(str, range(len(self.layers))), self.layers)  # no generator frame: zero_grad walks this
 
     def get_config(self):
         return {"layers": [architecture.describe(layer) for layer in self.layers]}

@@ -348,7 +348,7 @@ class Layer:
         Its own walk, without the names: ``zero_grad`` takes it every training step.
         """
         seen = set()
-        for mod in self.modules() if recurse else (self,):
+        for _, mod in self.named_modules() if recurse else [("", self)]:
             for value in mod._members.values():
                 if isinstance(value, Parameter) and id(value) not in seen:
                     seen.add(id(value))
