@@ -9,16 +9,21 @@ class under a name, the built-ins as a user's own layer. A description is
 sub-layers' descriptions.
 
 From a description alone, ``arrays`` lists every array a file must hold
-(name, shape, dtype) before anything is built; ``build`` then calls the
-constructors, whose own checks refuse a bad entry. Loading never imports or
+(name, shape, dtype) before anything is built, and stops as soon as the
+count passes what the file holds, so a header that declares a million layers
+costs what the file weighs; ``build`` then calls the constructors, whose own
+checks refuse a bad entry. Loading never imports or
 runs code named in a file: a kind is found only if the program that loads
 the file registered it.
 """
 
+import contextvars
+import functools
 import inspect
 
 import numpy as np
 
+from .checks import nested_too_deep
 from .layer import Layer
 
 #: The dtypes a file holds: floating arrays, and int64 for counters (PyTorch's
@@ -27,6 +32,8 @@ FLOAT_DTYPES = tuple(np.dtype(d) for d in ("float16", "float32", "float64"))
 STATE_DTYPES = FLOAT_DTYPES + (np.dtype("int64"),)
 
 _CLASSES = {}  # name -> class
+# [most, counted] while an arrays(..., most=) walk runs: its sub-layers' calls count toward it
+_BUDGET = contextvars.ContextVar("tinynet_arrays_budget", default=None)
 
 
 class DescriptionError(ValueError):
@@ -75,7 +82,10 @@ def describe(layer):
     name = _name_of(type(layer))
     if name is None:
         raise TypeError(f"{layer!r:.80} is of the unregistered class {type(layer).__qualname__}")
-    return {"type": name, **layer.get_config()}
+    try:
+        return {"type": name, **layer.get_config()}
+    except RecursionError:  # a container's get_config describes its sub-layers, and so on down
+        raise nested_too_deep(type(layer).__name__) from None
 
 
 def unregistered(net):
@@ -88,20 +98,37 @@ def _name_of(cls):
 
 
 # ---- reading a description (load) ---------------------------------------------
-def arrays(description, where=""):
+def arrays(description, where="", most=None):
     """``{name: (shape, dtype)}`` of every array ``description`` implies, named as ``named_parameters``.
 
     Asks each class's ``state_spec``; builds nothing, so a description that
     claims a huge network costs no memory. ``where`` prefixes the names; a
     container's ``state_spec`` calls it for each sub-layer's description.
+    ``most``, the number of arrays a file holds, is a DescriptionError as soon
+    as the count passes it, however many layers are still to come.
     """
+    if most is not None:
+        token = _BUDGET.set([most, 0])
+        try:
+            return arrays(description, where)
+        finally:
+            _BUDGET.reset(token)
     cls, config = _kind(description, where)
+    budget = _BUDGET.get()
+    before = budget[1] if budget else 0
     try:
         spec = cls.state_spec(config)
     except DescriptionError as e:
         raise DescriptionError(_join(where, e.where), e.problem) from None
+    except RecursionError:
+        raise DescriptionError(where, str(nested_too_deep(f"({description['type']})"))) from None
     except (TypeError, ValueError, KeyError, IndexError) as e:
         raise DescriptionError(where, f"({description['type']}): {_problem(e)}") from None
+    if budget:  # the sub-layers' calls counted theirs; spec holds them and this layer's own
+        budget[1] = before + len(spec)
+        if budget[1] > budget[0]:
+            raise DescriptionError(where, f"({description['type']}) brings the arrays the description "
+                                          f"implies to {budget[1]}, more than the {budget[0]} the file holds")
     found = {}
     for name, (shape, dtype) in spec.items():
         dtype, shape = np.dtype(dtype), tuple(shape)
@@ -140,15 +167,24 @@ def _kind(description, where):
 
 def _arguments_problem(cls, config):
     """The entry of ``config`` that ``cls``'s constructor does not take, or a required one missing."""
-    params = inspect.signature(cls).parameters.values()
-    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+    arguments = _arguments(cls)
+    if arguments is None:
         return None  # such a class's from_config reads its entries itself
-    names = [p.name for p in params]
+    names, required = arguments
     unknown = [k for k in config if k not in names]
     if unknown:
         return f"the entry {unknown[0]!r:.40} is not an argument of its constructor ({', '.join(names)})"
-    missing = [p.name for p in params if p.default is p.empty and p.name not in config]
+    missing = [name for name in required if name not in config]
     return f"has no entry {missing[0]!r}" if missing else None
+
+
+@functools.lru_cache(maxsize=None)  # a file of 100,000 layers asked inspect 100,000 times
+def _arguments(cls):
+    """``(names, required names)`` of ``cls``'s constructor's arguments; None if it takes ``*args``/``**kwargs``."""
+    params = inspect.signature(cls).parameters.values()
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        return None
+    return tuple(p.name for p in params), tuple(p.name for p in params if p.default is p.empty)
 
 
 def _problem(error):
@@ -160,4 +196,6 @@ def _join(prefix, name):
 
 
 def _name(where):
+    if len(where) > 100:  # a nesting hundreds deep: its name's ends say enough
+        where = f"{where[:45]}...{where[-45:]}"
     return f"layer {where!r}" if where else "the network"

@@ -59,7 +59,7 @@ def traced(forward):
                 "_backward(ctx, dy) instead of forward, or build it from Sequential and Residual")
         y = with_forward_hooks(self, x, y)
         # the sub-layers count their own bytes
-        self._saved.setdefault(get_ident(), []).append(([layer for layer, _, _ in calls], y.shape, y.dtype, 0))
+        self._saved[get_ident()].append(([layer for layer, _, _ in calls], y.shape, y.dtype, 0))
         return y
     return run
 

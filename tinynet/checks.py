@@ -9,6 +9,7 @@ same way.
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -106,6 +107,12 @@ def as_float_array(owner, name, value):
     if kind in "iu":
         return value.astype(np.float64)
     raise TypeError(f"{_name(owner)}: {name} must be a real numeric array, got dtype {value.dtype}")
+
+
+def nested_too_deep(owner):
+    """The ValueError for layers nested deeper than Python's recursion limit lets a walk through them go."""
+    return ValueError(f"{owner}: layers nested deeper than Python's recursion limit ({sys.getrecursionlimit()} "
+                      "calls) allows; flatten the nesting, or raise the limit with sys.setrecursionlimit")
 
 
 def _name(owner):

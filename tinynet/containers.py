@@ -9,7 +9,7 @@ from .activations import Activation, activation as make_activation
 from .architecture import register_layer
 from .checks import check_bool, check_float_dtype, check_rng, check_size
 from .grad_mode import is_grad_enabled
-from .layer import Layer
+from .layer import Layer, indented_repr
 from .linear import Linear
 
 
@@ -32,32 +32,36 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def _forward(self, x):
-        for done, layer in enumerate(self.layers):
-            try:
+        ran = 0
+        try:
+            for layer in self.layers:
                 x = layer.forward(x)
-            except BaseException:  # the layers before it keep passes no backward will consume
-                if is_grad_enabled():
-                    for earlier in reversed(self.layers[:done]):
-                        earlier._drop_pass()
-                raise
+                ran += 1
+        except BaseException:  # the layers before the one that failed keep passes no backward will consume
+            if is_grad_enabled():
+                for earlier in reversed(self.layers[:ran]):
+                    earlier._drop_pass()
+            raise
         return x, None
 
     def _backward(self, ctx, dy):
         layers = self.layers
-        for done, layer in enumerate(reversed(layers)):
-            try:
+        left = len(layers)
+        try:
+            for layer in reversed(layers):
+                left -= 1
                 dy = layer.backward(dy)
-            except BaseException:  # as in _forward: what the earlier layers kept is dropped
-                for earlier in reversed(layers[:len(layers) - 1 - done]):
-                    earlier._drop_pass()
-                raise
+        except BaseException:  # as in _forward: what the layers before the one that failed kept is dropped
+            for earlier in reversed(layers[:left]):
+                earlier._drop_pass()
+            raise
         return dy
 
     def _sub_passes(self, ctx):
         return self.layers
 
     def named_children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        return zip(map(str, range(len(self.layers))), self.layers)  # no generator frame: zero_grad walks this
 
     def get_config(self):
         return {"layers": [architecture.describe(layer) for layer in self.layers]}
@@ -70,10 +74,7 @@ class Sequential(Layer):
     @classmethod
     def state_spec(cls, config):
         """Its layers' arrays, named by position: ``"0.weight"``."""
-        spec = {}
-        for i, d in enumerate(_layer_list(config)):
-            spec.update(architecture.arrays(d, str(i)))
-        return spec
+        return _arrays_of(_layer_list(config))
 
     def __len__(self):
         return len(self.layers)
@@ -139,7 +140,7 @@ class Sequential(Layer):
         lines = [f"{type(self).__name__}("]
         width = len(str(len(self.layers) - 1))
         for i, layer in enumerate(self.layers):
-            body = repr(layer).replace("\n", "\n  ")
+            body = indented_repr(layer)
             n = layer.num_parameters()
             count = f"  # {n:,} parameters" if n else ""
             lines.append(f"  ({i:>{width}}): {body}{count}")
@@ -192,7 +193,7 @@ class MLP(Sequential):
                   "bias": self.layers[0].bias is not None, "final_activation": self.final_activation,
                   "dtype": self.layers[0].dtype.name}
         # a layer replaced since (net.layers[1] = ReLU()) would be lost in rebuilding
-        if [architecture.describe(layer) for layer in self.layers] != _mlp_layers(config):
+        if [architecture.describe(layer) for layer in self.layers] != list(_mlp_layers(config)):
             raise TypeError(f"{self.label()}: its layers no longer match its description; "
                             "save Sequential(*layers) instead")
         return config
@@ -206,9 +207,8 @@ class MLP(Sequential):
 
     @classmethod
     def state_spec(cls, config):
-        """Each ``Linear``'s arrays, named by its position: ``"0.weight"``, ``"2.weight"``..."""
-        return {f"{i}.{name}": array for i, layer in enumerate(_mlp_layers(config))
-                if layer["type"] == "Linear" for name, array in Linear.state_spec(layer).items()}
+        """Its layers' arrays, named by position as its Sequential's: ``"0.weight"``, ``"2.weight"``..."""
+        return _arrays_of(_mlp_layers(config))
 
     def label(self):
         return f"MLP({' -> '.join(map(str, self.sizes))})"
@@ -223,33 +223,50 @@ def _layer_list(config):
     return config["layers"]
 
 
+def _arrays_of(descriptions):
+    """The arrays of the layers ``descriptions`` lists, named by position, each found by its kind's class."""
+    spec = {}
+    for i, d in enumerate(descriptions):
+        spec.update(architecture.arrays(d, str(i)))
+    return spec
+
+
 def _activation(config):
     """The description of an MLP's activation; None only for one ``Linear`` and no activation."""
-    act, sizes = config["activation"], _sizes(config["sizes"])
+    act, sizes = config["activation"], _size_list(config["sizes"])
     if act is None and (len(sizes) > 2 or config["final_activation"]):
         raise TypeError(f"MLP: activation None describes an MLP of one Linear and no activation, "
-                        f"not of sizes {sizes}")
+                        f"not of {len(sizes)} sizes")
     return act
 
 
 def _mlp_layers(config):
-    """The descriptions of the layers an MLP of ``config`` holds, in order."""
-    sizes, act = _sizes(config["sizes"]), _activation(config)
-    layers = []
+    """The descriptions of the layers an MLP of ``config`` holds, in order.
+
+    One at a time, each size checked as it comes: a file may declare a
+    million sizes, and ``load`` stops at the arrays the file holds.
+    """
+    sizes, act = _size_list(config["sizes"]), _activation(config)
     for i in range(len(sizes) - 1):
-        layers.append({"type": "Linear", "in_features": sizes[i], "out_features": sizes[i + 1],
-                       "bias": config["bias"], "dtype": config["dtype"]})
+        n_in, n_out = (check_size("MLP", f"sizes[{j}]", sizes[j]) for j in (i, i + 1))
+        yield {"type": "Linear", "in_features": n_in, "out_features": n_out,
+               "bias": config["bias"], "dtype": config["dtype"]}
         if i < len(sizes) - 2 or config["final_activation"]:
-            layers.append(act)
-    return layers
+            yield act
 
 
 def _sizes(sizes):
     """``sizes`` as a list of at least two positive ints, or an error saying what is wrong."""
+    sizes = _size_list(sizes)
+    return [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+
+
+def _size_list(sizes):
+    """``sizes`` as a list of at least two entries, each still to be checked."""
     try:
         sizes = list(sizes)
     except TypeError:
-        raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r}") from None
+        raise TypeError(f"MLP: sizes must be a list of layer widths, got {sizes!r:.80}") from None
     if len(sizes) < 2:
         raise ValueError(f"MLP: sizes needs at least two entries [in_features, out_features], got {sizes}")
-    return [check_size("MLP", f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+    return sizes

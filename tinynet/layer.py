@@ -31,15 +31,14 @@ constructor's arguments), ``from_config(config)``, ``state_spec(config)``
 lets ``save`` and ``load`` find it by name.
 """
 
-import sys
 import warnings
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 from collections.abc import Mapping
 from threading import get_ident
 
 import numpy as np
 
-from .checks import as_float_array, check_bool, check_float_dtype, check_rng
+from .checks import as_float_array, check_bool, check_float_dtype, check_rng, nested_too_deep
 from .chain import called, replay, traced
 from .grad_mode import is_evaluating, is_grad_enabled
 from .hooks import (
@@ -51,6 +50,7 @@ from .parameter import Parameter
 #: held by a layer), forward warns, and again at each doubling.
 HELD_WARNING = 128 * 2**20
 _held = {}  # thread id -> bytes of those piled-up forwards (their inputs and outputs)
+_ARRAYS = (np.ndarray, np.generic)  # what _forward's y may be
 
 
 def _release(thread, nbytes):
@@ -82,7 +82,7 @@ class Layer:
     def __init__(self):
         self.training = True
         # per thread: one (ctx, output shape, output dtype, bytes) per forward not yet backpropagated
-        self._saved = {}
+        self._saved = defaultdict(list)
         self._buffers = {}  # buffer name -> persistent (saved in state_dict)
         self._forward_pre_hooks = {}
         self._forward_hooks = {}
@@ -107,16 +107,14 @@ class Layer:
         try:
             out = self._forward(x)
         except RecursionError:  # Python's limit, not numpy's or a layer's: say which and what to do
-            raise ValueError(f"{type(self).__name__}: layers nested deeper than Python's recursion limit "
-                             f"({sys.getrecursionlimit()} calls) allows; flatten the nesting, or raise "
-                             "the limit with sys.setrecursionlimit") from None
-        if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], (np.ndarray, np.generic)):
+            raise nested_too_deep(type(self).__name__) from None
+        if type(out) is not tuple or len(out) != 2 or not isinstance(out[0], _ARRAYS):
             raise TypeError(f"{self.label()}: _forward must return (y, ctx), y an array; got {out!r:.80}")
         y, ctx = out
         if self._forward_hooks:
             y = with_forward_hooks(self, x, y)
         if is_grad_enabled():
-            stack = self._saved.setdefault(get_ident(), [])
+            stack = self._saved[get_ident()]
             # two forwards held are a pass in progress (or a tied or siamese one): only what piles
             # up past them is counted, and warned about (_piled), so a training step pays nothing
             stack.append((ctx, y.shape, y.dtype, self._piled(stack, x, y) if len(stack) > 1 else 0))
@@ -133,20 +131,20 @@ class Layer:
         each a separate cotangent: row i of ``dx`` is its vector-Jacobian
         product (backward of the identity gives the input-output Jacobian).
         """
-        thread = get_ident()
-        stack = self._saved.get(thread)
+        stack = self._saved[get_ident()]
         if not stack:
             raise RuntimeError(
                 f"{self.label()}: backward needs a forward first (in this thread): each backward "
                 "consumes what one forward kept, and a forward inside tinynet.no_grad() keeps nothing")
         ctx, shape, dtype, nbytes = stack[-1]
-        if type(dy) is not np.ndarray or dy.shape != shape or dy.dtype != dtype:
+        # numpy keeps one object per builtin dtype: `is` is the quick test, _check_dy the full one
+        if type(dy) is not np.ndarray or dy.dtype is not dtype or dy.shape != shape:
             dy = self._check_dy(dy, shape, dtype)  # before the pop: a bad dy consumes nothing
         if self._backward_pre_hooks:
             dy = with_backward_pre_hooks(self, dy)
         stack.pop()
         if nbytes:
-            _held[thread] -= nbytes
+            _release(get_ident(), nbytes)
         dx = self._backward(ctx, dy)
         if self._backward_hooks:
             dx = with_backward_hooks(self, dx, dy)
@@ -345,8 +343,16 @@ class Layer:
                     yield (f"{mod_name}.{name}" if mod_name else name), value
 
     def parameters(self, recurse=True):
-        """Yield every ``Parameter`` (only this layer's own with ``recurse=False``)."""
-        return (p for _, p in self.named_parameters(recurse=recurse))
+        """Yield every ``Parameter`` (only this layer's own with ``recurse=False``), as ``named_parameters``.
+
+        Its own walk, without the names: ``zero_grad`` takes it every training step.
+        """
+        seen = set()
+        for _, mod in self.named_modules() if recurse else [("", self)]:
+            for value in mod._members.values():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield value
 
     def num_parameters(self):
         """The number of scalar parameters."""
@@ -516,7 +522,7 @@ class Layer:
     def __getstate__(self):
         # a copy (copy.deepcopy, pickle) keeps hooks, as in PyTorch, but nothing from past forwards
         state = self.__dict__.copy()
-        state["_saved"] = {}
+        state["_saved"] = defaultdict(list)
         return state
 
     # ---- description --------------------------------------------------
@@ -549,8 +555,20 @@ class Layer:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     def __repr__(self):
-        children = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        children = [f"  ({name}): " + indented_repr(child) for name, child in self.named_children()]
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         extra = [f"  {self.extra_repr()}"] if self.extra_repr() else []
         return "\n".join([f"{type(self).__name__}(", *extra, *children, ")"])
+
+
+def indented_repr(layer):
+    """``repr(layer)`` with its lines after the first indented, as a container shows a sub-layer.
+
+    A nesting deeper than Python's recursion limit is the ValueError forward
+    raises, not a RecursionError from the middle of a repr.
+    """
+    try:
+        return repr(layer).replace("\n", "\n  ")
+    except RecursionError:
+        raise nested_too_deep(type(layer).__name__) from None

@@ -57,7 +57,7 @@ class Linear(Layer):
                 param.data[...] = values
 
     def _check_input(self, x):
-        if type(x) is np.ndarray and x.dtype == self.dtype and x.ndim == 2 and x.shape[1] == self.in_features:
+        if type(x) is np.ndarray and x.dtype is self.dtype and x.ndim == 2 and x.shape[1] == self.in_features:
             return x  # the common case in one line: this runs every forward
         x = as_float_array(self, "input", x)
         if x.ndim != 2 or x.shape[1] != self.in_features:

@@ -6,7 +6,7 @@ from . import architecture
 from .architecture import register_layer
 from .checks import check_bool, check_number
 from .grad_mode import is_grad_enabled
-from .layer import Layer
+from .layer import Layer, indented_repr
 from .parameter import Parameter
 
 
@@ -96,5 +96,5 @@ class Residual(Layer):
         return f"Residual({self.block.label()})"
 
     def __repr__(self):
-        block = repr(self.block).replace("\n", "\n  ")
+        block = indented_repr(self.block)
         return f"Residual(\n  {self.extra_repr()}\n  (block): {block}\n)"

@@ -15,6 +15,7 @@ network the same way before it writes, so that what it writes, ``load`` reads.
 """
 
 import errno
+import itertools
 import json
 import os
 import re
@@ -202,12 +203,8 @@ def _load(f):
         if strays:
             raise FileProblem(f"member {strays[0]!r:.80} is not an .npy array")
         header = _read_json(archive, info)
-        declared = header.get("state_dict")
-        if isinstance(declared, dict) and len(declared) > len(members):
-            # a declaration of far more arrays than the file holds is refused before each is checked
-            raise FileProblem(f"missing arrays {[n for n in declared if n + '.npy' not in members]}")
-        expected = _expected_arrays(header)
-        present = {name[:-4] if name.endswith(".npy") else name for name in members}
+        present = {name[:-4] for name in members}
+        expected = _expected_arrays(header, present)
         missing = [n for n in expected if n not in present]
         extra = sorted(present - set(expected))
         if missing or extra:
@@ -296,26 +293,34 @@ def _from_version_1(description):
 
 
 def _unique_keys(pairs):
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"a key appears twice in one object: {sorted(keys)!r:.80}")
-    return dict(pairs)
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError(f"a key appears twice in one object: {sorted(k for k, _ in pairs)!r:.80}")
+    return found
 
 
 def _no_constant(name):
     raise ValueError(f"{name} is not a number a tinynet file holds")
 
 
-def _expected_arrays(header):
-    """``name -> (shape, dtype)`` of the arrays the header declares, checked, in order."""
+def _expected_arrays(header, present):
+    """``name -> (shape, dtype)`` of the arrays the header declares, checked, in order.
+
+    ``present``, the names of the arrays the file holds, bounds the work: a
+    header that declares more is refused before the rest are worked out.
+    """
     if "model" in header:
         try:
-            return architecture.arrays(header["model"])
+            return architecture.arrays(header["model"], most=len(present))
         except architecture.DescriptionError as e:
             raise FileProblem(str(e)) from None
     declared = header["state_dict"]
     if not isinstance(declared, dict):
         raise FileProblem(f"the state dict's declaration should be an object, got {declared!r:.40}")
+    if len(declared) > len(present):
+        missing = list(itertools.islice((name for name in declared if name not in present), 10))
+        raise FileProblem(f"missing arrays {missing}: its header declares {len(declared)}, "
+                          f"the file holds {len(present)}")
     expected = {}
     for name, entry in declared.items():
         try:

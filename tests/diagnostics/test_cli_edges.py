@@ -241,3 +241,23 @@ def test_an_ascii_only_terminal_gets_ascii_not_an_error():
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "+/-" in proc.stdout and "±" not in proc.stdout
+
+
+def test_phase_writes_its_figure_whole_or_leaves_the_old_one(tmp_path, capsys, monkeypatch):
+    figure_module = pytest.importorskip("matplotlib.figure")
+    figure = tmp_path / "phase.png"
+    figure.write_bytes(b"the old figure")
+
+    savefig = figure_module.Figure.savefig
+
+    def interrupted(fig, path, *args, **kwargs):
+        if not isinstance(path, (str, os.PathLike)):  # the check of the format, before any work
+            return savefig(fig, path, *args, **kwargs)
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG half a fig")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(figure_module.Figure, "savefig", interrupted)
+    assert main(["phase", "--activation", "tanh", "--points", "3", "2", "--plot", str(figure)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert figure.read_bytes() == b"the old figure" and os.listdir(tmp_path) == ["phase.png"]

@@ -126,7 +126,8 @@ DECEIVING_FILES = {
         "array '0.weight' should be float64 of shape (40000000, 3), the file has float64 of "
         "shape (8, 3)"),
     "longdouble dtype declared": (lambda p: rewrite(p, lambda h: h["model"].update(
-        dtype="float128")), "its array '0.weight' would be float128; a file holds float16, float32"),
+        dtype="float128")), "layer '0' (Linear): its array 'weight' would be float128; a file holds "
+                            "float16, float32"),
     "duplicate json key": (json_member('{"format": "tinynet-model", "format": "x"}'),
                            "a key appears twice in one object"),
     "nan in json": (json_member('{"format": "tinynet-model", "version": NaN}'),
@@ -215,4 +216,102 @@ def test_a_state_dict_file_is_checked_like_a_model_file(tmp_path):
         tn.load(path)
     write_zip(path, list(members.items())[:2])
     with pytest.raises(tn.ModelFileError, match=re.escape("missing arrays ['b']")):
+        tn.load(path)
+
+
+# ---- a header that declares more than the file holds ----------------------------------
+@tn.register_layer(name="TallyScale")
+class TallyScale(tn.Layer):
+    """``y = x * weight``, one weight; its class counts the times load asked for its arrays or built one."""
+
+    asked = built = 0
+
+    def __init__(self):
+        super().__init__()
+        self.weight = tn.Parameter(np.ones(1))
+
+    def _forward(self, x):
+        return x * self.weight.data, x
+
+    def _backward(self, x, dy):
+        self.weight.accumulate((dy * x).sum(keepdims=True).ravel())
+        return dy * self.weight.data
+
+    @classmethod
+    def state_spec(cls, config):
+        TallyScale.asked += 1
+        return {"weight": ((1,), np.float64)}
+
+    @classmethod
+    def from_config(cls, config):
+        TallyScale.built += 1
+        return cls()
+
+
+def declaring(path, header, arrays=()):
+    """A file of ``arrays`` (name -> array) under a header with ``header`` as its model or state dict."""
+    head = {"format": "tinynet-model", "version": 2, "tinynet_version": tn.__version__, **header}
+    write_zip(path, [(ARCHITECTURE_KEY + ".npy", npy(np.frombuffer(json.dumps(head).encode(), np.uint8)))] +
+              [(name + ".npy", npy(a)) for name, a in arrays])
+
+
+def refusal(path):
+    """The ModelFileError load raises for ``path``, and the peak of what it allocated on the way."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(tn.ModelFileError) as info:
+            tn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(str(info.value)) < 1000
+    return info.value, peak
+
+
+def test_layers_past_the_arrays_the_file_holds_are_neither_asked_for_nor_built(tmp_path):
+    path = tmp_path / "m.npz"
+    declaring(path, {"model": {"type": "Sequential", "layers": [{"type": "TallyScale"}] * 100_000}},
+              [(f"{i}.weight", np.ones(1)) for i in range(3)])
+    TallyScale.asked = TallyScale.built = 0
+    error, _ = refusal(path)
+    assert error.problem == ("layer '3' (TallyScale) brings the arrays the description implies to 4, "
+                             "more than the 3 the file holds")
+    assert (TallyScale.asked, TallyScale.built) == (4, 0)  # not 100,000 and 0
+
+
+def test_an_mlp_declaring_far_more_sizes_than_arrays_costs_what_its_file_weighs(tmp_path):
+    # 3 MB that once took 15 s and 720 MB: 10**6 Linear layers worked out, then refused
+    path = tmp_path / "m.npz"
+    declaring(path, {"model": {"type": "MLP", "sizes": [1] * 50_000, "activation": {"type": "ReLU"},
+                               "bias": True, "final_activation": False, "dtype": "float64"}},
+              [("0.weight", np.ones((1, 1)))])
+    error, peak = refusal(path)
+    assert error.problem == ("layer '0' (Linear) brings the arrays the description implies to 2, "
+                             "more than the 1 the file holds")
+    assert peak < 12 * path.stat().st_size  # 32 MB for this file's 150 KB, before
+
+
+def test_a_state_dict_of_more_declared_arrays_than_held_is_refused_at_the_count(tmp_path):
+    path = tmp_path / "m.npz"
+    declared = {f"a{i}": {"dtype": "float64", "shape": [1]} for i in range(10_000)}
+    declaring(path, {"state_dict": declared}, [("a0", np.ones(1))])
+    error, peak = refusal(path)
+    assert error.problem == ("missing arrays ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9', 'a10']: "
+                             "its header declares 10000, the file holds 1")
+    assert peak < 16 * path.stat().st_size  # the header's JSON parsed once, and no list of every name
+
+
+
+@pytest.mark.parametrize("layer, entry", [
+    (lambda: tn.Residual(tn.Linear(2, 2, rng=np.random.default_rng(0))), "alpha"),
+    (lambda: tn.LayerNorm(2), "eps"),
+    (lambda: tn.BatchNorm1d(2), "momentum"),
+    (lambda: tn.Dropout(0.5), "p"),
+    (lambda: tn.LeakyReLU(0.1), "negative_slope"),
+])
+def test_a_401_digit_integer_in_a_float_entry_is_a_model_file_error(tmp_path, layer, entry):
+    # it once raised OverflowError from float() inside the constructor
+    path = saved(tmp_path, net=tn.Sequential(tn.Linear(2, 2, rng=np.random.default_rng(0)), layer()))
+    rewrite(path, lambda h: h["model"]["layers"][1].update({entry: int("9" * 401)}))
+    with pytest.raises(tn.ModelFileError, match=f"{entry} must be finite, got an integer of 1333 bits"):
         tn.load(path)

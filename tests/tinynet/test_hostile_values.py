@@ -1,5 +1,8 @@
 """Values a fuzz found past the checks: huge ints, sizes past numpy's limit, float16 at its edge."""
 
+import io
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -195,3 +198,38 @@ def test_nesting_past_pythons_recursion_limit_is_a_value_error():
         net(np.ones((1, 2)))
     with pytest.raises(RuntimeError, match="backward needs a forward first"):
         net.backward(np.ones((1, 2)))  # the failed pass kept nothing
+
+
+def test_a_nesting_past_the_recursion_limit_is_shown_summed_up_and_saved_or_said_too_deep(tmp_path):
+    net = tn.Linear(2, 2, rng=np.random.default_rng(0))
+    for _ in range(600):
+        net = tn.Sequential(tn.Residual(net) if _ % 100 == 0 else net)
+    too_deep = "nested deeper than Python's recursion limit"
+    for show in (repr, str, tn.architecture.describe, lambda n: n.get_config(),
+                 lambda n: tn.summary(n, (1, 2), verbose=0)):
+        with pytest.raises(ValueError, match=too_deep):
+            show(net)
+    with pytest.raises(TypeError, match=f"save: Sequential: layers {too_deep}"):
+        tn.save(net, tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())
+    assert [a.shape for a in net.state_dict().values()] == [(2, 2), (2,)]
+    assert net.label() == "Sequential of 1 layers"
+
+
+def test_a_file_nested_past_the_recursion_limit_is_refused_saying_so(tmp_path):
+    depth = 450  # 900 levels of JSON, which json reads; the walk through its layers cannot
+    text = ('{"format": "tinynet-model", "version": 2, "tinynet_version": "0.1.0", "model": '
+            + '{"type": "Sequential", "layers": [' * depth + '{"type": "ReLU"}' + ']}' * depth + '}')
+    path = tmp_path / "deep.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.frombuffer(text.encode(), np.uint8))
+        z.writestr("__architecture__.npy", buffer.getvalue())
+    with pytest.raises(tn.ModelFileError, match="layers nested deeper than Python's recursion limit") as info:
+        tn.load(path)
+    assert len(str(info.value)) < 1000
+
+
+def test_a_sequential_indexed_by_a_string_is_a_type_error():
+    with pytest.raises(TypeError, match="indices must be ints or slices, got 'a'"):
+        tn.Sequential(tn.ReLU())["a"]

@@ -225,3 +225,17 @@ def test_a_buffer_must_be_numeric():
     with pytest.raises(TypeError, match="buffer 'note' must be a numeric array or None, got dtype <U3"):
         layer.register_buffer("note", "abc")
     assert "note" not in dict(layer.named_buffers())
+
+
+def test_parameters_are_named_parameters_without_the_names():
+    # two walks, one rule: each Parameter once, in named_parameters' order, shared ones included once
+    rng = np.random.default_rng(0)
+    tied = tn.Linear(3, 3, rng=rng)
+    nets = [tn.Sequential(tied, tn.Tanh(), tied, tn.Residual(tn.Linear(3, 3, rng=rng), learnable_alpha=True)),
+            tn.Sequential(tn.Linear(3, 4, rng=rng), tn.BatchNorm1d(4), tn.LayerNorm(4)),
+            tn.MLP([2, 3, 2], "relu", rng=rng), tn.ReLU()]
+    for net in nets:
+        for recurse in (True, False):
+            assert [id(p) for p in net.parameters(recurse)] == \
+                   [id(p) for _, p in net.named_parameters(recurse=recurse)]
+    assert len(list(nets[0].parameters())) == 5  # the tied Linear's two once, the block's two, alpha

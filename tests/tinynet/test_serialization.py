@@ -133,7 +133,8 @@ BAD_FILES = {
                     "array '2.bias' should be float64 of shape (8,), the file has float32"),
     "integer array": (lambda p: rewrite(p, arrays={"2.bias": np.zeros(8, np.int64)}),
                       "array '2.bias' should be float64 of shape (8,), the file has int64"),
-    "missing array": (lambda p: rewrite(p, drop=["4.bias"]), "missing arrays ['4.bias'] for what its header describes"),
+    "missing array": (lambda p: rewrite(p, drop=["4.bias"]), "layer '4' (Linear) brings the arrays the "
+                                                             "description implies to 6, more than the 5 the file holds"),
     "extra array": (lambda p: rewrite(p, arrays={"9.weight": np.zeros(3)}), "unexpected members ['9.weight']"),
     "unknown layer": (lambda p: rewrite(p, header=set_layer_type),
                       "the network has the layer type 'Conv2d', which this program has not registered "
@@ -152,7 +153,7 @@ BAD_FILES = {
     "layers not a list": (lambda p: rewrite(p, header=lambda h: h.update(model={
         "type": "Sequential", "layers": {"0": h["model"]}})), "layers should be a list of layers' descriptions"),
     "wrong type of value": (lambda p: rewrite(p, header=lambda h: h["model"].update(bias=1)),
-                            "the network (MLP): Linear: bias must be True or False, got 1"),
+                            "layer '0' (Linear): Linear: bias must be True or False, got 1"),
 }
 
 
@@ -337,7 +338,7 @@ def test_loaded_network_trains_like_the_original(tmp_path):
 REFUSED_BY_SAVE = {
     "longdouble network": (
         lambda: tn.MLP([3, 4, 2], "tanh", dtype=np.longdouble, rng=np.random.default_rng(0)),
-        TypeError, f"save: the network (MLP): its array '0.weight' would be "
+        TypeError, f"save: layer '0' (Linear): its array 'weight' would be "
                    f"{np.dtype(np.longdouble).name}; a file holds float16, float32, float64, int64"),
     "float32 array in a float64 Linear": (
         lambda: tn.Sequential(with_data(tn.Linear(3, 2, rng=np.random.default_rng(0)), "weight",
