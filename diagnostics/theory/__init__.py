@@ -10,7 +10,7 @@ per-block gradient norms. The mathematics is written up in docs/theory.md
 and docs/remedies.md.
 """
 
-from .batchnorm import HEAVY_TAIL_BATCH, batch_norm_gain, predict_batch_norm
+from .batchnorm import HEAVY_TAIL_BATCH, MIN_BATCH, batch_norm_gain, batch_norm_log_gains, predict_batch_norm
 from .blocks import BlockPrediction
 from .correlation import correlation_fixed_point, correlation_map
 from .criticality import (
@@ -48,4 +48,5 @@ __all__ = [
     "JacobianSpectrum", "jacobian_spectrum",
     "BlockPrediction", "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
     "batch_norm_gain", "predict_batch_norm", "HEAVY_TAIL_BATCH", "dropout_statistics", "predict_dropout",
+    "batch_norm_log_gains", "MIN_BATCH",
 ]
