@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import as_activation, check_count
+from ._checks import as_activation, check_count, check_real
 from .blocks import assemble
 
 __all__ = ["batch_norm_gain", "batch_norm_log_gains", "predict_batch_norm", "HEAVY_TAIL_BATCH", "MIN_BATCH"]
@@ -105,7 +105,8 @@ def batch_norm_gain(activation, batch_size, width):
     return numerator / ((b - 3) * variance) * (1.0 - 2.0 / width)
 
 
-def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks=CHAIN, rng=None):
+def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks=CHAIN, out_features=None,
+                         rng=None):
     """Each of ``blocks`` simulated blocks' share of the typical log ||dY/dX||_F**2 and of its variance.
 
     Simulates ``blocks`` blocks ``Linear(-> width, Gaussian weights) ->
@@ -116,7 +117,9 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
     networks (natural log, with its share of the step from a cotangent's
     norm to the Frobenius norm), and its covariance with every block's, summed,
     so that the two arrays add up to the median and the variance of log
-    ||dY/dX||_F**2 between networks (docs/theory.md). ``rng``: a
+    ||dY/dX||_F**2 between networks (docs/theory.md). ``out_features``: a
+    final ``Linear(width -> out_features)`` after the blocks (its share comes
+    last, for weights of variance 1 / width), or None. ``rng``: a
     ``numpy.random.Generator`` (seed 0 by default). The weights' scale and
     BatchNorm's eps are left out: the normalization cancels the one, and
     the other matters only for a batch of (nearly) equal rows.
@@ -127,6 +130,7 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
     width = check_count(owner, "width", width, minimum=3)
     in_features = width if in_features is None else check_count(owner, "in_features", in_features)
     blocks = check_count(owner, "blocks", blocks)
+    out_features = None if out_features is None else check_count(owner, "out_features", out_features)
     rng = np.random.default_rng(0) if rng is None else rng
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {rng!r}")
@@ -144,8 +148,14 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
             kept.append((w, u, s, np.asarray(act.derivative(u), dtype=np.float32)))
             h = np.asarray(act.fn(u), dtype=np.float32)
         # two cotangents per network: what they share is the network's, the rest the cotangent's
-        g, logs = rng.standard_normal((n, width, 2, batch_size), dtype=np.float32), []
+        g, logs = rng.standard_normal((n, out_features or width, 2, batch_size), dtype=np.float32), []
         before = np.einsum("nkcb,nkcb->nc", g, g)
+        if out_features is not None:  # the final Linear's gradient reaches the last block
+            w = rng.standard_normal((n, out_features, width), dtype=np.float32) / np.float32(math.sqrt(width))
+            g = (w.transpose(0, 2, 1) @ g.reshape(n, out_features, -1)).reshape(n, width, 2, batch_size)
+            after = np.einsum("nkcb,nkcb->nc", g, g)
+            logs.append(np.log(after.astype(np.float64) / before))
+            before = after
         for w, u, s, slope in reversed(kept):
             g = g * slope[:, :, None]
             # BatchNorm's backward per feature: (1/s) (I - 11^T/B - u u^T/B), over the batch
@@ -177,7 +187,8 @@ def _refuse_small_batch(owner, batch_size):
                      f"predictions start at batch {MIN_BATCH} (docs/theory.md)")
 
 
-def predict_batch_norm(activation, batch_size, depth, width, in_features=None, rng=None):
+def predict_batch_norm(activation, batch_size, depth, width, in_features=None, out_features=None, out_sigma_w=1.0,
+                       rng=None):
     """Predict the gradient norms of ``depth`` blocks ``Linear -> BatchNorm1d -> activation`` on a batch.
 
     What is predicted is the Frobenius norm of the Jacobian of the whole
@@ -187,7 +198,9 @@ def predict_batch_norm(activation, batch_size, depth, width, in_features=None, r
     outputs. The mean-field value is derived at the batch's symmetric fixed
     point; the typical value and the spread between networks come from
     ``batch_norm_log_gains`` (``rng``, seed 0 by default). ``in_features``:
-    the first Linear's (``width`` by default). ``batch_size`` must be at
+    the first Linear's (``width`` by default). ``out_features``: a final
+    ``Linear(width -> out_features)`` after the blocks, its weights of
+    variance ``out_sigma_w**2 / width`` (a classifier), or None. ``batch_size`` must be at
     least ``MIN_BATCH``; below ``HEAVY_TAIL_BATCH`` the ``note`` says that
     the mean over networks is far from a typical one.
     """
@@ -197,8 +210,14 @@ def predict_batch_norm(activation, batch_size, depth, width, in_features=None, r
     batch_size = check_count(owner, "batch_size", batch_size, minimum=MIN_BATCH)
     depth = check_count(owner, "depth", depth)
     width = check_count(owner, "width", width, minimum=3)
-    gain = batch_norm_gain(act, batch_size, width)
-    means, variances = batch_norm_log_gains(act, batch_size, width, in_features, min(depth, CHAIN), rng)
+    gains = np.full(depth, batch_norm_gain(act, batch_size, width))
+    means, variances = batch_norm_log_gains(act, batch_size, width, in_features, min(depth, CHAIN), out_features,
+                                            rng)
+    label = f"Linear -> BatchNorm1d -> {act.name}, batch {batch_size}"
+    if out_features is not None:  # E ||W^T g||^2 = sigma_w^2 ||g||^2, simulated at sigma_w = 1
+        scale = check_real(owner, "out_sigma_w", out_sigma_w, nonnegative=True) ** 2
+        gains, means[-1] = np.append(gains, scale), means[-1] + (math.log(scale) if scale > 0 else -math.inf)
+        label += f", then Linear({width} -> {out_features})"
     if depth > CHAIN:  # the blocks between the ends repeat the middle of the simulated stack
         half, middle = CHAIN // 2, slice(CHAIN // 3, CHAIN - CHAIN // 3)
         means, variances = (np.concatenate([v[:half], np.full(depth - CHAIN, np.mean(v[middle])), v[half:]])
@@ -212,6 +231,5 @@ def predict_batch_norm(activation, batch_size, depth, width, in_features=None, r
                      f"than the {CHAIN} blocks simulated (SiLU, Softplus: 0.3 decades low at batch 64, depth 40)")
     note = "; ".join(notes) or None
     sd_log10 = math.sqrt(max(float(np.sum(variances)), 0.0)) / (2.0 * math.log(10.0))
-    return assemble(f"Linear -> BatchNorm1d -> {act.name}, batch {batch_size}", act.name, None, width,
-                    np.full(depth, gain), log_gains=means, sd_log10=sd_log10,
-                    start_size=batch_size * width, batch_size=batch_size, note=note)
+    return assemble(label, act.name, None, width, gains, log_gains=means, sd_log10=sd_log10,
+                    start_size=batch_size * (out_features or width), batch_size=batch_size, note=note)

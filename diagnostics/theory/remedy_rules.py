@@ -85,6 +85,9 @@ def predict_remedy_network(owner, blocks, x=None, batch_size=None):
     first = blocks[0]
     kind = first.remedy.get("kind")
     batch_norm = kind == "BatchNorm1d"
+    head = None  # a BatchNorm stack may end in a plain Linear, a classifier
+    if batch_norm and len(blocks) > 1 and not blocks[-1].remedy and not blocks[-1].activations:
+        head, blocks = blocks[-1], blocks[:-1]
     # BatchNorm cancels its Linear's scale and bias, and the simulation takes any first width
     signature = [(b.remedy, b.elementwise().name, b.out_features, b.weights) + (
         () if batch_norm else (b.in_features, b.sigma_w, b.sigma_b)) for b in blocks]
@@ -111,4 +114,10 @@ def predict_remedy_network(owner, blocks, x=None, batch_size=None):
         batch_size = np.asarray(x).shape[0]
     if batch_size is None:
         raise ValueError(f"{owner}: a network with BatchNorm1d is predicted for a batch: give batch_size")
-    return predict_batch_norm(act, batch_size, depth, width, in_features=first.in_features)
+    if head is None:
+        return predict_batch_norm(act, batch_size, depth, width, in_features=first.in_features)
+    if head.weights != "gaussian":
+        raise ValueError(f"{owner}: the theory predicts a final Linear with Gaussian weights after BatchNorm "
+                         f"blocks, got {head.label} with {head.weights} weights")
+    return predict_batch_norm(act, batch_size, depth, width, in_features=first.in_features,
+                              out_features=head.out_features, out_sigma_w=head.sigma_w)

@@ -165,8 +165,9 @@ def test_an_estimate_is_seeded_and_leaves_the_layer_as_it_was():
 
 def test_batch_norm_outside_a_stack_of_identical_blocks_is_refused_with_its_reason():
     rng = np.random.default_rng(0)
-    net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.BatchNorm1d(10), tn.Tanh(), tn.Linear(10, 3, rng=rng))
-    with pytest.raises(ValueError, match="identical blocks"):  # a head after the stack: no derivation yet
+    net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.BatchNorm1d(10), tn.Tanh(), tn.Linear(10, 10, rng=rng),
+                        tn.Tanh())  # a block without BatchNorm after one with it
+    with pytest.raises(ValueError, match="identical blocks"):
         predict_network(net, batch_size=16)
 
 

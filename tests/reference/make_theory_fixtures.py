@@ -22,7 +22,8 @@ value]``, a user's layer multiplying each feature by a learned factor;
 ``["batchnorm", n]``.
 
 ``theory_batchnorm.json``: networks of ``Linear -> BatchNorm1d ->
-activation`` blocks in training mode, with their ``batch_size``: the change
+activation`` blocks in training mode (two with a final Linear), with their
+``batch_size``: the change
 of log10 ||dY/dX||_F - 0.5 log10(batch * out) for the whole output batch Y
 with respect to an N(0, I) input batch X, as
 ``diagnostics.batch_gradient_probe`` measures it, here from ``COTANGENTS``
@@ -100,6 +101,8 @@ BATCH_NORM_NETWORKS = {
     "bn_tanh_b16": (16, bn_stack(36, 36, 30, "tanh", "lecun_normal")),
     "bn_tanh_b32": (32, bn_stack(16, 52, 18, "tanh", "lecun_normal")),
     "bn_tanh_b64": (64, bn_stack(56, 56, 20, "tanh", "lecun_uniform")),
+    "bn_relu_b32_head": (32, bn_stack(20, 48, 16, "relu", "he_normal") + [["linear", 48, 10, "lecun_normal", 0.1]]),
+    "bn_tanh_b16_head": (16, bn_stack(30, 40, 20, "tanh", "lecun_normal") + [["linear", 40, 5, "he_normal", None]]),
     "bn_relu_b8": (8, bn_stack(40, 40, 20, "relu", "he_normal")),
     "bn_tanh_b4": (4, bn_stack(48, 48, 14, "tanh", "lecun_normal")),
 }
