@@ -34,7 +34,7 @@ from .blocks import assemble
 
 __all__ = ["batch_norm_gain", "batch_norm_log_gains", "predict_batch_norm", "HEAVY_TAIL_BATCH", "MIN_BATCH"]
 
-#: Below this batch size the mean-field BatchNorm prediction is dominated by rare networks (docs/remedies.md)
+#: Below this batch size the mean-field BatchNorm prediction is dominated by rare networks (docs/theory.md, 4d)
 HEAVY_TAIL_BATCH = 16
 #: The smallest batch predicted: at 3 the mean gain is infinite, at 2 only eps carries a gradient
 MIN_BATCH = 4
@@ -44,7 +44,9 @@ CHAIN = 16
 SETTLED = ("tanh", "sigmoid")
 #: Elements (weights and activations) simulated per estimate: its cost, and its precision
 SIMULATED_ELEMENTS = 2 ** 23
-_NETWORKS = (256, 4096)  # the fewest and the most networks one estimate simulates
+#: At most this many elements held at once (float32; 256 MB), for wide networks
+MAX_ELEMENTS = 2 ** 26
+_NETWORKS = (256, 4096)  # the fewest and the most networks one estimate simulates, memory permitting
 
 _RADIAL_POINTS = 64
 _ANGULAR_POINTS = 48  # per piece between the kinks of ReLU-like activations
@@ -136,6 +138,8 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
         raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {rng!r}")
     per_network = blocks * width * (batch_size + max(width, in_features))
     n = int(np.clip(SIMULATED_ELEMENTS // per_network, *_NETWORKS))
+    # a wide network simulates fewer networks (its sd is the rougher), so the memory stays within bounds
+    n = max(min(n, MAX_ELEMENTS // per_network), 16)
     # features by batch, so that BatchNorm's sums over the batch run along the last, contiguous axis
     h, kept = rng.standard_normal((n, in_features, batch_size), dtype=np.float32), []
     with np.errstate(all="ignore"):
