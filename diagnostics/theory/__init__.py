@@ -10,13 +10,14 @@ per-block gradient norms. The mathematics is written up in docs/theory.md
 and docs/remedies.md.
 """
 
-from .batchnorm import HEAVY_TAIL_BATCH, MIN_BATCH, batch_norm_gain, batch_norm_log_gains, predict_batch_norm
+from .batchnorm import HEAVY_TAIL_BATCH, batch_norm_gain, predict_batch_norm
 from .blocks import BlockPrediction
 from .correlation import correlation_fixed_point, correlation_map
 from .criticality import (
     CRITICAL_TOLERANCE, REGIMES, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
 )
 from .dropout import dropout_statistics, predict_dropout
+from .batchnorm import MIN_BATCH, batch_norm_log_gains
 from .finite_width import expected_log_chi2_mean, expected_log_mean, typical_log_gains
 from .gaussian import gaussian_expectation, gaussian_nodes
 from .isometry import JacobianSpectrum, jacobian_spectrum

@@ -117,9 +117,10 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
     Gaussian cotangent on the output batch, and returns two arrays, forward
     order: per block, E[log ||dX||^2 / ||dY||^2] over the simulated
     networks (natural log, with its share of the step from a cotangent's
-    norm to the Frobenius norm), and its covariance with every block's, summed,
-    so that the two arrays add up to the median and the variance of log
-    ||dY/dX||_F**2 between networks (docs/theory.md). ``out_features``: a
+    norm to the Frobenius norm), and its variance plus twice its covariance
+    with the blocks after it, so that the last i entries of the two arrays
+    add up to the median and the variance between networks of log
+    ||dY/dX||_F**2 through the last i blocks (docs/theory.md). ``out_features``: a
     final ``Linear(width -> out_features)`` after the blocks (its share comes
     last, for weights of variance 1 / width), or None. ``rng``: a
     ``numpy.random.Generator`` (seed 0 by default). The weights' scale and
@@ -177,7 +178,12 @@ def batch_norm_log_gains(activation, batch_size, width, in_features=None, blocks
     between = (first @ second.T + second @ first.T) / (2.0 * (n - 1))  # Cov over networks, blocks x blocks
     within = (first @ first.T + second @ second.T) / (2.0 * (n - 1)) - between  # over cotangents
     # the probe's norm is a mean over cotangents, E log of which is lower by half the variance
-    return logs.mean(axis=(1, 2)) + 0.5 * within.sum(axis=1), between.sum(axis=1)
+    return logs.mean(axis=(1, 2)) + 0.5 * _upper_shares(within), _upper_shares(between)
+
+
+def _upper_shares(cov):
+    """Each block's covariance with itself and, twice, with the blocks after it: the last i add up to theirs."""
+    return np.diag(cov) + 2.0 * np.triu(cov, 1).sum(axis=1)
 
 
 def _refuse_small_batch(owner, batch_size):
@@ -234,6 +240,8 @@ def predict_batch_norm(activation, batch_size, depth, width, in_features=None, o
         notes.append(f"checked for ReLU, tanh and the sigmoid; with {act.name} the batch may settle over more "
                      f"than the {CHAIN} blocks simulated (SiLU, Softplus: 0.3 decades low at batch 64, depth 40)")
     note = "; ".join(notes) or None
-    sd_log10 = math.sqrt(max(float(np.sum(variances)), 0.0)) / (2.0 * math.log(10.0))
-    return assemble(label, act.name, None, width, gains, log_gains=means, sd_log10=sd_log10,
+    # through the last i blocks, the variance is the sum of their shares: kept >= 0 against sampling noise
+    after = np.maximum(np.cumsum(variances[::-1]), 0.0)
+    variances = np.diff(after, prepend=0.0)[::-1]
+    return assemble(label, act.name, None, width, gains, log_gains=means, variances=variances,
                     start_size=batch_size * (out_features or width), batch_size=batch_size, note=note)

@@ -120,10 +120,9 @@ def test_normalized_and_dropout_networks_are_predicted_by_their_modules():
     ln = _blocks(lambda rng: [_linear(rng), tn.LayerNorm(100), tn.ReLU()])
     assert predict_network(ln).typical_change_log10 == pytest.approx(
         theory.predict_layer_norm("relu", 50, 100).typical_change_log10)
-    bn = _blocks(lambda rng: [_linear(rng, width=30), tn.BatchNorm1d(30), tn.ReLU()], depth=20)
-    walked, direct = predict_network(bn, batch_size=8), theory.predict_batch_norm("relu", 8, 20, 30)
-    assert walked.change_log10 == pytest.approx(direct.change_log10)
-    assert walked.typical_change_log10 == pytest.approx(direct.typical_change_log10)  # seeded alike
+    bn = _blocks(lambda rng: [_linear(rng), tn.BatchNorm1d(100), tn.ReLU()])
+    assert predict_network(bn, batch_size=8).change_log10 == pytest.approx(
+        theory.predict_batch_norm("relu", 8, 50, 100).change_log10)
     drop = _blocks(lambda rng: [_linear(rng), tn.ReLU(), tn.Dropout(0.1, rng=rng)])
     assert predict_network(drop).typical_change_log10 == pytest.approx(
         theory.predict_dropout("relu", 1.0, 0.1, 50, 100).typical_change_log10)
