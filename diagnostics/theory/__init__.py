@@ -16,6 +16,7 @@ from .criticality import (
     CRITICAL_TOLERANCE, REGIMES, NoCriticalPoint, Regime, critical_init, critical_sigma_w, depth_scale, regime,
 )
 from .dropout import dropout_statistics, predict_dropout
+from .batchnorm import MIN_BATCH, batch_norm_log_gains
 from .finite_width import expected_log_chi2_mean, expected_log_mean, typical_log_gains
 from .gaussian import gaussian_expectation, gaussian_nodes
 from .isometry import JacobianSpectrum, jacobian_spectrum
@@ -47,4 +48,5 @@ __all__ = [
     "JacobianSpectrum", "jacobian_spectrum",
     "residual_gain", "predict_residual", "layer_norm_gain", "predict_layer_norm",
     "batch_norm_gain", "predict_batch_norm", "HEAVY_TAIL_BATCH", "dropout_statistics", "predict_dropout",
+    "batch_norm_log_gains", "MIN_BATCH",
 ]

@@ -288,7 +288,7 @@ def _holds_linear(layer):
 def _refuse_batch_norm(layer, signal, context):
     raise ValueError(f"{context.owner}: {layer.label()} inside a network of other blocks: the theory "
                      "predicts BatchNorm1d only in a stack of identical Linear -> BatchNorm1d -> "
-                     "activation blocks (docs/remedies.md)")
+                     "activation blocks (docs/theory.md, part 4d)")
 
 
 #: One map per layer kind, ``map(layer, signal, context) -> (signal, steps)``, found through the MRO.

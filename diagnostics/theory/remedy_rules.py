@@ -6,8 +6,8 @@ theory (docs/remedies.md) is derived for networks of identical blocks, so
 ``predict_remedy_network`` checks that the marked blocks are all alike
 and hands them to ``predict_residual``, ``predict_layer_norm``,
 ``predict_batch_norm`` or ``predict_dropout``. Where no derivation holds
-(BatchNorm with an activation that is not positively homogeneous, a mix of
-blocks) it raises ValueError saying why.
+(a mix of blocks, a batch too small for BatchNorm) it raises ValueError
+saying why.
 """
 
 import numpy as np
@@ -84,17 +84,22 @@ def predict_remedy_network(owner, blocks, x=None, batch_size=None):
     """The predicted ``GradientProfile`` of a network of identical remedy blocks, or ValueError saying why not."""
     first = blocks[0]
     kind = first.remedy.get("kind")
-    signature = [(b.remedy, b.elementwise().name, b.in_features, b.out_features, b.sigma_w, b.sigma_b,
-                  b.weights) for b in blocks]
+    batch_norm = kind == "BatchNorm1d"
+    head = None  # a BatchNorm stack may end in a plain Linear, a classifier
+    if batch_norm and len(blocks) > 1 and not blocks[-1].remedy and not blocks[-1].activations:
+        head, blocks = blocks[-1], blocks[:-1]
+    # BatchNorm cancels its Linear's scale and bias, and the simulation takes any first width
+    signature = [(b.remedy, b.elementwise().name, b.out_features, b.weights) + (
+        () if batch_norm else (b.in_features, b.sigma_w, b.sigma_b)) for b in blocks]
     if kind is None or any(s != signature[0] for s in signature):
         raise ValueError(f"{owner}: the remedies' theory predicts networks of identical blocks "
                          "(docs/remedies.md); this one mixes blocks of different kinds or scales")
-    if first.in_features != first.out_features or first.weights != "gaussian":
+    if (first.in_features != first.out_features and not batch_norm) or first.weights != "gaussian":
         raise ValueError(f"{owner}: the remedies' theory predicts Linear(k -> k) blocks with Gaussian "
                          f"weights, got {first.label} with {first.weights} weights")
     act = first.elementwise()
     depth, width = len(blocks), first.out_features
-    if kind != "Dropout" and first.sigma_b != 0.0:
+    if kind in ("Residual", "LayerNorm") and first.sigma_b != 0.0:
         raise ValueError(f"{owner}: the theory predicts {kind} blocks without biases")
     mean, mean_sq = _input_moments(owner, x, kind == "BatchNorm1d", first.in_features)
     if kind == "Residual":
@@ -105,12 +110,14 @@ def predict_remedy_network(owner, blocks, x=None, batch_size=None):
     if kind == "Dropout":
         return predict_dropout(act, first.sigma_w, first.remedy["p"], depth, width, sigma_b=first.sigma_b,
                                input_sq=mean_sq)
-    if not act.positively_homogeneous:
-        raise ValueError(f"{owner}: no prediction for BatchNorm1d with {act.name}: the derivation assumes "
-                         "the batch at its symmetric fixed point, which an activation that is not "
-                         "positively homogeneous approaches too slowly (docs/remedies.md)")
     if x is not None:
         batch_size = np.asarray(x).shape[0]
     if batch_size is None:
         raise ValueError(f"{owner}: a network with BatchNorm1d is predicted for a batch: give batch_size")
-    return predict_batch_norm(act, batch_size, depth, width)
+    if head is None:
+        return predict_batch_norm(act, batch_size, depth, width, in_features=first.in_features)
+    if head.weights != "gaussian":
+        raise ValueError(f"{owner}: the theory predicts a final Linear with Gaussian weights after BatchNorm "
+                         f"blocks, got {head.label} with {head.weights} weights")
+    return predict_batch_norm(act, batch_size, depth, width, in_features=first.in_features,
+                              out_features=head.out_features, out_sigma_w=head.sigma_w)

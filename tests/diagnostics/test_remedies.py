@@ -44,11 +44,11 @@ def test_batchnorm_explodes_faster_at_the_smaller_batch_as_predicted(rows):
     assert relu[8]["predicted_log10_change"] > relu[64]["predicted_log10_change"] + 1
 
 
-def test_batchnorm_with_the_sigmoid_shows_the_measurement_alone(rows):
+def test_batchnorm_is_predicted_for_a_typical_network_with_the_sigmoid_too(rows):
     sigmoid = [r for r in rows if r["network"] == "sigmoid 0.1" and r["remedy_kind"] == "batch_norm"]
     assert len(sigmoid) == 2
     for r in sigmoid:
-        assert r["predicted_log10_change"] is None and "no prediction" in r["prediction_note"]
+        assert r["prediction_kind"] == "typical" and r["predicted_sd"] > 0
 
 
 def test_the_remedies_fix_what_they_should(rows):

@@ -2,7 +2,9 @@
 
 tests/reference/theory.json holds, per network, the median and the standard
 deviation over 40 seeds of the change of log10 ||J||_F from output to input,
-measured with PyTorch by tests/reference/make_theory_fixtures.py.
+measured with PyTorch by tests/reference/make_theory_fixtures.py;
+theory_batchnorm.json the same for BatchNorm networks, of the whole batch's
+Jacobian.
 """
 
 import json
@@ -13,10 +15,11 @@ import pytest
 
 import tinynet as tn
 from diagnostics.profile import GradientProfile
-from diagnostics.theory import predict_network
+from diagnostics.theory import HEAVY_TAIL_BATCH, predict_network
 
-FIXTURES = json.loads((pathlib.Path(__file__).resolve().parent.parent / "reference" / "theory.json")
-                      .read_text(encoding="utf-8"))
+REFERENCE = pathlib.Path(__file__).resolve().parent.parent / "reference"
+FIXTURES = json.loads((REFERENCE / "theory.json").read_text(encoding="utf-8"))
+BATCH_NORM = json.loads((REFERENCE / "theory_batchnorm.json").read_text(encoding="utf-8"))
 # the issue's targets, in decades of the median, by how the network is predicted
 TARGETS = {"plain": 0.15, "remedy": 0.2, "composed": 0.3, "estimated": 0.3}
 INITS = {"he_normal": tn.init.HeNormal(), "lecun_normal": tn.init.LeCunNormal(),
@@ -50,6 +53,8 @@ def build(specs, rng):
             layers.append(tn.activation(spec[1]))
         elif kind == "layernorm":
             layers.append(tn.LayerNorm(spec[1]))
+        elif kind == "batchnorm":
+            layers.append(tn.BatchNorm1d(spec[1]))
         elif kind == "dropout":
             layers.append(tn.Dropout(spec[1], rng=rng))
         elif kind == "residual":
@@ -73,6 +78,16 @@ def test_prediction_is_within_the_target_of_pytorchs_measurement(name):
     assert 0.7 <= case["sd_change_log10"] / sd <= 1.4
     if case["path"] in ("composed", "estimated"):
         assert isinstance(p, GradientProfile) and p.source == {"composed": "predicted"}.get(case["path"], case["path"])
+
+
+@pytest.mark.parametrize("name", sorted(BATCH_NORM["cases"]))
+def test_batch_norm_prediction_is_within_the_target_of_pytorchs_measurement(name):
+    case = BATCH_NORM["cases"][name]
+    p = predict_network(build(case["layers"], np.random.default_rng(0)), batch_size=case["batch_size"])
+    change, sd = change_and_sd(p)
+    assert abs(change - case["median_change_log10"]) < 0.3
+    assert 0.7 <= case["sd_change_log10"] / sd <= 1.4
+    assert (p.note is not None) == (case["batch_size"] < HEAVY_TAIL_BATCH)  # the mean-field is far off there
 
 
 @pytest.mark.parametrize("make", [
@@ -146,8 +161,9 @@ def test_an_estimate_is_seeded_and_leaves_the_layer_as_it_was():
 
 def test_batch_norm_outside_a_stack_of_identical_blocks_is_refused_with_its_reason():
     rng = np.random.default_rng(0)
-    net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.BatchNorm1d(10), tn.Tanh())
-    with pytest.raises(ValueError, match="no prediction for BatchNorm1d with tanh"):
+    net = tn.Sequential(tn.Linear(10, 10, rng=rng), tn.BatchNorm1d(10), tn.Tanh(), tn.Linear(10, 10, rng=rng),
+                        tn.Tanh())  # a block without BatchNorm after one with it
+    with pytest.raises(ValueError, match="identical blocks"):
         predict_network(net, batch_size=16)
 
 
@@ -157,6 +173,25 @@ def test_batch_norm_at_a_small_batch_says_its_mean_is_not_a_typical_network():
     small, large = (theory.predict_batch_norm("relu", b, 10, 50) for b in (4, theory.HEAVY_TAIL_BATCH))
     assert "heavy-tailed" in small.note
     assert large.note is None
+
+
+@pytest.mark.parametrize("batch_size, why", [(2, "only eps"), (3, "infinite mean")])
+def test_batch_norm_below_four_rows_is_refused_with_the_reason(batch_size, why):
+    rng = np.random.default_rng(0)
+    net = tn.Sequential(tn.Linear(8, 8, rng=rng), tn.BatchNorm1d(8), tn.ReLU())
+    with pytest.raises(ValueError, match=f"no prediction at batch_size {batch_size}: .*{why}"):
+        predict_network(net, batch_size=batch_size)
+
+
+def test_batch_norm_simulation_is_seeded_and_says_where_it_was_not_checked():
+    from diagnostics import theory
+
+    first, again, other = (theory.predict_batch_norm("tanh", 8, 5, 12, rng=np.random.default_rng(seed))
+                           for seed in (1, 1, 2))
+    assert change_and_sd(first) == change_and_sd(again) != change_and_sd(other)
+    assert "settle" in theory.predict_batch_norm("silu", 16, theory.batchnorm.CHAIN + 1, 12).note
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        theory.predict_batch_norm("relu", 16, 3, 12, rng=1)
 
 
 def test_zero_weights_inside_a_composed_network_are_refused_by_name():

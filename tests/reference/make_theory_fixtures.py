@@ -2,9 +2,10 @@
 
 Run with a Python that has torch (tinynet is not needed):
 
-    python tests/reference/make_theory_fixtures.py [output directory]
+    python tests/reference/make_theory_fixtures.py [output directory] [--batchnorm]
 
-It writes ``theory.json`` next to this script unless told otherwise: for
+It writes ``theory.json`` and ``theory_batchnorm.json`` next to this script
+unless told otherwise (``--batchnorm``: only the second). ``theory.json``: for
 each network, its architecture (a list of layer specs that
 tests/diagnostics/test_theory_compose.py rebuilds with tinynet) and, over
 ``SEEDS`` networks drawn with ``torch.manual_seed(seed)``, the median and
@@ -17,7 +18,17 @@ Layer specs: ``["linear", in, out, weight_init, bias_std or null]`` (weight_init
 ``"he_normal"``, ``"lecun_normal"``, ``"lecun_uniform"``, ``"orthogonal"``);
 ``["act", "relu" | "tanh"]``; ``["layernorm", n]``; ``["dropout", p]``;
 ``["residual", alpha, [specs]]`` (``x + alpha * block(x)``); ``["scale", n,
-value]``, a user's layer multiplying each feature by a learned factor.
+value]``, a user's layer multiplying each feature by a learned factor;
+``["batchnorm", n]``.
+
+``theory_batchnorm.json``: networks of ``Linear -> BatchNorm1d ->
+activation`` blocks in training mode (two with a final Linear), with their
+``batch_size``: the change
+of log10 ||dY/dX||_F - 0.5 log10(batch * out) for the whole output batch Y
+with respect to an N(0, I) input batch X, as
+``diagnostics.batch_gradient_probe`` measures it, here from ``COTANGENTS``
+Gaussian cotangents per network (E ||G J||^2 = ||J||_F^2).
+
 None of these networks was used to derive or tune the theory.
 """
 
@@ -31,6 +42,7 @@ import torch
 from torch import nn
 
 SEEDS = 40
+COTANGENTS = 16
 
 
 def resnet(width, depth, alpha, act, inner=None):
@@ -67,6 +79,32 @@ NETWORKS = {
                                                             ["dropout", 0.1]]]] * 5),
     "custom_scale_layer": ("estimated", [["linear", 48, 48, "lecun_normal", None], ["act", "tanh"],
                                          ["scale", 48, 1.3]] * 6),
+}
+
+
+
+def bn_stack(in_features, width, depth, act, init, bias_std=None):
+    """``depth`` blocks Linear -> BatchNorm1d -> act, the first from ``in_features``."""
+    specs = []
+    for i in range(depth):
+        specs += [["linear", in_features if i == 0 else width, width, init, bias_std], ["batchnorm", width],
+                  ["act", act]]
+    return specs
+
+
+# name: (batch size, layers); batch 16 and above are the targets, 4 and 8 show the small batches
+BATCH_NORM_NETWORKS = {
+    "bn_relu_b16": (16, bn_stack(24, 48, 22, "relu", "he_normal")),
+    "bn_relu_b32_bias": (32, bn_stack(60, 60, 12, "relu", "lecun_uniform", 0.1)),
+    "bn_relu_b64": (64, bn_stack(32, 64, 12, "relu", "he_normal")),
+    "bn_relu_b64_narrow": (64, bn_stack(48, 48, 28, "relu", "he_normal")),
+    "bn_tanh_b16": (16, bn_stack(36, 36, 30, "tanh", "lecun_normal")),
+    "bn_tanh_b32": (32, bn_stack(16, 52, 18, "tanh", "lecun_normal")),
+    "bn_tanh_b64": (64, bn_stack(56, 56, 20, "tanh", "lecun_uniform")),
+    "bn_relu_b32_head": (32, bn_stack(20, 48, 16, "relu", "he_normal") + [["linear", 48, 10, "lecun_normal", 0.1]]),
+    "bn_tanh_b16_head": (16, bn_stack(30, 40, 20, "tanh", "lecun_normal") + [["linear", 40, 5, "he_normal", None]]),
+    "bn_relu_b8": (8, bn_stack(40, 40, 20, "relu", "he_normal")),
+    "bn_tanh_b4": (4, bn_stack(48, 48, 14, "tanh", "lecun_normal")),
 }
 
 
@@ -114,6 +152,8 @@ def build(specs):
             layer = nn.Dropout(spec[1])
         elif kind == "residual":
             layer = Residual(build(spec[2]), spec[1])
+        elif kind == "batchnorm":
+            layer = nn.BatchNorm1d(spec[1], dtype=torch.float64)
         else:
             layer = Scale(spec[1], spec[2])
         layers.append(layer)
@@ -138,6 +178,30 @@ def measure(specs):
     return float(np.median(changes)), float(np.std(changes))
 
 
+def measure_batch(specs, batch_size):
+    changes = []
+    for seed in range(SEEDS):
+        torch.manual_seed(seed)
+        net = build(specs).train()
+        x = torch.randn(batch_size, specs[0][1], dtype=torch.float64, requires_grad=True)
+        y = net(x)
+        squares = [float(torch.sum(torch.autograd.grad(y, x, torch.randn_like(y), retain_graph=True)[0] ** 2))
+                   for _ in range(COTANGENTS)]
+        changes.append(0.5 * math.log10(np.mean(squares)) - 0.5 * math.log10(y.numel()))
+    return float(np.median(changes)), float(np.std(changes))
+
+
+def main_batch_norm(out_dir):
+    cases = {}
+    for name, (batch_size, specs) in BATCH_NORM_NETWORKS.items():
+        median, sd = measure_batch(specs, batch_size)
+        cases[name] = {"batch_size": batch_size, "layers": specs, "median_change_log10": median,
+                       "sd_change_log10": sd}
+        print(f"{name:40} median {median:+.3f}  sd {sd:.3f}")
+    payload = {"torch_version": torch.__version__, "seeds": SEEDS, "cotangents": COTANGENTS, "cases": cases}
+    (pathlib.Path(out_dir) / "theory_batchnorm.json").write_text(json.dumps(payload, indent=1) + "\n")
+
+
 def main(out_dir):
     cases = {}
     for name, (path, specs) in NETWORKS.items():
@@ -149,4 +213,8 @@ def main(out_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent)
+    args = [a for a in sys.argv[1:] if a != "--batchnorm"]
+    out = args[0] if args else pathlib.Path(__file__).resolve().parent
+    if "--batchnorm" not in sys.argv:
+        main(out)
+    main_batch_norm(out)
