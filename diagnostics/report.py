@@ -147,14 +147,23 @@ def lecture_text(result):
         str(experiment_table(result.experiments)),
         *experiment_notes(result.experiments),
         EXPERIMENT_LEGEND,
-        FIGURE_VERSUS_TABLE,
+        figure_versus_table(result.experiments),
     ]
     return "\n".join(parts)
 
 
-#: Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity.
-FIGURE_VERSUS_TABLE = ("figure     --plot draws log10 of the gradient's Frobenius norm, layer by layer: at width 100\n"
-                       "           it lies about 2 decades above log10 mean|J|")
+def figure_versus_table(results):
+    """Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity:
+    how far the figure's last point (the whole gradient's norm) lies above the table's log10 mean|J|."""
+    said = "figure     --plot draws log10 of the gradient's Frobenius norm, layer by layer"
+    gaps = [r.per_layer_grad_norm_log10[-1] - r.log10_mean_abs_grad for r in results
+            if r.per_layer_grad_norm_log10 and r.log10_mean_abs_grad is not None
+            and math.isfinite(r.per_layer_grad_norm_log10[-1]) and math.isfinite(r.log10_mean_abs_grad)]
+    if not gaps:
+        return said + ", not mean|J|"
+    low, high = min(gaps), max(gaps)
+    by = f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
+    return f"{said}: its last\n           point lies {by} decades above log10 mean|J|"
 
 
 # ---------------------------------------------------------------------------
@@ -238,7 +247,7 @@ def probe_text(result, config, init, seed, per_layer=False):
              str(experiment_table([result])), *experiment_notes([result])]
     if per_layer and result.per_layer_grad_norm_log10:
         parts += ["", str(per_layer_table(result)), PER_LAYER_LEGEND]
-    parts += ["", EXPERIMENT_LEGEND, FIGURE_VERSUS_TABLE]
+    parts += ["", EXPERIMENT_LEGEND, figure_versus_table([result])]
     return "\n".join(parts)
 
 
