@@ -251,6 +251,21 @@ def probe_text(result, config, init, seed, per_layer=False):
     return "\n".join(parts)
 
 
+def model_text(result, path, net, per_layer=False):
+    """What ``probe --model`` prints: the saved network's one-row table, its notes, legends and per-layer table."""
+    shape = "" if result.sizes is None else ", widths " + " -> ".join(map(str, result.sizes))
+    dtype = next((str(p.data.dtype) for p in net.parameters()), "no parameters")
+    parts = [f"{path}: {net.label()}{shape}; probed once with its weights as saved, {dtype}",
+             str(experiment_table([result])), *experiment_notes([result])]
+    if result.prediction is not None:
+        parts.append("predicted: for networks whose Linear weights and biases are drawn at the saved ones' scale "
+                     "(each one's mean square); after training that is an approximation")
+    if per_layer and result.per_layer_grad_norm_log10:
+        parts += ["", str(per_layer_table(result)), PER_LAYER_LEGEND]
+    parts += ["", EXPERIMENT_LEGEND, figure_versus_table([result])]
+    return "\n".join(parts)
+
+
 def product_text(m, seed):
     """``matrices``: the product itself, entry by entry (beyond float range too), then its table row."""
     lines = [f"Product of {m.n} random {m.k}x{m.k} matrices with N(0, {m.scale:g}^2) entries (seed {seed}):"]
@@ -489,7 +504,7 @@ def spectrum_json(result, seed):
 def train_text_before(result, init, args):
     """What ``train`` prints before training: the untrained probe's verdict and the theory's regime."""
     probe, width = result.probe, args.width
-    lines = [f"{args.depth} hidden layers of {width}, {args.activation}, weights {init!r}; "
+    lines = [f"{args.hidden_layers} hidden layers of {width}, {args.activation}, weights {init!r}; "
              f"{args.dataset} ({len(result.x)} points), seed {args.seed}"]
     if not probe.finite:
         where = probe.nonfinite

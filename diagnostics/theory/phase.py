@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import tinynet as tn
+
 from ._checks import as_activation, check_count
 from .criticality import _critical_sigma_ws, _regimes
 
@@ -37,11 +39,11 @@ class PhaseDiagram:
     unbounded: np.ndarray = None
 
 
-def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=False):
+def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=True):
     """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges.
 
     The grid's points, and the critical line's rows, are each solved
-    together; ``progress`` shows a bar over the two on a terminal.
+    together; ``progress`` shows a bar over the two (``tinynet.progress_bar``; False: silent).
     """
     owner = "phase_diagram"
     act = as_activation(activation, owner)
@@ -50,22 +52,16 @@ def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=
     b2 = np.linspace(*sigma_b2, nb)
     if not (w2[0] > 0 and b2[0] >= 0):
         raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=2, desc=f"phase diagram of {act.name}", unit="stage", disable=None, leave=False)
+    bar = tn.progress_bar(total=2, desc=f"phase diagram of {act.name}", enabled=progress, unit="stage")
     points = _regimes(act, np.sqrt(w2)[None, :], np.sqrt(b2)[:, None])
     xi = np.array([math.nan if r.xi_c is None else r.xi_c for r in points]).reshape(nb, nw)
     unbounded = np.array([r.q_fixed_point == math.inf for r in points]).reshape(nb, nw)
-    if bar is not None:
-        bar.update(1)
+    bar.update(1)
     chi = np.array([r.chi for r in points]).reshape(nb, nw)
     found = _critical_sigma_ws(act, np.sqrt(b2), math.sqrt(w2[0]), math.sqrt(w2[-1]), 1.0)
     line = [math.nan if isinstance(w, str) else w * w for w in found]
-    if bar is not None:
-        bar.update(1)
-        bar.close()
+    bar.update(1)
+    bar.close()
     return PhaseDiagram(act.name, w2, b2, xi, chi, np.array(line), unbounded)
 
 
