@@ -1,5 +1,7 @@
 """The figures: returned when no path is given, written when one is, and free of the listed defects."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -72,9 +74,16 @@ def test_the_histogram_counts_with_whole_ticks():
     assert ticks_are_whole(fig.axes[0].yaxis)
 
 
-def test_the_phase_diagram_labels_an_infinite_xi_c():
+def test_the_phase_diagram_labels_an_infinite_xi_c(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
     # tanh without bias below sigma_w^2 = 1: q* = 0, the network is linear, xi_c infinite
     d = theory.phase_diagram("tanh", sigma_w2=(0.5, 2.0), sigma_b2=(0.0, 0.1), points=(4, 2), progress=False)
+    assert terminal.getvalue() == ""  # progress=False: no bar, even on a terminal
     assert np.isinf(d.xi_c).any()
     fig = theory.plot_phase_diagram(d)
     assert any("infinite" in t for t in legend_texts(fig))
