@@ -5,101 +5,11 @@ colour bar for every encoding, and the theory's predictions drawn dashed
 with markers over the solid measurements, so both stay visible.
 """
 
-import os
-import sys
-import textwrap
-
 import numpy as np
 
-from .files import replace_whole
-
-INSTALL_HINT = ("plotting needs matplotlib: pip install matplotlib "
-                "(or, from tinynet's source directory, pip install '.[plot]')")
-
-
-def require_matplotlib():
-    """Import matplotlib, or raise ImportError saying how to install it."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(INSTALL_HINT) from None
-    return matplotlib
-
-
-def supported_formats():
-    """The file extensions matplotlib can write (``png``, ``pdf``, ``svg``, ...)."""
-    from matplotlib.figure import Figure
-
-    return sorted(Figure().canvas.get_supported_filetypes())
-
-
-def check_format(ext):
-    """Raise RuntimeError if matplotlib cannot write a figure as ``ext`` here.
-
-    Some formats need a program besides matplotlib (``pgf`` a TeX
-    installation): drawing a small figure into memory finds out before any
-    work, not after it.
-    """
-    import io
-
-    fig, ax = new_figure((1, 1))
-    try:
-        ax.plot([0, 1], [0, 1])
-        fig.savefig(io.BytesIO(), format=ext)
-    except Exception as e:  # matplotlib's backends raise many kinds; all mean "cannot write this"
-        raise RuntimeError(f"matplotlib cannot write .{ext} files here: {str(e).splitlines()[0]:.200}") from None
-
-
-def new_figure(figsize, rows=1, cols=1, **subplots):
-    """A matplotlib ``Figure`` and its axes (``Figure.subplots``), kept out of pyplot's state machine.
-
-    Outside pyplot, a figure returned to Jupyter shows once, not again when
-    the cell ends, and a figure written to a file needs no backend or display.
-    """
-    require_matplotlib()
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots(rows, cols, **subplots)
-
-
-def _title(fig, title, width_inches):
-    if title:
-        # about 11 characters an inch at this size: wrap rather than run off the figure
-        fig.suptitle(textwrap.fill(title, max(30, int(width_inches * 11))))
-
-
-def finish(fig, path, bottom=0.0):
-    """Lay ``fig`` out; return it when ``path`` is None, else write it to ``path`` and return None.
-
-    The file takes the format its extension names and replaces any old one
-    whole. ``bottom``: the fraction of the height kept free for a legend of
-    the whole figure. No axis uses offset notation: "1e-11+1" hides the values.
-    """
-    from matplotlib.ticker import ScalarFormatter
-
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            if isinstance(axis.get_major_formatter(), ScalarFormatter):
-                axis.get_major_formatter().set_useOffset(False)
-    fig.tight_layout(rect=(0, bottom, 1, 1))
-    if path is None:
-        if "IPython" in sys.modules:
-            # in a Jupyter kernel pyplot's import sets up the inline display of a returned Figure
-            import matplotlib.pyplot  # noqa: F401
-        return fig
-    path = os.fspath(path)
-    ext = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
-    return None
-
-
-def integer_ticks(axis):
-    """Ticks only at whole numbers on ``axis`` (layers, counts, steps)."""
-    from matplotlib.ticker import MaxNLocator
-
-    axis.set_major_locator(MaxNLocator(integer=True))
-
+from .figure import (  # noqa: F401 (the command line and users find these here too)
+    INSTALL_HINT, check_format, finish, integer_ticks, new_figure, require_matplotlib, suptitle, supported_formats,
+)
 
 STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),
               "mean-field": dict(linestyle="--", marker="o"),
@@ -163,7 +73,7 @@ def gradient_curves(results, path=None, title=None):
     columns = len(handles) if len(activations) > 1 else 2
     fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8,
                title="line (same colour: same weights)", title_fontsize=8)
-    _title(fig, title, width)
+    suptitle(fig, title, width)
     return finish(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
 
 
@@ -218,7 +128,7 @@ def critical_curves(result, path=None, title=None):
         handles.append(Patch(color="0.3", alpha=0.15, label="typical ± sd between networks (predicted)"))
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8,
                title="line (same colour: same sigma_w)", title_fontsize=8)
-    _title(fig, title, 6.4)
+    suptitle(fig, title, 6.4)
     return finish(fig, path, bottom=0.14)
 
 
@@ -241,7 +151,7 @@ def matrix_products(results, path=None, title=None):
     styles = _style_handles(["measured", "mean-field"])
     styles[1].set_label("Lyapunov rate (predicted)")
     fig.legend(handles=styles, loc="lower center", ncol=2, fontsize=8)
-    _title(fig, title, 5.6)
+    suptitle(fig, title, 5.6)
     return finish(fig, path, bottom=0.1)
 
 
@@ -267,7 +177,7 @@ def spectrum_histogram(spectra, path=None, title=None, measured=None, predicted=
     ax.set_ylabel("count (singular values)")
     integer_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
-    _title(fig, title, 6)
+    suptitle(fig, title, 6)
     return finish(fig, path)
 
 
@@ -338,7 +248,7 @@ def training(history, path=None, title=None, chance_loss=None, clip_grad_norm=No
         ax.set_xlabel("training step")
         integer_ticks(ax.xaxis)
         ax.grid(alpha=0.3)
-    _title(fig, title, 12)
+    suptitle(fig, title, 12)
     return finish(fig, path)
 
 
@@ -387,7 +297,7 @@ def remedy_curves(results, path=None, title=None):
     styles[1].set_label("predicted (typical network; mean-field for BatchNorm)")
     fig.legend(handles=styles, loc="lower right", bbox_to_anchor=(0.98, 0.0), ncol=1, fontsize=8,
                title="line", title_fontsize=8)
-    _title(fig, title, width)
+    suptitle(fig, title, width)
     return finish(fig, path, bottom=0.16)
 
 
@@ -445,5 +355,5 @@ def trainability_heatmap(result, path=None, boundary=None, title=None):
     ax.set_xlabel(r"$\sigma_w^2$ (fan-in $\times$ the weights' variance)")
     ax.set_ylabel("depth (hidden layers)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
-    _title(fig, title, 7.5)
+    suptitle(fig, title, 7.5)
     return finish(fig, path)

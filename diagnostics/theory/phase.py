@@ -70,7 +70,7 @@ def plot_phase_diagram(diagram, path=None):
 
     Returns the matplotlib Figure when ``path`` is None, else writes it there.
     """
-    from ..plot import finish, new_figure
+    from ..figure import finish, new_figure
 
     d = diagram
     fig, ax = new_figure((7.0, 4.6))
