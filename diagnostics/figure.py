@@ -5,6 +5,7 @@ so each one is returned when no path is given, never uses offset notation,
 and is written atomically in the format its path's extension names.
 """
 
+import importlib
 import os
 import sys
 import textwrap
@@ -83,14 +84,23 @@ def finish(fig, path, bottom=0.0):
                 axis.get_major_formatter().set_useOffset(False)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     if path is None:
-        if "IPython" in sys.modules:
-            # in a Jupyter kernel pyplot's import sets up the inline display of a returned Figure
-            import matplotlib.pyplot  # noqa: F401
+        _displayable_in_jupyter()
         return fig
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lstrip(".").lower() or "png"
     replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
     return None
+
+
+def _displayable_in_jupyter():
+    # Jupyter's inline backend tells IPython how to show a Figure when the backend's module loads,
+    # which pyplot leaves until it draws a figure of its own: load it, so a returned Figure shows
+    if "ipykernel" in sys.modules:
+        import matplotlib
+
+        backend = matplotlib.get_backend()
+        if backend.startswith("module://"):
+            importlib.import_module(backend[len("module://"):])
 
 
 def integer_ticks(axis):
