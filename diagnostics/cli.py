@@ -288,7 +288,7 @@ def probe(args):
     rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
     result = experiments.synthetic_gradient(config, rng, progress=_progress(args))
     say(args, report.probe_text(result, config, init, args.seed, args.per_layer))
-    write_json(args, {"seed": args.seed, "dtype": args.dtype, "experiments": [report.experiment_json(result)]})
+    write_json(args, {"seed": args.seed, "dtype": config.dtype, "experiments": [report.experiment_json(result)]})
     shape = (f"{config.depth} layers of {config.width}" if config.square
              else "MLP " + " -> ".join(map(str, config.layer_sizes)))
     write_plot(args, plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
@@ -304,9 +304,6 @@ def probe_model(args):
         raise UsageError(f"{PROG} probe: error: --model gives the network; leave out {', '.join(given)}")
     try:
         net = experiments.load_model(args.model)
-    except ValueError as e:
-        raise UsageError(f"{PROG} probe: error: --model: {e}") from None
-    try:
         result = experiments.probe_model(net)
     except ValueError as e:
         raise UsageError(f"{PROG} probe: error: --model: {e}") from None

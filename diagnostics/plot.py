@@ -7,9 +7,14 @@ with markers over the solid measurements, so both stay visible.
 
 import numpy as np
 
-from .figure import (  # noqa: F401 (the command line and users find these here too)
+from .figure import (
     INSTALL_HINT, check_format, finish, integer_ticks, new_figure, require_matplotlib, suptitle, supported_formats,
 )
+
+# the figure helpers are found here too, beside the figures they make
+__all__ = ["INSTALL_HINT", "require_matplotlib", "supported_formats", "check_format", "new_figure", "finish",
+           "integer_ticks", "suptitle", "STYLE_NOTE", "gradient_curves", "critical_curves", "matrix_products",
+           "spectrum_histogram", "training", "remedy_curves", "trainability_heatmap"]
 
 STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),
               "mean-field": dict(linestyle="--", marker="o"),

@@ -1,6 +1,5 @@
 """The command line's options mean one thing everywhere; old spellings keep working; probe --model."""
 
-import io
 import json
 
 import numpy as np
@@ -126,3 +125,11 @@ def test_probe_model_refuses_options_that_describe_another_network(saved, capsys
 def test_probe_without_model_still_needs_activation_and_init(capsys):
     assert main(["probe", "--init", "he_normal"]) == 2
     assert "required: --activation (or --model FILE)" in capsys.readouterr().err
+
+
+def test_probe_json_names_the_dtype_it_ran_in(capsys):
+    argv = ["probe", "--activation", "tanh", "--init", "he_normal", "--depth", "3", "--width", "4", "--repeats", "1",
+            "--quiet", "--json", "-"]
+    for given, dtype in (([], "float64"), (["--dtype", "float32"], "float32")):
+        assert main(argv + given) == 0
+        assert json.loads(capsys.readouterr().out)["dtype"] == dtype
