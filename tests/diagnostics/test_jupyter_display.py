@@ -1,6 +1,7 @@
 """In a real Jupyter kernel: a returned figure shows once, as an image, and a progress bar shows."""
 
 import pathlib
+import sys
 
 import pytest
 
@@ -27,8 +28,13 @@ CELLS = [
 
 def test_a_figure_shows_once_and_a_bar_shows_in_a_notebook():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    limit = sys.getrecursionlimit()
+    try:
+        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                resources={"metadata": {"path": str(ROOT)}}).execute()
+    finally:
+        # running a kernel raises this process's recursion limit (to 3000), which later tests rely on
+        sys.setrecursionlimit(limit)
     figure, bar = nb.cells
     images = [o for o in figure.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1  # shown inline, and not again by pyplot when the cell ends
