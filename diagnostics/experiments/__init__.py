@@ -16,7 +16,7 @@ workers run them, or in what order. Nothing here prints: see
 from .critical import CriticalResult, ScaleCheck, check_scales, critical_init_spec
 from .gradient import (
     MAX_NETWORK_BYTES, STABLE_DECADES, ConfigPrediction, ExperimentResult, ProbeConfig, check_sizes,
-    config_prediction, predict_config, synthetic_gradient, verdict,
+    predict_config, synthetic_gradient, verdict,
 )
 from .lecture import (
     LECTURE_SCALES, MATRIX_SCALES, RANK_ONE_MARGIN, LectureResult, ProductPrediction, lecture_configs,
@@ -36,7 +36,7 @@ from .trainability import (
 )
 
 __all__ = [
-    "ProbeConfig", "check_sizes", "MAX_NETWORK_BYTES", "ConfigPrediction", "predict_config", "config_prediction", "ExperimentResult",
+    "ProbeConfig", "check_sizes", "MAX_NETWORK_BYTES", "ConfigPrediction", "predict_config", "ExperimentResult",
     "synthetic_gradient", "STABLE_DECADES", "verdict",
     "MATRIX_SCALES", "LECTURE_SCALES", "RANK_ONE_MARGIN", "lecture_configs", "ProductPrediction",
     "random_product", "run_tasks", "sweep", "LectureResult", "lecture_tasks", "run_lecture",

@@ -259,29 +259,18 @@ def _predict_square(config):
 def _predict_mixed(config):
     # the prediction reads each layer's initializers, not the values drawn
     p = theory.predict_network(config.build(np.random.default_rng(0)))
+    # the regime is a property of a deep stack of like layers: those with the activation
     hidden = slice(0, len(p.layers) - 1 if config.final_linear else len(p.layers))
-    return config_prediction(p, hidden, config.activation)
-
-
-def config_prediction(p, hidden, activation):
-    """A ``ConfigPrediction`` from ``theory.predict_network``'s ``NetworkPrediction`` ``p``.
-
-    The regime is a property of a deep stack of like layers: those of
-    ``hidden`` (an index of ``p``'s blocks), all with ``activation`` (None:
-    they differ, so there is no regime).
-    """
     sigma_ws, sigma_bs = p.sigma_w[hidden], p.sigma_b[hidden]
     sigma_w, fixed, note = None, None, None
     if not len(sigma_ws):
         note = "no layer has the activation"
-    elif activation is None:
-        note = "the layers have different activations, so no single regime"
     elif np.ptp(sigma_ws) > 1e-12 * sigma_ws.max() or np.ptp(sigma_bs) > 1e-12 * sigma_bs.max():
         note = ("the layers with the activation have different sigma_w (" + ", ".join(f"{v:.4g}" for v in sigma_ws)
                 + "), so no single regime")
     else:
         sigma_w = float(sigma_ws[0])
-        fixed = theory.regime(activation, sigma_w, float(sigma_bs[0]))
+        fixed = theory.regime(config.activation, sigma_w, float(sigma_bs[0]))
     return ConfigPrediction(
         sigma_w=sigma_w, log10_mean_abs_grad=float(p.log10_mean_abs_grad),
         typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
