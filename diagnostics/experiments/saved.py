@@ -43,7 +43,7 @@ def described_by_its_weights(net):
 
 #: Why a saved network gets no regime: its sigma_w is measured, and chi_1 = 1 is sharper than that measurement.
 _NO_REGIME = ("no regime for a saved network: its sigma_w is estimated from the saved values, which cannot "
-             "place it on either side of chi_1 = 1 as an initializer's exact scale does")
+              "place it on either side of chi_1 = 1 as an initializer's exact scale does")
 
 
 def _predict(net, measured_layers):
