@@ -86,19 +86,25 @@ def _sizes(text):
     return sizes
 
 
-def _activation(p):
-    p.add_argument("--activation", required=True, metavar="NAME",
+def _activation(p, required=True):
+    p.add_argument("--activation", required=required, metavar="NAME",
                    help="activation name: " + ", ".join(tn.available_activations()))
 
 
-def _init(p, example):
-    p.add_argument("--init", required=True, metavar="SPEC",
+def _init(p, example, required=True):
+    p.add_argument("--init", required=required, metavar="SPEC",
                    help=f"weight initializer as tinynet.init.from_spec reads it, e.g. {example}")
 
 
+def _old_spelling(p, old, dest, **kw):
+    """Keep ``old``, an option's former name that users' scripts may hold, working, unlisted in --help."""
+    p.add_argument(old, dest=dest, default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kw)
+
+
 def _network(p, repeats, repeats_help, sizes=False):
-    # with --sizes, --depth and --width default to None, so giving them beside it can be refused
-    default = dict(depth=None, width=None) if sizes else dict(depth=50, width=100)
+    # with --sizes (and --model), --depth, --width and --repeats default to None, so giving them
+    # beside it can be refused
+    default = dict(depth=None, width=None, repeats=None) if sizes else dict(depth=50, width=100, repeats=repeats)
     p.add_argument("--depth", type=_positive_int, default=default["depth"], help="number of layers (default 50)")
     p.add_argument("--width", type=_positive_int, default=default["width"], help="width of every layer (default 100)")
     if sizes:
@@ -106,7 +112,8 @@ def _network(p, repeats, repeats_help, sizes=False):
                        help="widths of a network of mixed widths, input first, e.g. 784,256,128,10 "
                             "(instead of --depth and --width)")
         p.add_argument("--final-linear", action="store_true", help="no activation after the last layer")
-    p.add_argument("--repeats", type=_positive_int, default=repeats, help=f"{repeats_help} (default {repeats})")
+    p.add_argument("--repeats", type=_positive_int, default=default["repeats"],
+                   help=f"{repeats_help} (default {repeats})")
     _bias(p)
 
 
@@ -128,8 +135,9 @@ def _outputs(p, plot=True, quiet=True, seed=True):
                        help="no progress bar (it is off anyway when stderr is not a terminal)")
 
 
-def _dtype(p):
-    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+def _dtype(p, default="float64"):
+    # probe's default is None, so giving --dtype beside --model (which has its own) can be refused
+    p.add_argument("--dtype", choices=("float64", "float32"), default=default,
                    help="floating type of the networks (default float64)")
 
 
@@ -295,19 +303,28 @@ def probe(args):
     at a time, so memory stays O(depth x width) at any depth. --sizes
     builds an MLP of mixed widths instead (--final-linear: no activation
     after its last layer), predicted layer by layer; one too large to hold
-    is refused.
+    is refused. --model FILE probes a network saved with tinynet.save, as
+    it is, beside the theory's prediction from its weights' scales.
     """
+    if args.model is not None:
+        return probe_model(args)
+    missing = [f"--{name}" for name in ("activation", "init") if getattr(args, name) is None]
+    if missing:
+        raise UsageError(f"{PROG} probe: error: the following arguments are required: {', '.join(missing)} "
+                         "(or --model FILE)")
     tn.activation(args.activation)  # fail early, with the list of known names
     init = tn.init.from_spec(args.init)
     if args.sizes is not None and (args.depth is not None or args.width is not None):
         raise UsageError(f"{PROG} probe: error: --sizes gives every layer's width; leave out --depth and --width")
-    config = experiments.ProbeConfig(args.activation, init, depth=args.depth or 50,
-                                     width=args.width or 100, repeats=args.repeats, bias_std=args.bias_std,
-                                     dtype=args.dtype, sizes=args.sizes, final_linear=args.final_linear)
-    (result,) = experiments.run_tasks([("gradient", config)], args.seed, progress=_progress(args))
+    config = experiments.ProbeConfig(args.activation, init, depth=args.depth or 50, width=args.width or 100,
+                                     repeats=args.repeats or 10, bias_std=args.bias_std,
+                                     dtype=args.dtype or "float64", sizes=args.sizes, final_linear=args.final_linear)
+    # seeded as run_tasks seeds a task, so the numbers are the lecture's for the lecture's configurations
+    rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(1)[0])
+    result = experiments.synthetic_gradient(config, rng, progress=_progress(args))
     text = report.probe_text(result, config, init, args.seed, args.per_layer)
     say(args, text)
-    write_json(args, {"seed": args.seed, "dtype": args.dtype, "experiments": [report.experiment_json(result)]})
+    write_json(args, {"seed": args.seed, "dtype": config.dtype, "experiments": [report.experiment_json(result)]})
     shape = (f"{config.depth} layers of {config.width}" if config.square
              else "MLP " + " -> ".join(map(str, config.layer_sizes)))
     figure = functools.partial(plot.gradient_curves, [result], title=f"{args.activation}, weights {init!r}, {shape}")
@@ -317,13 +334,34 @@ def probe(args):
     return 0
 
 
+def probe_model(args):
+    """``probe --model FILE``: the saved network, probed once as it is, beside the theory's prediction."""
+    given = [f"--{name.replace('_', '-')}" for name in ("activation", "init", "depth", "width", "sizes", "repeats",
+                                                         "bias_std", "dtype")
+             if getattr(args, name) is not None] + (["--final-linear"] if args.final_linear else [])
+    if given:
+        raise UsageError(f"{PROG} probe: error: --model gives the network; leave out {', '.join(given)}")
+    try:
+        net = experiments.load_model(args.model)
+        result = experiments.probe_model(net)
+    except ValueError as e:
+        raise UsageError(f"{PROG} probe: error: --model: {e}") from None
+    say(args, report.model_text(result, args.model, net, args.per_layer))
+    write_json(args, {"model": args.model, "experiments": [report.experiment_json(result)]})
+    write_plot(args, plot.gradient_curves, [result], title=f"{os.path.basename(args.model)}: {net.label()}, "
+                                                            "as saved")
+    return 0
+
+
 def probe_options(p):
-    _activation(p)
-    _init(p, "normal:0.1, xavier_uniform, he_normal")
+    _activation(p, required=False)
+    _init(p, "normal:0.1, xavier_uniform, he_normal", required=False)
+    p.add_argument("--model", metavar="FILE", help="probe a network saved with tinynet.save instead "
+                                                   "(without --activation, --init and the network's shape)")
     _network(p, 10, "fresh networks averaged over", sizes=True)
     p.add_argument("--per-layer", action="store_true", help="also print the gradient's norm after every layer")
     _outputs(p)
-    _dtype(p)
+    _dtype(p, default=None)
 
 
 def matrices(args):
@@ -333,8 +371,8 @@ def matrices(args):
     the lecture's first experiment: 100 random 4x4 matrices at scales 0.5
     and 0.7.
     """
-    tasks = [("matrices", (scale, args.k, args.n, "float64")) for scale in args.scale]
-    products = experiments.run_tasks(tasks, args.seed)
+    tasks = [("matrices", (scale, args.k, args.n, args.dtype)) for scale in args.scale]
+    products = experiments.run_tasks(tasks, args.seed, progress=False)  # a fraction of a second
     say(args, "\n\n".join(report.product_text(m, args.seed) for m in products))
     write_json(args, {"seed": args.seed, "matrices": [report.matrix_json(m) for m in products]})
     write_plot(args, plot.matrix_products, products,
@@ -349,6 +387,7 @@ def matrices_options(p):
                         f"{' '.join(map(str, default))}, the lecture's two)")
     p.add_argument("-k", type=_positive_int, default=4, help="matrix size (default 4)")
     p.add_argument("-n", type=_positive_int, default=100, help="number of factors (default 100)")
+    _dtype(p)
     _outputs(p, quiet=False)
 
 
@@ -362,8 +401,8 @@ def critical(args):
     fan-in; the regime of the lecture's scales; then probes fresh networks
     at both scales and prints predicted against measured.
     """
-    result = experiments.check_scales(args.activation, args.bias_std, args.fan_in, args.depth, args.repeats,
-                                      args.seed)
+    result = experiments.check_scales(args.activation, args.bias_std, args.width, args.depth, args.repeats,
+                                      args.seed, progress=_progress(args), dtype=args.dtype)
     text = report.critical_text(result)
     say(args, text)
     write_json(args, report.critical_json(result, args.seed))
@@ -384,12 +423,13 @@ def critical(args):
 def critical_options(p):
     _activation(p)
     _bias(p)
-    p.add_argument("--fan-in", type=_positive_int, default=100, metavar="K",
-                   help="fan-in, the width of every layer, for the weight std and the probe (default 100)")
+    p.add_argument("--width", "--fan-in", type=_positive_int, default=100, metavar="K",
+                   help="width of every layer, the fan-in, for the weight std and the probe (default 100)")
     p.add_argument("--depth", type=_nonnegative_int, default=50,
-                   help="depth for the finite-network answer and the probe; 0 skips both (default 50)")
+                   help="number of layers, for the finite-network answer and the probe; 0 skips both (default 50)")
     p.add_argument("--repeats", type=_positive_int, default=10, help="networks probed (default 10)")
-    _outputs(p, quiet=False)
+    _dtype(p)
+    _outputs(p)
 
 
 def spectrum(args):
@@ -404,7 +444,7 @@ def spectrum(args):
     tn.activation(args.activation)
     config = experiments.ProbeConfig(args.activation, init, depth=args.depth, width=args.width,
                                      repeats=args.repeats, bias_std=args.bias_std, dtype=args.dtype)
-    result = experiments.measure_spectra(config, args.seed)
+    result = experiments.measure_spectra(config, args.seed, progress=_progress(args))
     say(args, report.spectrum_text(result, init, args.seed))
     write_json(args, report.spectrum_json(result, args.seed))
     finite = [s for s in result.spectra if s is not None and s.resolved.any()]
@@ -421,7 +461,7 @@ def spectrum_options(p):
     _activation(p)
     _init(p, "orthogonal")
     _network(p, 3, "networks measured")
-    _outputs(p, quiet=False)
+    _outputs(p)
     _dtype(p)
 
 
@@ -485,7 +525,7 @@ def phase_options(p):
 def train(args):
     """Build an MLP, print the probe's verdict for it untrained, train it, print the accuracy.
 
-    The network is DEPTH hidden layers of WIDTH units with the activation
+    The network is HIDDEN_LAYERS layers of WIDTH units with the activation
     after each, and a linear output layer; it is trained with cross-entropy
     and SGD (momentum 0.9) or Adam. Watch whether a network the probe calls
     vanishing or exploding trains. With --clip-grad-norm MAX the gradient is
@@ -494,18 +534,21 @@ def train(args):
     """
     init = tn.init.from_spec(args.init)
     tn.activation(args.activation)
-    result = experiments.probe_before_training(args.activation, init, args.dataset, args.depth, args.width,
-                                               args.seed)
+    result = experiments.probe_before_training(args.activation, init, args.dataset, args.hidden_layers,
+                                               args.width, args.seed, dtype=args.dtype)
     before = report.train_text_before(result, init, args)
     say(args, before)
-    experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args),
-                      clip_grad_norm=args.clip_grad_norm)
+    try:
+        experiments.train(result, args.epochs, args.batch_size, args.optimizer, args.lr, progress=_progress(args),
+                          clip_grad_norm=args.clip_grad_norm)
+    except tn.NonFiniteLossError as e:
+        raise FloatingPointError(_diverged(e, args)) from None
     if result.history.interrupted:
         return 130  # fit has said so, in one line
     say(args, report.train_text_after(result))
     write_json(args, report.train_json(result, args.seed))
     clipped = "" if args.clip_grad_norm is None else f", gradient clipped to norm {args.clip_grad_norm:g}"
-    figure = functools.partial(result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.depth} "
+    figure = functools.partial(result.monitor.plot, title=f"{args.activation}, weights {init!r}, {args.hidden_layers} "
                                                           f"hidden layers of {args.width}{clipped}",
                                chance_loss=float(np.log(result.n_classes)), clip_grad_norm=args.clip_grad_norm)
     write_plot(args, figure)
@@ -513,10 +556,22 @@ def train(args):
     return 0
 
 
+def _diverged(error, args):
+    """What ``train`` says when the loss became nan or inf: where, and which options help."""
+    clip = ("a smaller --clip-grad-norm than " + f"{args.clip_grad_norm:g}" if args.clip_grad_norm is not None
+            else "--clip-grad-norm 1")
+    extra = str(error).split("\n", 1)[1:]  # what the callbacks found (the TrainingMonitor's last record)
+    return "\n".join([f"train: the loss became {error.loss} at epoch {error.epoch} of {args.epochs}, step "
+                      f"{error.step} (optimizer step {error.global_step}); training stopped there. "
+                      f"Try {clip}, a smaller --lr than {args.lr:g} or a better-scaled --init.", *extra])
+
+
 def train_options(p):
     p.add_argument("--dataset", choices=sorted(experiments.DATASETS), default="spirals",
                    help="toy data set (default spirals)")
-    p.add_argument("--depth", type=_positive_int, default=2, help="number of hidden layers (default 2)")
+    p.add_argument("--hidden-layers", type=_positive_int, default=2, metavar="N",
+                   help="number of hidden layers, each followed by the activation (default 2)")
+    _old_spelling(p, "--depth", "hidden_layers", type=_positive_int)
     p.add_argument("--width", type=_positive_int, default=64, help="units per hidden layer (default 64)")
     _activation(p)
     _init(p, "he_normal")
@@ -527,6 +582,7 @@ def train_options(p):
     p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--clip-grad-norm", type=_positive_float, default=None, metavar="MAX",
                    help="clip the gradient to norm MAX before each step (default: no clipping)")
+    _dtype(p)
     _outputs(p)
 
 
@@ -540,15 +596,15 @@ def remedies(args):
     theory of docs/remedies.md; BatchNorm networks are probed on a N(0, I)
     batch, the others on the lecture's ones.
     """
-    configs = experiments.remedy_configs(args.depth, args.width, args.repeats, args.dtype,
-                                                tuple(dict.fromkeys(args.batch_size)))
+    configs = experiments.remedy_configs(args.blocks, args.width, args.repeats, args.dtype,
+                                         tuple(dict.fromkeys(args.batch_size)))
     with parallel.pool(args.jobs, len(configs)) as executor:
         results = experiments.run_remedies(configs, args.seed, executor, _progress(args))
     text = report.remedies_text(results, args.seed)
     say(args, text)
     write_json(args, report.remedies_json(results, args.seed))
     figure = functools.partial(plot.remedy_curves, results,
-                               title=f"The remedies: gradient norm through {args.depth} blocks of {args.width}, "
+                               title=f"The remedies: gradient norm through {args.blocks} blocks of {args.width}, "
                                      "measured and predicted")
     write_plot(args, figure)
     write_html(args, text, figure)
@@ -556,7 +612,9 @@ def remedies(args):
 
 
 def remedies_options(p):
-    p.add_argument("--depth", type=_positive_int, default=50, help="number of blocks (default 50)")
+    p.add_argument("--blocks", type=_positive_int, default=50, metavar="N",
+                   help="number of blocks, each a Linear layer and what follows it (default 50)")
+    _old_spelling(p, "--depth", "blocks", type=_positive_int)
     p.add_argument("--width", type=_int_at_least(4, "an integer >= 4"), default=100,
                    help="width of every block, at least 4 (default 100)")
     p.add_argument("--repeats", type=_positive_int, default=10, help="fresh networks per row (default 10)")
@@ -587,7 +645,7 @@ def trainability(args):
     if args.sigma_b2 > limits["sigma_b2"]:
         raise UsageError(f"{PROG} trainability: error: --sigma-b2 expects a value from 0 to "
                          f"{limits['sigma_b2']:g}, got {args.sigma_b2:g}")
-    for name, values in (("depths", args.depths), ("width", [args.width])):
+    for name, values in (("hidden-layers", args.hidden_layers), ("width", [args.width])):
         if max(values) > limits[name]:
             raise UsageError(f"{PROG} trainability: error: --{name} expects at most {limits[name]}, "
                              f"got {max(values)}")
@@ -597,9 +655,9 @@ def trainability(args):
         except theory.NoCriticalPoint as e:
             raise UsageError(f"{PROG} trainability: error: {act.name} has no critical sigma_w^2 to place the "
                              f"default grid around ({e}); give --sigma-w2") from None
-    n_tasks = len(sigma_w2) * len(args.depths) * args.seeds
+    n_tasks = len(sigma_w2) * len(args.hidden_layers) * args.seeds
     with parallel.pool(args.jobs, n_tasks) as executor:
-        result = experiments.run_trainability(act.name, sigma_w2, args.depths, args.sigma_b2, args.width, args.seeds,
+        result = experiments.run_trainability(act.name, sigma_w2, args.hidden_layers, args.sigma_b2, args.width, args.seeds,
                                               seed=args.seed, dtype=args.dtype, executor=executor,
                                               progress=_progress(args))
     text = report.trainability_text(result)
@@ -619,7 +677,7 @@ def trainability(args):
 
 
 #: The ranges ``trainability`` accepts: a grid beyond them takes hours, or has no theory to compare.
-TRAINABILITY_LIMITS = {"sigma_w2": (1e-2, 1e2), "sigma_b2": 10.0, "depths": 2000, "width": 2000}
+TRAINABILITY_LIMITS = {"sigma_w2": (1e-2, 1e2), "sigma_b2": 10.0, "hidden-layers": 2000, "width": 2000}
 
 
 def trainability_options(p):
@@ -630,9 +688,10 @@ def trainability_options(p):
                         "times the critical one)")
     p.add_argument("--sigma-b2", type=_nonnegative_float, default=0.05, metavar="S",
                    help="the biases' variance (default 0.05)")
-    p.add_argument("--depths", type=_positive_int, nargs="+", default=list(experiments.TRAINABILITY_DEPTHS),
-                   metavar="D", help="numbers of hidden layers (default "
+    p.add_argument("--hidden-layers", type=_positive_int, nargs="+", default=list(experiments.TRAINABILITY_DEPTHS),
+                   metavar="N", help="numbers of hidden layers, one row each (default "
                                      + " ".join(map(str, experiments.TRAINABILITY_DEPTHS)) + ")")
+    _old_spelling(p, "--depths", "hidden_layers", type=_positive_int, nargs="+")
     p.add_argument("--width", type=_positive_int, default=100, help="units per hidden layer (default 100)")
     p.add_argument("--seeds", type=_positive_int, default=2, help="networks trained per cell (default 2)")
     _dtype(p)

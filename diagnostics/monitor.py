@@ -110,9 +110,9 @@ class TrainingMonitor:
     def __str__(self):
         return str(self.table())
 
-    def plot(self, path, title=None, chance_loss=None, clip_grad_norm=None):
-        """Write a figure: loss, the whole gradient's norm, per-layer weight-gradient norm and
-        activation std over training.
+    def plot(self, path=None, title=None, chance_loss=None, clip_grad_norm=None):
+        """Draw loss, the whole gradient's norm, per-layer weight-gradient norm and activation std
+        over training: the matplotlib Figure when ``path`` is None, else written to ``path``.
 
         Norms and stds are drawn as log10 (an exact zero at -300), since
         across a deep network they span many decades; the layers are told
@@ -121,7 +121,7 @@ class TrainingMonitor:
         norm the training clipped to, as the line the clipped norm should
         not cross.
         """
-        training(self.history, path, title=title, chance_loss=chance_loss, clip_grad_norm=clip_grad_norm)
+        return training(self.history, path, title=title, chance_loss=chance_loss, clip_grad_norm=clip_grad_norm)
 
 
 def _total_grad_norm(net):

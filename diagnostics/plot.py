@@ -5,75 +5,16 @@ colour bar for every encoding, and the theory's predictions drawn dashed
 with markers over the solid measurements, so both stay visible.
 """
 
-import os
-import textwrap
-
 import numpy as np
 
-from .files import replace_whole
+from .figure import (
+    INSTALL_HINT, check_format, finish, integer_ticks, new_figure, require_matplotlib, suptitle, supported_formats,
+)
 
-INSTALL_HINT = ("plotting needs matplotlib: pip install matplotlib "
-                "(or, from tinynet's source directory, pip install '.[plot]')")
-
-
-def require_matplotlib():
-    """Import matplotlib with a headless backend, or raise ImportError saying how to install it."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError(INSTALL_HINT) from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def supported_formats():
-    """The file extensions matplotlib can write (``png``, ``pdf``, ``svg``, ...)."""
-    from matplotlib.figure import Figure
-
-    return sorted(Figure().canvas.get_supported_filetypes())
-
-
-def check_format(ext):
-    """Raise RuntimeError if matplotlib cannot write a figure as ``ext`` here.
-
-    Some formats need a program besides matplotlib (``pgf`` a TeX
-    installation): drawing a small figure into memory finds out before any
-    work, not after it.
-    """
-    import io
-
-    plt = require_matplotlib()
-    fig = plt.figure(figsize=(1, 1))
-    try:
-        fig.gca().plot([0, 1], [0, 1])
-        fig.savefig(io.BytesIO(), format=ext)
-    except Exception as e:  # matplotlib's backends raise many kinds; all mean "cannot write this"
-        raise RuntimeError(f"matplotlib cannot write .{ext} files here: {str(e).splitlines()[0]:.200}") from None
-    finally:
-        plt.close(fig)
-
-
-def _title(fig, title, width_inches):
-    if title:
-        # about 11 characters an inch at this size: wrap rather than run off the figure
-        fig.suptitle(textwrap.fill(title, max(30, int(width_inches * 11))))
-
-
-def _save(fig, path, bottom=0.0):
-    """Write the figure to ``path`` in the format its extension names, replacing any old file whole.
-
-    ``bottom``: the fraction of the height kept free for a legend of the whole figure.
-    """
-    plt = require_matplotlib()
-    fig.tight_layout(rect=(0, bottom, 1, 1))
-    ext = os.path.splitext(path)[1].lstrip(".").lower()
-    try:
-        replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
-    finally:
-        plt.close(fig)
-
+# the figure helpers are found here too, beside the figures they make
+__all__ = ["INSTALL_HINT", "require_matplotlib", "supported_formats", "check_format", "new_figure", "finish",
+           "integer_ticks", "suptitle", "STYLE_NOTE", "gradient_curves", "critical_curves", "matrix_products",
+           "spectrum_histogram", "training", "remedy_curves", "trainability_heatmap"]
 
 STYLE_NOTE = {"measured": dict(linestyle="-", marker=None),
               "mean-field": dict(linestyle="--", marker="o"),
@@ -88,7 +29,7 @@ def _style_handles(kinds):
                    **STYLE_NOTE[k], label=k if k == "measured" else f"{k} (predicted)") for k in kinds]
 
 
-def gradient_curves(results, path, title=None):
+def gradient_curves(results, path=None, title=None):
     """log10 of the gradient's Frobenius norm against layers passed back, one panel per activation.
 
     ``results`` are ``ExperimentResult``\\ s: measured solid, the theory's
@@ -96,12 +37,9 @@ def gradient_curves(results, path, title=None):
     configuration's colour, with a band of one standard deviation between
     networks around the typical curve where the theory gives one.
     """
-    plt = require_matplotlib()
-    from matplotlib.ticker import MaxNLocator
-
     activations = list(dict.fromkeys(r.activation for r in results))
     width = 5.2 * len(activations)
-    fig, axes = plt.subplots(1, len(activations), figsize=(width, 5.2), squeeze=False)
+    fig, axes = new_figure((width, 5.2), 1, len(activations), squeeze=False)
     for ax, act in zip(axes[0], activations):
         for i, r in enumerate(x for x in results if x.activation == act):
             color = f"C{i}"
@@ -117,7 +55,7 @@ def gradient_curves(results, path, title=None):
             if r.prediction is not None:
                 draw_profile(ax, layers, r.prediction.profile, color, every, mean_field=True, zorder=3)
         ax.set_title(act)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        integer_ticks(ax.xaxis)
         ax.set_xlabel("layers passed back from the output")
         ax.set_ylabel("log10 of the gradient's Frobenius norm")
         ax.grid(alpha=0.3)
@@ -133,8 +71,8 @@ def gradient_curves(results, path, title=None):
     columns = len(handles) if len(activations) > 1 else 2
     fig.legend(handles=handles, loc="lower center", ncol=columns, fontsize=8,
                title="line (same colour: same weights)", title_fontsize=8)
-    _title(fig, title, width)
-    _save(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
+    suptitle(fig, title, width)
+    return finish(fig, path, bottom=0.13 if columns == len(handles) else 0.19)
 
 
 def draw_profile(ax, layers, profile, color, every, mean_field=False, zorder=3, from_output=False):
@@ -161,7 +99,7 @@ def draw_profile(ax, layers, profile, color, every, mean_field=False, zorder=3, 
         ax.fill_between(layers, y - band, y + band, color=color, alpha=0.15, linewidth=0)
 
 
-def critical_curves(result, path, title=None):
+def critical_curves(result, path=None, title=None):
     """log10 of the gradient's norm against layers passed back, at each candidate sigma_w of ``critical``.
 
     ``result`` is a ``CriticalResult`` whose candidates were probed: per
@@ -170,12 +108,10 @@ def critical_curves(result, path, title=None):
     one standard deviation between networks. Layer 0 is the output, where
     the backward pass starts from the identity.
     """
-    plt = require_matplotlib()
+    fig, ax = new_figure((6.4, 5.2))
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
     layers = np.arange(0, result.depth + 1)
     every = max(1, result.depth // 8)
     start = 0.5 * np.log10(result.fan_in)  # the identity's norm, before any layer
@@ -194,7 +130,7 @@ def critical_curves(result, path, title=None):
         else:
             ax.plot([], [], color=color, label=label)
         draw_profile(ax, layers, c.prediction, color, every, zorder=5, from_output=True)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("layers passed back from the output")
     ax.set_ylabel("log10 of the gradient's Frobenius norm (decades)")
     ax.grid(alpha=0.3)
@@ -207,14 +143,13 @@ def critical_curves(result, path, title=None):
         handles.append(Patch(color="0.3", alpha=0.15, label="typical ± sd between networks (predicted)"))
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8,
                title="line (same colour: same sigma_w)", title_fontsize=8)
-    _title(fig, title, 6.4)
-    _save(fig, path, bottom=0.14)
+    suptitle(fig, title, 6.4)
+    return finish(fig, path, bottom=0.14)
 
 
-def matrix_products(results, path, title=None):
+def matrix_products(results, path=None, title=None):
     """log10 of a product's norm after each factor, measured, beside the Lyapunov exponent's line."""
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.6, 4.8))
+    fig, ax = new_figure((5.6, 4.8))
     for i, m in enumerate(results):
         steps = np.arange(0, m.n + 1)
         start = 0.5 * np.log10(m.k)  # the identity the product starts from
@@ -223,6 +158,7 @@ def matrix_products(results, path, title=None):
         if m.prediction is not None:
             ax.plot(steps, start + m.prediction.lyapunov_log10_per_step * steps, color=f"C{i}",
                     markevery=max(1, m.n // 8), markersize=3.5, linewidth=1, zorder=3, **STYLE_NOTE["mean-field"])
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("matrices multiplied")
     ax.set_ylabel("log10 of the product's Frobenius norm")
     ax.grid(alpha=0.3)
@@ -230,18 +166,17 @@ def matrix_products(results, path, title=None):
     styles = _style_handles(["measured", "mean-field"])
     styles[1].set_label("Lyapunov rate (predicted)")
     fig.legend(handles=styles, loc="lower center", ncol=2, fontsize=8)
-    _title(fig, title, 5.6)
-    _save(fig, path, bottom=0.1)
+    suptitle(fig, title, 5.6)
+    return finish(fig, path, bottom=0.1)
 
 
-def spectrum_histogram(spectra, path, title=None, measured=None, predicted=None):
+def spectrum_histogram(spectra, path=None, title=None, measured=None, predicted=None):
     """Histogram of the resolved log10 singular values of J over all networks.
 
     ``measured`` and ``predicted`` (log10 var/mean^2 of J J^T's eigenvalues)
     go in the legend, where they can be compared.
     """
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(6, 4.4))
+    fig, ax = new_figure((6, 4.4))
     values = np.concatenate([s.log10_singular_values[s.resolved] for s in spectra])
     values = values[np.isfinite(values)]
     label = f"{len(spectra)} network{'s' if len(spectra) != 1 else ''}, {values.size} singular values"
@@ -255,47 +190,61 @@ def spectrum_histogram(spectra, path, title=None, measured=None, predicted=None)
     ax.legend(handles=handles, fontsize=8)
     ax.set_xlabel("log10 singular value of J")
     ax.set_ylabel("count (singular values)")
+    integer_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
-    _title(fig, title, 6)
-    _save(fig, path)
+    suptitle(fig, title, 6)
+    return finish(fig, path)
 
 
-def training(history, path, title=None, chance_loss=None, clip_grad_norm=None):
-    """A ``TrainingMonitor``'s history: loss, the whole gradient's norm before and after clipping,
-    and per layer the weight gradient's norm and the activations' std.
+def training(history, path=None, title=None, chance_loss=None, clip_grad_norm=None):
+    """A ``TrainingMonitor``'s history: loss, the whole gradient's norm (before and after clipping,
+    when anything was clipped), and per layer the weight gradient's norm and the activations' std.
 
     The layers are told apart by colour, with a colour bar from the input
     side to the output side; ``chance_loss`` (the loss of a uniform guess,
     ln(classes) for cross-entropy) and ``clip_grad_norm`` (the max norm
-    clipped to) are drawn as dashed lines.
+    clipped to) are drawn as dashed lines. A loss spanning a decade or more
+    is drawn on a log axis.
     """
-    plt = require_matplotlib()
+    from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
 
     steps = [h["step"] for h in history]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8.4))
+    fig, axes = new_figure((12, 8.4), 2, 2)
     loss_ax, norm_ax, grad_ax, std_ax = axes.ravel()
-    loss_ax.plot(steps, [h["loss"] for h in history], color="C0", label="training loss")
+    loss = np.array([h["loss"] for h in history], dtype=float)
+    loss_ax.plot(steps, loss, color="C0", label="training loss")
     if chance_loss is not None:
         loss_ax.axhline(chance_loss, color="0.4", linestyle="--", linewidth=1,
                         label=f"chance: a uniform guess, {chance_loss:.2f}")
+    if _spans_decades(loss):
+        loss_ax.set_yscale("log")
     loss_ax.set_title("loss (cross-entropy)", fontsize=10)
-    loss_ax.set_ylabel("loss")
+    loss_ax.set_ylabel("loss (log scale)" if loss_ax.get_yscale() == "log" else "loss")
     loss_ax.legend(fontsize=8)
-    for key, style, label in (("grad_norm", dict(color="C3", linewidth=1.8), "before clipping"),
-                              ("clipped_grad_norm", dict(color="C0", linestyle="--", marker="o", markersize=3,
-                                                         linewidth=1), "as the step used it, after any clipping")):
-        values = np.array([np.nan if h[key] is None else h[key] for h in history], dtype=float)
-        norm_ax.plot(steps, np.log10(np.maximum(values, 1e-300)), label=label, **style)
+    before, after = (np.array([np.nan if h[key] is None else h[key] for h in history], dtype=float)
+                     for key in ("grad_norm", "clipped_grad_norm"))
+    with np.errstate(invalid="ignore"):
+        clipped = bool((after < before).any())
+    if clipped:
+        norm_ax.plot(steps, np.log10(np.maximum(before, 1e-300)), color="C3", linewidth=1.8,
+                     label="before clipping")
+        norm_ax.plot(steps, np.log10(np.maximum(after, 1e-300)), color="C0", linestyle="--", marker="o",
+                     markersize=3, linewidth=1, label="after clipping, as the step used it")
+    else:
+        never = "" if clip_grad_norm is None else ", never clipped"
+        norm_ax.plot(steps, np.log10(np.maximum(before, 1e-300)), color="C3", linewidth=1.8,
+                     label=f"the whole gradient's norm{never}")
     if clip_grad_norm is not None:
         norm_ax.axhline(np.log10(clip_grad_norm), color="0.4", linestyle=":", linewidth=1.2,
                         label=f"max norm clipped to, {clip_grad_norm:g}")
     norm_ax.set_title("log10 of the norm of the whole gradient (all parameters)", fontsize=10)
     norm_ax.set_ylabel("log10 of the gradient norm")
     norm_ax.legend(fontsize=8)
-    cmap = plt.get_cmap("viridis")
-    panels = ((grad_ax, "weight_grad_norm", "log10 of each layer's weight-gradient norm, before clipping"),
+    cmap = colormaps["viridis"]
+    panels = ((grad_ax, "weight_grad_norm", "log10 of each layer's weight-gradient norm"
+               + (", before clipping" if clipped else "")),
               (std_ax, "activation_std", "log10 of each activation's output std"))
     for ax, key, label in panels:
         values = np.array([h[key] for h in history], dtype=float)
@@ -309,24 +258,31 @@ def training(history, path, title=None, chance_loss=None, clip_grad_norm=None):
         if n:
             bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
             bar.set_label("layer (1: input side)")
+            integer_ticks(bar.ax.yaxis)
     for ax in axes.ravel():
         ax.set_xlabel("training step")
+        integer_ticks(ax.xaxis)
         ax.grid(alpha=0.3)
-    _title(fig, title, 12)
-    _save(fig, path)
+    suptitle(fig, title, 12)
+    return finish(fig, path)
 
 
-def remedy_curves(results, path, title=None):
+def _spans_decades(values):
+    """Whether the finite ``values``, all positive, span a factor of 10 or more (a log axis shows them better)."""
+    values = values[np.isfinite(values)]
+    return values.size > 1 and values.min() > 0 and values.max() >= 10 * values.min()
+
+
+def remedy_curves(results, path=None, title=None):
     """The gradient's change after each block, one panel per failing network, a colour per remedy.
 
     ``results`` are ``RemedyResult``\\ s: the median measured change solid,
     the predicted one dashed with circles in the same colour (none where
     the theory gives no prediction).
     """
-    plt = require_matplotlib()
     networks = list(dict.fromkeys(r.config.network for r in results))
     width = 5.2 * len(networks)
-    fig, axes = plt.subplots(1, len(networks), figsize=(width, 6.0), squeeze=False)
+    fig, axes = new_figure((width, 6.0), 1, len(networks), squeeze=False)
     # one colour per remedy, whatever sigma_w the critical initialization has for each activation
     def remedy(config):
         return "critical init (He for ReLU)" if config.remedy == "critical_init" else config.label
@@ -343,6 +299,7 @@ def remedy_curves(results, path, title=None):
                     ax.plot(blocks, y, color=color, linewidth=line, markersize=3.5,
                             markevery=max(1, len(y) // 8), zorder=3 if line == 1 else 2, **style)
         ax.set_title(network)
+        integer_ticks(ax.xaxis)
         ax.set_xlabel("blocks passed back from the output")
         ax.set_ylabel("change of log10 gradient norm (decades)")
         ax.grid(alpha=0.3)
@@ -355,8 +312,8 @@ def remedy_curves(results, path, title=None):
     styles[1].set_label("predicted (typical network; mean-field for BatchNorm)")
     fig.legend(handles=styles, loc="lower right", bbox_to_anchor=(0.98, 0.0), ncol=1, fontsize=8,
                title="line", title_fontsize=8)
-    _title(fig, title, width)
-    _save(fig, path, bottom=0.16)
+    suptitle(fig, title, width)
+    return finish(fig, path, bottom=0.16)
 
 
 def _log_edges(centres):
@@ -368,18 +325,17 @@ def _log_edges(centres):
     return np.exp(np.concatenate([[2 * c[0] - mid[0]], mid, [2 * c[-1] - mid[-1]]]))
 
 
-def trainability_heatmap(result, path, boundary=None, title=None):
+def trainability_heatmap(result, path=None, boundary=None, title=None):
     """Training accuracy over sigma_w^2 (x) and depth (y), with the predicted depth and the critical line.
 
     ``result`` is a ``TrainabilityResult``; ``boundary``: ``(sigma_w2,
     predicted_depth)`` arrays, the theory's trainable depth drawn as a
     curve (None: only at the grid's columns).
     """
-    plt = require_matplotlib()
     r = result
     sigma_w2 = np.array([c.sigma_w2 for c in r.columns])
     accuracy = np.array([[np.nan if a is None else a for a in c.accuracy] for c in r.columns])
-    fig, ax = plt.subplots(figsize=(7.5, 5.6))
+    fig, ax = new_figure((7.5, 5.6))
     x_edges, y_edges = _log_edges(sigma_w2), _log_edges(r.depths)
     mesh = ax.pcolormesh(x_edges, y_edges, accuracy.T, cmap="viridis", vmin=0.0, vmax=1.0)
     for i, s in enumerate(sigma_w2):
@@ -414,5 +370,5 @@ def trainability_heatmap(result, path, boundary=None, title=None):
     ax.set_xlabel(r"$\sigma_w^2$ (fan-in $\times$ the weights' variance)")
     ax.set_ylabel("depth (hidden layers)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
-    _title(fig, title, 7.5)
-    _save(fig, path)
+    suptitle(fig, title, 7.5)
+    return finish(fig, path)

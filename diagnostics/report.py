@@ -148,14 +148,23 @@ def lecture_text(result):
         experiment_table(result.experiments),
         *experiment_notes(result.experiments),
         EXPERIMENT_LEGEND,
-        FIGURE_VERSUS_TABLE,
+        figure_versus_table(result.experiments),
     ]
     return Document(parts)
 
 
-#: Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity.
-FIGURE_VERSUS_TABLE = ("figure     --plot draws log10 of the gradient's Frobenius norm, layer by layer: at width 100\n"
-                       "           it lies about 2 decades above log10 mean|J|")
+def figure_versus_table(results):
+    """Said under the tables of ``lecture`` and ``probe``, whose figure draws another quantity:
+    how far the figure's last point (the whole gradient's norm) lies above the table's log10 mean|J|."""
+    said = "figure     --plot draws log10 of the gradient's Frobenius norm, layer by layer"
+    gaps = [r.per_layer_grad_norm_log10[-1] - r.log10_mean_abs_grad for r in results
+            if r.per_layer_grad_norm_log10 and r.log10_mean_abs_grad is not None
+            and math.isfinite(r.per_layer_grad_norm_log10[-1]) and math.isfinite(r.log10_mean_abs_grad)]
+    if not gaps:
+        return said + ", not mean|J|"
+    low, high = min(gaps), max(gaps)
+    by = f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
+    return f"{said}: its last\n           point lies {by} decades above log10 mean|J|"
 
 
 # ---------------------------------------------------------------------------
@@ -240,7 +249,22 @@ def probe_text(result, config, init, seed, per_layer=False):
              experiment_table([result]), *experiment_notes([result])]
     if per_layer and result.per_layer_grad_norm_log10:
         parts += ["", per_layer_table(result), PER_LAYER_LEGEND]
-    parts += ["", EXPERIMENT_LEGEND, FIGURE_VERSUS_TABLE]
+    parts += ["", EXPERIMENT_LEGEND, figure_versus_table([result])]
+    return Document(parts)
+
+
+def model_text(result, path, net, per_layer=False):
+    """What ``probe --model`` prints: the saved network's one-row table, its notes, legends and per-layer table."""
+    shape = "" if result.sizes is None else ", widths " + " -> ".join(map(str, result.sizes))
+    dtype = next((str(p.data.dtype) for p in net.parameters()), "no parameters")
+    parts = [f"{path}: {net.label()}{shape}; probed once with its weights as saved, {dtype}",
+             experiment_table([result]), *experiment_notes([result])]
+    if result.prediction is not None:
+        parts.append("predicted: for networks whose Linear weights and biases are drawn at the saved ones' scale "
+                     "(each one's mean square); after training that is an approximation")
+    if per_layer and result.per_layer_grad_norm_log10:
+        parts += ["", per_layer_table(result), PER_LAYER_LEGEND]
+    parts += ["", EXPERIMENT_LEGEND, figure_versus_table([result])]
     return Document(parts)
 
 
@@ -482,7 +506,7 @@ def spectrum_json(result, seed):
 def train_text_before(result, init, args):
     """What ``train`` prints before training: the untrained probe's verdict and the theory's regime."""
     probe, width = result.probe, args.width
-    lines = [f"{args.depth} hidden layers of {width}, {args.activation}, weights {init!r}; "
+    lines = [f"{args.hidden_layers} hidden layers of {width}, {args.activation}, weights {init!r}; "
              f"{args.dataset} ({len(result.x)} points), seed {args.seed}"]
     if not probe.finite:
         where = probe.nonfinite

@@ -19,10 +19,10 @@ COMMANDS = [
     ("probe-relu-0.8-depth1000.png",
      ["probe", "--activation", "relu", "--init", "normal:0.8", "--depth", "1000", "--repeats", "1"]),
     ("train-relu-normal-0.05.png",
-     ["train", "--activation", "relu", "--init", "normal:0.05", "--depth", "6", "--width", "32",
+     ["train", "--activation", "relu", "--init", "normal:0.05", "--hidden-layers", "6", "--width", "32",
       "--epochs", "40"]),
     ("train-relu-normal-0.5-clip-1.png",
-     ["train", "--activation", "relu", "--init", "normal:0.5", "--depth", "10", "--width", "32",
+     ["train", "--activation", "relu", "--init", "normal:0.5", "--hidden-layers", "10", "--width", "32",
       "--epochs", "10", "--clip-grad-norm", "1"]),
     ("critical-tanh.png", ["critical", "--activation", "tanh"]),
     ("spectrum-tanh-orthogonal.png", ["spectrum", "--activation", "tanh", "--init", "orthogonal"]),
@@ -39,7 +39,7 @@ THEORY = [
 ]
 
 # commands without a progress bar have no --quiet
-SILENT = {"spectrum", "matrices", "critical"}
+SILENT = {"matrices"}
 
 
 def run_commands(env):

@@ -26,6 +26,7 @@ from .losses import BCELoss, KLDivLoss, SmoothL1Loss
 from .normalization import BatchNorm1d, LayerNorm
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .parameter import Parameter
+from .progress import progress_bar
 from .residual import Residual
 from .serialization import ModelFileError, load, save
 from .summary import ModelSummary, SummaryRow, summary

@@ -20,6 +20,7 @@ from ._html import html_table
 from .grad_mode import evaluating, no_grad
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from .optim.lr_scheduler import ReduceLROnPlateau
+from .progress import progress_bar
 
 CALLBACK_METHODS = ("on_train_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
@@ -114,8 +115,8 @@ def fit(net, loss, optimizer, x, y=None, epochs=None, batch_size=None, rng=None,
     ``on_train_begin(net)``, ``on_batch_end(step, loss)`` (step counted over
     the whole run), ``on_epoch_end(epoch, logs)`` and
     ``on_train_end(history)``; the last runs however training ends.
-    ``progress`` (a bool) shows a tqdm bar with the running loss when stderr
-    is a terminal.
+    ``progress`` (a bool) shows a ``tqdm.auto`` bar with the running loss on
+    a terminal and in Jupyter (``tinynet.progress_bar``).
 
     ``scheduler`` (a ``tinynet.optim.lr_scheduler`` scheduler of this
     optimizer) steps once at the end of every epoch; the history then has
@@ -429,19 +430,12 @@ def _call(callbacks, method, *args):
 
 
 class _Progress:
-    """A tqdm bar over all steps, or nothing when disabled, off a terminal, or tqdm is absent."""
+    """A bar over all steps, with the epoch and running loss, or nothing (``progress_bar``)."""
 
     def __init__(self, total, enabled):
-        self.bar = None
-        if not enabled:
-            return
-        try:
-            from tqdm import tqdm  # imported here: fit(progress=False) never needs it
-        except ImportError:
-            return
-        # disable=None lets tqdm switch itself off when stderr is not a terminal (CI logs)
-        bar = tqdm(total=total, disable=None, unit="step", leave=True, dynamic_ncols=True)
-        self.bar = None if bar.disable else bar
+        bar = progress_bar(total=total, enabled=enabled, unit="step", leave=True)
+        # no bar shown: None, so a step pays nothing for formatting its loss
+        self.bar = None if getattr(bar, "disable", True) else bar
 
     def step(self, epoch, epochs, loss, accuracy):
         if self.bar is None:

@@ -3,7 +3,7 @@
 One module per concept: ``gradient`` (one MLP configuration probed on
 fresh networks, beside the theory's prediction), ``lecture`` (the
 lecture's matrix products and 13 networks, run as seeded tasks),
-``critical``, ``spectra``, ``training``, ``remedies`` and ``trainability`` (what those
+``critical``, ``spectra``, ``saved`` (a network from a file), ``training``, ``remedies`` and ``trainability`` (what those
 commands compute).
 The lecture's two experiments are described in
 docs/tutorial-numerical-stability.md. Every result carries the theory's
@@ -26,6 +26,7 @@ from .remedies import (
     AGREEMENT_DECADES, BATCH_SIZES, COTANGENTS, NETWORKS, REMEDIES, RemedyConfig, RemedyResult, RemedyResults, predict_remedy,
     remedy_configs, run_remedies, run_remedy,
 )
+from .saved import described_by_its_weights, load_model, probe_model
 from .spectra import SpectrumResult, measure_spectra
 from .training import DATASETS, TrainResult, probe_before_training, train
 from .trainability import (
@@ -40,7 +41,7 @@ __all__ = [
     "MATRIX_SCALES", "LECTURE_SCALES", "RANK_ONE_MARGIN", "lecture_configs", "ProductPrediction",
     "random_product", "run_tasks", "sweep", "LectureResult", "lecture_tasks", "run_lecture",
     "ScaleCheck", "CriticalResult", "critical_init_spec", "check_scales",
-    "SpectrumResult", "measure_spectra",
+    "SpectrumResult", "measure_spectra", "load_model", "described_by_its_weights", "probe_model",
     "NETWORKS", "REMEDIES", "BATCH_SIZES", "COTANGENTS", "AGREEMENT_DECADES", "RemedyConfig", "remedy_configs",
     "RemedyResult", "RemedyResults", "predict_remedy", "run_remedy", "run_remedies",
     "DATASETS", "TrainResult", "probe_before_training", "train",

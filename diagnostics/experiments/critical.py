@@ -75,8 +75,13 @@ def critical_init_spec(sigma_w):
 
 
 @one_blas_thread
-def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, seed=0):
-    """The critical and the depth-stable sigma_w of ``activation``, each probed on ``repeats`` networks."""
+def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, seed=0, progress=True,
+                 dtype="float64"):
+    """The critical and the depth-stable sigma_w of ``activation``, each probed on ``repeats`` networks.
+
+    ``progress``: a bar over the networks probed (``tinynet.progress_bar``); False: silent. ``dtype``:
+    the probed networks' floating type.
+    """
     act = tn.activation(activation)
     sigma_b = bias_std or 0.0
     candidates, missing = [], []
@@ -92,6 +97,7 @@ def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, se
             missing.append(f"{act.name}: {e}")
     lecture = [(s, theory.regime(act, theory.sigma_w_from_std(s, fan_in), sigma_b)) for s in LECTURE_SCALES]
     if depth:
+        bar = tn.progress_bar(total=len(candidates) * repeats, desc="probing", enabled=progress, unit="network")
         seeds = np.random.SeedSequence(seed).spawn(len(candidates))
         for c, child in zip(candidates, seeds):
             p = theory.predict(act, c.sigma_w, depth, fan_in, sigma_b)
@@ -100,16 +106,18 @@ def check_scales(activation, bias_std=None, fan_in=100, depth=50, repeats=10, se
             c.sensitivity = tuple(theory.typical_change(act, c.sigma_w * f, depth, fan_in, sigma_b) - change
                                   for f in (0.99, 1.01))
             config = ProbeConfig(act.name, critical_init_spec(c.sigma_w), depth=depth, width=fan_in,
-                                 repeats=repeats, bias_std=bias_std or None)
+                                 repeats=repeats, bias_std=bias_std or None, dtype=dtype)
             c.prediction = p.profile
-            _measure(c, config, np.random.default_rng(child))
+            _measure(c, config, np.random.default_rng(child), bar)
+        bar.close()
     return CriticalResult(act.name, sigma_b, fan_in, depth, repeats, candidates, missing, lecture)
 
 
-def _measure(check, config, rng):
+def _measure(check, config, rng, bar):
     """Probe ``config.repeats`` networks: each one's change and its per-layer norms (None: non-finite)."""
     check.measured_changes, check.measured_per_layer = [], []
     for _ in range(config.repeats):
         r = gradient_probe(config.build(rng))
         check.measured_changes.append(r.change_log10)
         check.measured_per_layer.append([float(v) for v in r.per_layer_grad_norm_log10] if r.finite else None)
+        bar.update(1)

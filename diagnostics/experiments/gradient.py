@@ -265,14 +265,15 @@ def _predict_mixed(config):
         depth_scale=None if fixed is None else float(fixed.depth_scale), regime_note=note)
 
 
-def synthetic_gradient(config, rng):
+def synthetic_gradient(config, rng, progress=True):
     """Probe ``config.repeats`` fresh networks and average as the lecture did.
 
     Each repeat after the first redraws the same network's weights in place
     (``reset_parameters``): the same numbers as building it anew from
     ``rng``, without allocating and faulting in new memory for every
     network. A network too large to hold (``config.streamed``) is probed
-    one layer at a time instead.
+    one layer at a time instead. ``progress``: a bar over the repeats
+    (``tinynet.progress_bar``); False: silent.
     """
     prediction, note = predict_config(config)
     common = dict(activation=config.activation, init=config.init_name, scale=config.scale,
@@ -282,7 +283,7 @@ def synthetic_gradient(config, rng):
     stats, curves = [], []
     initial = None
     net = None
-    for repeat in range(config.repeats):
+    for repeat in tn.progress_bar(range(config.repeats), desc="probing", enabled=progress, unit="network"):
         if config.streamed:
             bias = None if config.bias_std is None else tn.init.Normal(std=config.bias_std)
             result = stream_probe(config.activation, config.initializer, config.depth, config.width, rng=rng,

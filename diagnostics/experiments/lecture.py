@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import tinynet as tn
+
 from .. import theory
 from ..blas import one_blas_thread
 from ..probes import matrix_product
@@ -63,29 +65,26 @@ def _run_task(task):
     rng = np.random.default_rng(seed)
     if kind == "matrices":
         return random_product(*payload, rng)
-    return synthetic_gradient(payload, rng)
+    return synthetic_gradient(payload, rng, progress=False)  # run_tasks's bar counts the tasks
 
 
 @one_blas_thread
-def run_tasks(tasks, seed, executor=None, progress=False, desc="probing"):
+def run_tasks(tasks, seed, executor=None, progress=True, desc="probing"):
     """Run ``(kind, payload)`` tasks, each seeded by its own child of ``SeedSequence(seed)``.
 
     ``kind`` is ``"gradient"`` (payload a ``ProbeConfig``) or ``"matrices"``
     (payload ``(scale, k, n, dtype)``). ``executor`` is any
     ``concurrent.futures.Executor`` (None: run here, in order). The results
     come back in task order and are the same whatever the executor.
+    ``progress``: a bar over the tasks (``tinynet.progress_bar``); False: silent.
     """
     children = np.random.SeedSequence(seed).spawn(len(tasks))
     seeded = [(kind, payload, child) for (kind, payload), child in zip(tasks, children)]
     mapped = map(_run_task, seeded) if executor is None else executor.map(_run_task, seeded)
-    if progress:
-        from tqdm import tqdm
-
-        mapped = tqdm(mapped, total=len(seeded), desc=desc, disable=None, leave=False)
-    return list(mapped)
+    return list(tn.progress_bar(mapped, total=len(seeded), desc=desc, enabled=progress))
 
 
-def sweep(configs, seed=0, executor=None, progress=False):
+def sweep(configs, seed=0, executor=None, progress=True):
     """Probe every :class:`ProbeConfig`; one :class:`ExperimentResult` each, in order."""
     return run_tasks([("gradient", c) for c in configs], seed, executor, progress)
 
@@ -116,7 +115,7 @@ def lecture_tasks(dtype="float64", k=4, n=100):
             + [("gradient", c) for c in lecture_configs(dtype=dtype)])
 
 
-def run_lecture(seed=0, dtype="float64", executor=None, progress=False, k=4, n=100):
+def run_lecture(seed=0, dtype="float64", executor=None, progress=True, k=4, n=100):
     """Run all of the lecture's experiments with one seed."""
     results = run_tasks(lecture_tasks(dtype, k, n), seed, executor, progress, desc="lecture")
     nm = len(MATRIX_SCALES)

@@ -254,16 +254,13 @@ def _run(task):
 
 
 @one_blas_thread
-def run_remedies(configs, seed=0, executor=None, progress=False):
+def run_remedies(configs, seed=0, executor=None, progress=True):
     """Run every :class:`RemedyConfig`, each seeded by its own child of ``SeedSequence(seed)``.
 
     ``executor``: any ``concurrent.futures.Executor`` (None: here, in
-    order); the results are the same whatever it is.
+    order); the results are the same whatever it is. ``progress``: a bar over
+    the configurations; False: silent.
     """
     tasks = list(zip(configs, np.random.SeedSequence(seed).spawn(len(configs))))
     mapped = map(_run, tasks) if executor is None else executor.map(_run, tasks)
-    if progress:
-        from tqdm import tqdm
-
-        mapped = tqdm(mapped, total=len(tasks), desc="remedies", disable=None, leave=False)
-    return RemedyResults(mapped, seed)
+    return RemedyResults(tn.progress_bar(mapped, total=len(tasks), desc="remedies", enabled=progress), seed)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import tinynet as tn
+
 from .. import theory
 from ..blas import one_blas_thread
 from ..spectrum import NonFiniteNetwork, jacobian_spectrum, largest_log10_normalized_variance
@@ -33,11 +35,14 @@ class SpectrumResult:
 
 
 @one_blas_thread
-def measure_spectra(config, seed=0):
-    """Build ``config.repeats`` networks from ``default_rng(seed)`` and measure J's singular values."""
+def measure_spectra(config, seed=0, progress=True):
+    """Build ``config.repeats`` networks from ``default_rng(seed)`` and measure J's singular values.
+
+    ``progress``: a bar over the networks (``tinynet.progress_bar``); False: silent.
+    """
     rng = np.random.default_rng(seed)
     spectra, failures = [], []
-    for i in range(config.repeats):
+    for i in tn.progress_bar(range(config.repeats), desc="spectra", enabled=progress, unit="network"):
         try:
             spectra.append(jacobian_spectrum(config.build(rng)))
         except NonFiniteNetwork as e:

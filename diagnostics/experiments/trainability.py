@@ -206,7 +206,7 @@ def _run(task):
 
 @one_blas_thread
 def run_trainability(activation="tanh", sigma_w2=None, depths=TRAINABILITY_DEPTHS, sigma_b2=0.05, width=100, seeds=2,
-                     recipe=TrainingRecipe(), seed=0, dtype="float64", executor=None, progress=False):
+                     recipe=TrainingRecipe(), seed=0, dtype="float64", executor=None, progress=True):
     """Train ``seeds`` networks per (sigma_w^2, depth) cell; a :class:`TrainabilityResult`.
 
     ``sigma_w2`` None: :func:`default_sigma_w2`. Seed ``s`` draws its data
@@ -237,10 +237,7 @@ def run_trainability(activation="tanh", sigma_w2=None, depths=TRAINABILITY_DEPTH
     order = sorted(range(len(tasks)), key=lambda j: -tasks[j][0].depth)
     ordered = [tasks[j] for j in order]
     mapped = map(_run, ordered) if executor is None else executor.map(_run, ordered)
-    if progress:
-        from tqdm.auto import tqdm
-
-        mapped = tqdm(mapped, total=len(ordered), desc="training", disable=None, leave=False)
+    mapped = tn.progress_bar(mapped, total=len(ordered), desc="training", enabled=progress)
     accuracies = [None] * len(tasks)
     for j, a in zip(order, mapped):
         accuracies[j] = a

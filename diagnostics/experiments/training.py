@@ -50,14 +50,16 @@ class TrainResult:
 
 
 @one_blas_thread
-def probe_before_training(activation, init, dataset="spirals", depth=2, width=64, seed=0):
-    """Draw a toy data set and an MLP from ``default_rng(seed)``, and probe the MLP untrained."""
+def probe_before_training(activation, init, dataset="spirals", depth=2, width=64, seed=0, dtype="float64"):
+    """Draw a toy data set and an MLP of ``depth`` hidden layers from ``default_rng(seed)``, and probe
+    the MLP untrained; ``dtype``: the network's and the data's floating type."""
     act = tn.activation(activation)
     init = tn.init.get(init, "probe_before_training")
     rng = np.random.default_rng(seed)
     x, y = getattr(tn.datasets, dataset)(rng=rng)
+    x = x.astype(dtype)
     sizes = [x.shape[1]] + [width] * depth + [DATASETS[dataset]]
-    net = tn.MLP(sizes, act, weight_init=init, final_activation=False, rng=rng)
+    net = tn.MLP(sizes, act, weight_init=init, final_activation=False, rng=rng, dtype=np.dtype(dtype))
     probe = gradient_probe(net)
     change, hidden = None, []
     if probe.finite:
@@ -74,7 +76,7 @@ def probe_before_training(activation, init, dataset="spirals", depth=2, width=64
 
 
 @one_blas_thread
-def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=False, clip_grad_norm=None):
+def train(result, epochs=100, batch_size=32, optimizer="sgd", lr=0.01, progress=True, clip_grad_norm=None):
     """Train ``result.net`` with cross-entropy, recording it with a ``TrainingMonitor``; fills ``result``.
 
     ``clip_grad_norm`` (None: no clipping) is ``fit``'s max gradient norm.

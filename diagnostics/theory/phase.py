@@ -8,10 +8,11 @@ over which two inputs' correlation reaches its fixed point (see
 """
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
+
+import tinynet as tn
 
 from ._checks import as_activation, check_count
 from .criticality import _critical_sigma_ws, _regimes
@@ -49,11 +50,11 @@ class PhaseDiagram:
         return phase_text(self).to_html()
 
 
-def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=False):
+def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=(41, 26), progress=True):
     """xi_c and chi_1 on a grid of ``points`` (sigma_w**2, sigma_b**2) values over the two ranges.
 
     The grid's points, and the critical line's rows, are each solved
-    together; ``progress`` shows a bar over the two on a terminal.
+    together; ``progress`` shows a bar over the two (``tinynet.progress_bar``; False: silent).
     """
     owner = "phase_diagram"
     act = as_activation(activation, owner)
@@ -62,43 +63,45 @@ def phase_diagram(activation, sigma_w2=(0.5, 4.0), sigma_b2=(0.0, 0.25), points=
     b2 = np.linspace(*sigma_b2, nb)
     if not (w2[0] > 0 and b2[0] >= 0):
         raise ValueError(f"{owner}: sigma_w2 must be > 0 and sigma_b2 >= 0, got {sigma_w2}, {sigma_b2}")
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=2, desc=f"phase diagram of {act.name}", unit="stage", disable=None, leave=False)
+    bar = tn.progress_bar(total=2, desc=f"phase diagram of {act.name}", enabled=progress, unit="stage")
     points = _regimes(act, np.sqrt(w2)[None, :], np.sqrt(b2)[:, None])
     xi = np.array([math.nan if r.xi_c is None else r.xi_c for r in points]).reshape(nb, nw)
     unbounded = np.array([r.q_fixed_point == math.inf for r in points]).reshape(nb, nw)
-    if bar is not None:
-        bar.update(1)
+    bar.update(1)
     chi = np.array([r.chi for r in points]).reshape(nb, nw)
     found = _critical_sigma_ws(act, np.sqrt(b2), math.sqrt(w2[0]), math.sqrt(w2[-1]), 1.0)
     line = [math.nan if isinstance(w, str) else w * w for w in found]
-    if bar is not None:
-        bar.update(1)
-        bar.close()
+    bar.update(1)
+    bar.close()
     return PhaseDiagram(act.name, w2, b2, xi, chi, np.array(line), unbounded)
 
 
-def plot_phase_diagram(diagram, path):
-    """Write a PNG of a ``PhaseDiagram``: log10 xi_c as colour, the critical line drawn and labelled."""
-    from ..plot import require_matplotlib
+def plot_phase_diagram(diagram, path=None):
+    """Draw a ``PhaseDiagram``: log10 xi_c as colour, the critical line drawn and labelled.
 
-    plt = require_matplotlib()
-    from matplotlib.colors import LogNorm
+    Returns the matplotlib Figure when ``path`` is None, else writes it there.
+    """
+    from ..figure import finish, new_figure
 
     d = diagram
-    fig, ax = plt.subplots(figsize=(7.0, 4.6))
+    fig, ax = new_figure((7.0, 4.6))
+    from matplotlib import colormaps
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Patch
+
     finite = d.xi_c[np.isfinite(d.xi_c)]
     top = float(finite.max())
-    # an infinite xi_c (on the line, or tanh without bias below it, where q* = 0 and the
-    # network is linear) takes the top colour; an unbounded variance has no xi_c: left blank
-    shown = np.ma.masked_invalid(np.where(np.isinf(d.xi_c), top, d.xi_c))
+    # an infinite xi_c (on the line, or tanh without bias below it, where q* = 0 and the network
+    # is linear) lies above the colour scale and takes its own colour, labelled in the colour bar
+    # and the legend; an unbounded variance has no xi_c: left blank
+    cmap = colormaps["viridis"].with_extremes(over="crimson")
+    shown = np.ma.masked_invalid(np.where(np.isinf(d.xi_c), 2 * top, d.xi_c))
     mesh = ax.pcolormesh(d.sigma_w2, d.sigma_b2, shown, shading="nearest",
-                         norm=LogNorm(vmin=max(0.5, float(finite.min())), vmax=top), cmap="viridis")
-    bar = fig.colorbar(mesh, ax=ax)
-    bar.set_label("xi_c: depth scale of correlations (layers, log scale)")
+                         norm=LogNorm(vmin=max(0.5, float(finite.min())), vmax=top), cmap=cmap)
+    infinite = bool(np.isinf(d.xi_c).any())
+    bar = fig.colorbar(mesh, ax=ax, extend="max" if infinite else "neither")
+    bar.set_label("xi_c: depth scale of correlations (layers, log scale)"
+                  + ("; top: infinite" if infinite else ""))
     ax.plot(d.critical_sigma_w2, d.sigma_b2, color="white", linewidth=2.0, linestyle="--")
     on_line = np.flatnonzero(np.isfinite(d.critical_sigma_w2))
     if on_line.size:  # label the line where it is drawn, on the side with room for the text
@@ -107,10 +110,17 @@ def plot_phase_diagram(diagram, path):
         left = (x - d.sigma_w2[0]) > 0.45 * (d.sigma_w2[-1] - d.sigma_w2[0])
         ax.annotate("order-to-chaos line\nchi_1 = 1 (xi_c infinite)", (x, d.sigma_b2[i]),
                     xytext=(-150 if left else 40, 0), textcoords="offset points", color="white", fontsize=10,
-                    va="center", arrowprops=dict(arrowstyle="->", color="white"))
+                    va="center", arrowprops=dict(arrowstyle="->", color="white"),
+                    # a dark box keeps the white text readable over the blank (unbounded) region too
+                    bbox=dict(boxstyle="round,pad=0.2", fc="0.15", ec="none", alpha=0.6))
+    keys = []
+    if infinite:
+        keys.append(Patch(color="crimson", label="xi_c infinite (unbounded depth scale)"))
     if np.isnan(d.xi_c).any():
-        ax.text(0.96, 0.96, "blank: the variance grows without bound\n(no fixed point, so no xi_c)",
-                transform=ax.transAxes, color="black", fontsize=9, ha="right", va="top")
+        keys.append(Patch(facecolor="white", edgecolor="0.5",
+                          label="blank: the variance grows without bound (no fixed point, so no xi_c)"))
+    if keys:
+        ax.legend(handles=keys, loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=8, frameon=False)
     # name only the phases the plane shows
     if (d.chi < 1.0).any():
         ax.text(0.04, 0.55, "ordered\n(inputs become alike)", transform=ax.transAxes, color="white",
@@ -120,13 +130,5 @@ def plot_phase_diagram(diagram, path):
                 fontsize=10, ha="right")
     ax.set_xlabel("sigma_w^2 (weight variance x fan-in)")
     ax.set_ylabel("sigma_b^2 (bias variance)")
-    ax.set_title(f"{d.activation}: the order-to-chaos transition (mean field)")
-    fig.tight_layout()
-    # written whole, as every figure is: an interrupted write leaves any old file as it was
-    from ..files import replace_whole
-
-    ext = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
-    try:
-        replace_whole(path, lambda tmp: fig.savefig(tmp, dpi=110, format=ext), suffix="." + ext)
-    finally:
-        plt.close(fig)
+    fig.suptitle(f"{d.activation}: the order-to-chaos transition (mean field)")
+    return finish(fig, path)

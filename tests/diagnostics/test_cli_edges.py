@@ -183,7 +183,7 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiments, "run_tasks", interrupted)
+    monkeypatch.setattr(experiments, "synthetic_gradient", interrupted)
     assert main(["probe", "--activation", "relu", "--init", "he_normal"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == "python -m diagnostics: interrupted"

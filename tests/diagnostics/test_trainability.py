@@ -125,7 +125,8 @@ def test_a_critical_column_prints_and_writes_no_infinity():
     (["--sigma-w2", "0"], "--sigma-w2"),
     (["--sigma-w2", "1000"], "--sigma-w2 expects values from"),
     (["--sigma-b2", "50"], "--sigma-b2 expects"),
-    (["--depths", "5000"], "--depths expects at most"),
+    (["--hidden-layers", "5000"], "--hidden-layers expects at most"),
+    (["--depths", "5000"], "--hidden-layers expects at most"),  # the old spelling, checked as the new
     (["--width", "0"], "--width"),
     (["--activation", "nope"], "nope"),
     (["--seeds", "x"], "--seeds"),
