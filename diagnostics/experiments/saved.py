@@ -6,7 +6,6 @@ import tinynet as tn
 
 from .. import theory
 from ..probes import gradient_probe
-from ..profile import GradientProfile
 from .gradient import ConfigPrediction, ExperimentResult, verdict
 
 
@@ -49,37 +48,14 @@ _NO_REGIME = ("no regime for a saved network: its sigma_w is estimated from the 
 def _predict(net, measured_layers):
     """``(ConfigPrediction or None, note)`` for ``net`` as its weights describe it."""
     try:
-        p = theory.predict_network(described_by_its_weights(net))
+        profile = theory.predict_network(described_by_its_weights(net))
     except (ValueError, TypeError, OverflowError) as e:
         return None, str(e)
-    curves = _curves(p)
-    if curves is None or len(curves["typical_per_layer_grad_norm_log10"]) != measured_layers:
-        return None, (f"the theory predicts {net.label()} block by block ({type(p).__name__}), not at each "
-                      "layer the probe measures: see theory.predict_network")
-    return ConfigPrediction(sigma_w=None, regime=None, chi_1=None, depth_scale=None, regime_note=_NO_REGIME,
-                            **curves), None
-
-
-def _curves(p):
-    """The per-layer curves of a ``predict_network`` result, as ``ConfigPrediction`` holds them (None: none)."""
-    def floats(values):
-        return None if values is None else [float(v) for v in values]
-
-    if isinstance(p, theory.NetworkPrediction):
-        return dict(log10_mean_abs_grad=float(p.log10_mean_abs_grad),
-                    typical_log10_mean_abs_grad=float(p.typical_log10_mean_abs_grad),
-                    per_layer_grad_norm_log10=floats(p.per_layer_grad_norm_log10),
-                    typical_per_layer_grad_norm_log10=floats(p.typical_per_layer_grad_norm_log10),
-                    log10_grad_norm_sd=float(p.log10_grad_norm_sd),
-                    per_layer_grad_norm_log10_sd=floats(p.per_layer_grad_norm_log10_sd))
-    if isinstance(p, GradientProfile):  # composed layer by layer: no mean |J|, perhaps no mean-field curve
-        mean_field = p.mean_field_per_layer_grad_norm_log10
-        return dict(log10_mean_abs_grad=None, typical_log10_mean_abs_grad=None,
-                    per_layer_grad_norm_log10=[None] * len(p.layers) if mean_field is None else floats(mean_field),
-                    typical_per_layer_grad_norm_log10=floats(p.per_layer_grad_norm_log10),
-                    log10_grad_norm_sd=p.change_log10_sd,
-                    per_layer_grad_norm_log10_sd=floats(p.per_layer_grad_norm_log10_sd))
-    return None
+    if len(profile.layers) != measured_layers:
+        return None, (f"the theory predicts {net.label()} block by block, not at each layer the probe "
+                      "measures: see theory.predict_network")
+    return ConfigPrediction(profile, sigma_w=None, regime=None, chi_1=None, depth_scale=None,
+                            regime_note=_NO_REGIME), None
 
 
 def probe_model(net):

@@ -98,7 +98,7 @@ def test_probe_model_probes_the_saved_network_and_predicts_it_from_its_weights(s
     measured = gradient_probe(net)
     assert row["per_layer_grad_norm_log10"] == pytest.approx(list(measured.per_layer_grad_norm_log10))
     # predicted as networks drawn at its weights' scale: close to the prediction for the initializer that drew them
-    expected = theory.predict_network(net).typical_per_layer_grad_norm_log10
+    expected = theory.predict_network(net).per_layer_grad_norm_log10
     assert row["typical_per_layer_grad_norm_log10"] == pytest.approx(list(expected), abs=0.05)
 
 
