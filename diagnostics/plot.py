@@ -309,7 +309,7 @@ def remedy_curves(results, path=None, title=None):
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.0), ncol=4, fontsize=8,
                title="remedy (colour)", title_fontsize=8)
     styles = _style_handles(["measured", "mean-field"])
-    styles[1].set_label("predicted (typical network; mean-field for BatchNorm)")
+    styles[1].set_label("predicted (the typical network)")
     fig.legend(handles=styles, loc="lower right", bbox_to_anchor=(0.98, 0.0), ncol=1, fontsize=8,
                title="line", title_fontsize=8)
     suptitle(fig, title, width)
