@@ -8,8 +8,6 @@ A *pass* starts with each forward of the whole network, so the tables of
 one training step stay together.
 """
 
-import math
-
 import numpy as np
 
 import tinynet as tn

@@ -15,8 +15,6 @@ no gradient, which spreads the gain: kappa becomes (1 + kappa) / rho - 1,
 and the typical network loses more per layer. Derivations: see docs/remedies.md.
 """
 
-import math
-
 import numpy as np
 
 from ._checks import as_activation, check_count, check_real, first_variance

@@ -12,7 +12,6 @@ network at this width shows (see ``finite_width``). Derivations: see
 docs/theory.md.
 """
 
-import math
 import numbers
 from dataclasses import dataclass
 

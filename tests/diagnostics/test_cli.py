@@ -1,6 +1,5 @@
 import json
 import math
-import os
 import subprocess
 import sys
 
@@ -8,7 +7,7 @@ import numpy as np
 import pytest
 
 from diagnostics import experiments as ex
-from diagnostics import parallel, report
+from diagnostics import report
 from diagnostics.cli import main
 
 # what the lecture printed (log10, orders of magnitude only; docs/tutorial-numerical-stability.md)
